@@ -1,0 +1,37 @@
+/** @jest-config-loader esbuild-register */
+import type { Config } from 'jest';
+
+// Sources are ESM TypeScript; swc strips types and keeps ES modules (jest runs with
+// --experimental-vm-modules). Relative imports are written with `.js` as NodeNext requires.
+const shared = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' }, sourceMaps: 'inline' },
+    ],
+  },
+  testEnvironment: 'node',
+} satisfies Partial<Config>;
+
+const config: Config = {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/scripts/**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/node_modules/'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/packages/*/src/**/*.int.test.ts', '<rootDir>/scripts/**/*.int.test.ts'],
+      globalSetup: '<rootDir>/packages/testing/jest-global-setup.mjs',
+      globalTeardown: '<rootDir>/packages/testing/jest-global-teardown.mjs',
+      testTimeout: 120_000,
+    },
+  ],
+};
+
+export default config;

@@ -1,0 +1,15 @@
+/**
+ * `@prisma-evolve/testing`: real PostgreSQL for migration tests. An ephemeral server when no
+ * `DATABASE_URL` is set, a fresh database per test file, templates for speed.
+ */
+export { findPostgresBinaries, PG_BIN_DIR_ENV } from './postgres-binaries.js';
+export type { PostgresBinaries, PostgresBinarySource } from './postgres-binaries.js';
+export { startEphemeralPostgres, reapOrphanedClusters, EPHEMERAL_ROOT } from './ephemeral-postgres.js';
+export type { EphemeralPostgres, EphemeralPostgresOptions } from './ephemeral-postgres.js';
+export { createTestDatabase, dropDatabase, ensureTemplateDatabase, databaseUrl } from './databases.js';
+export type { TestDatabase, TemplateOptions } from './databases.js';
+export { acquireTestServer, TEST_SERVER_ENV } from './test-server.js';
+export type { TestServer } from './test-server.js';
+export { useTestDatabase } from './use-test-database.js';
+export type { TestDatabaseHandle } from './use-test-database.js';
+export { prismaMigrationsTemplate } from './migrations-template.js';
