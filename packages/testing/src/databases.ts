@@ -36,12 +36,15 @@ let counter = 0;
 
 /**
  * Creates a new, uniquely named database on the server (`CREATE DATABASE … TEMPLATE …`), copied from
- * `template` when given (fast: a file-level copy) or from `template0` otherwise. The name records the pid
- * so that stray databases of dead runs can be recognised. Needs CREATEDB on the server.
+ * `template` when given (fast: a file-level copy) or from `template0` otherwise. Unless `name` is given,
+ * the name records the pid so that stray databases of dead runs can be recognised. Needs CREATEDB.
  */
-export async function createTestDatabase(serverUrl: string, options: { template?: string; prefix?: string } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  serverUrl: string,
+  options: { template?: string; prefix?: string; name?: string } = {},
+): Promise<TestDatabase> {
   counter += 1;
-  const name = `${options.prefix ?? 'evolve_test'}_${process.pid}_${counter}_${Math.random().toString(36).slice(2, 8)}`;
+  const name = options.name ?? `${options.prefix ?? 'evolve_test'}_${process.pid}_${counter}_${Math.random().toString(36).slice(2, 8)}`;
   await withAdmin(serverUrl, (client) =>
     client.query(`create database ${ident(name)} template ${ident(options.template ?? 'template0')} encoding 'UTF8'`),
   );

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import pg from 'pg';
-import { findPostgresBinaries, reapOrphanedClusters, startEphemeralPostgres, useTestDatabase } from './index.js';
+import { findPostgresBinaries, reapOrphanedClusters, startEphemeralPostgres } from './index.js';
+import { useTestDatabase } from './jest.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

@@ -1,6 +1,7 @@
 /**
  * `@prisma-evolve/testing`: real PostgreSQL for migration tests. An ephemeral server when no
- * `DATABASE_URL` is set, a fresh database per test file, templates for speed.
+ * `DATABASE_URL` is set, fresh databases, templates for speed. Jest helpers live in
+ * `@prisma-evolve/testing/jest`, so this entry point loads outside jest too.
  */
 export { findPostgresBinaries, PG_BIN_DIR_ENV } from './postgres-binaries.js';
 export type { PostgresBinaries, PostgresBinarySource } from './postgres-binaries.js';
@@ -10,6 +11,5 @@ export { createTestDatabase, dropDatabase, ensureTemplateDatabase, databaseUrl }
 export type { TestDatabase, TemplateOptions } from './databases.js';
 export { acquireTestServer, TEST_SERVER_ENV } from './test-server.js';
 export type { TestServer } from './test-server.js';
-export { useTestDatabase } from './use-test-database.js';
-export type { TestDatabaseHandle } from './use-test-database.js';
 export { prismaMigrationsTemplate } from './migrations-template.js';
+export { tableChecksums } from './data-checksum.js';

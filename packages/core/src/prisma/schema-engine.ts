@@ -10,6 +10,13 @@ import { SchemaEngineError } from '../errors.js';
 
 export type { SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 
+// Node has WebAssembly, but TypeScript declares it only in the DOM lib; this is the slice used here.
+type WasmImports = Record<string, unknown>;
+interface WasmApi {
+  instantiate(bytes: Uint8Array, imports: Record<string, WasmImports>): Promise<{ instance: { exports: Record<string, unknown> } }>;
+}
+const { WebAssembly: wasmApi } = globalThis as unknown as { WebAssembly: WasmApi };
+
 let bindingsReady: Promise<void> | undefined;
 
 /**
@@ -22,15 +29,31 @@ function loadBindings(): Promise<void> {
     const require = createRequire(import.meta.url);
     const gluePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
     const bytes = await readFile(path.join(path.dirname(gluePath), 'schema_engine_bg.wasm'));
-    const { instance } = await WebAssembly.instantiate(bytes, {
-      './schema_engine_bg.js': engineBindings as unknown as WebAssembly.ModuleImports,
-    });
-    const glue = engineBindings as unknown as { __wbg_set_wasm(exports: WebAssembly.Exports): void };
+    const { instance } = await wasmApi.instantiate(bytes, { './schema_engine_bg.js': withUnrefTimers(engineBindings) });
+    const glue = engineBindings as unknown as { __wbg_set_wasm(exports: Record<string, unknown>): void };
     glue.__wbg_set_wasm(instance.exports);
     const start = instance.exports['__wbindgen_start'];
     if (typeof start === 'function') start();
   })();
   return bindingsReady;
+}
+
+/**
+ * The engine races its advisory-lock wait against a 10 s `setTimeout` that it never clears, which
+ * kept every CLI process alive for 10 s after its work was done. Its timers are unref'd instead: the
+ * engine's connection pool stays open (and so keeps the process alive) for as long as it works.
+ */
+function withUnrefTimers(bindings: object): WasmImports {
+  const imports: WasmImports = { ...(bindings as WasmImports) };
+  for (const [name, value] of Object.entries(imports)) {
+    if (!name.startsWith('__wbg_setTimeout_') || typeof value !== 'function') continue;
+    imports[name] = (...args: unknown[]) => {
+      const timer = (value as (...inner: unknown[]) => unknown)(...args);
+      (timer as { unref?: () => void } | undefined)?.unref?.();
+      return timer;
+    };
+  }
+  return imports;
 }
 
 /** Options of {@link withSchemaEngine}. */
