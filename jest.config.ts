@@ -16,6 +16,7 @@ const shared = {
 } satisfies Partial<Config>;
 
 const config: Config = {
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.mjs'],
   projects: [
     {
       ...shared,

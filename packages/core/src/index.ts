@@ -19,3 +19,5 @@ export type { SchemaEngineOptions } from './prisma/schema-engine.js';
 export { readMigrationsDir, MIGRATION_FILE, MIGRATION_LOCKFILE } from './prisma/migrations-dir.js';
 export { applyPrismaMigrations, diagnosePrismaMigrations, diffEmptyToSchema } from './prisma/prisma-migrations.js';
 export type { PrismaMigrationsOptions } from './prisma/prisma-migrations.js';
+export { readMigrationHistory } from './prisma/migration-history.js';
+export type { MigrationHistoryEntry, MigrationState } from './prisma/migration-history.js';
