@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { quoteIdent } from '@prisma-evolve/core';
-import { DEFECT_KINDS, type DefectKind } from './legacy-generator.js';
+import { DEFECT_KINDS, type DefectKind, type ShapeCounts } from './legacy-generator.js';
 
 /** What the legacy database holds, found by querying it (never by trusting the generator). */
 export interface LegacyCensus {
@@ -8,12 +8,7 @@ export interface LegacyCensus {
   readonly serverVersion: string;
   readonly tables: ReadonlyArray<{ readonly table: string; readonly rows: number }>;
   readonly totalRows: number;
-  readonly shapes: {
-    readonly availability: Record<string, number>;
-    readonly pricing: Record<string, number>;
-    readonly location: Record<string, number>;
-    readonly voteKeys: Record<string, number>;
-  };
+  readonly shapes: ShapeCounts;
   readonly defects: Record<DefectKind, number>;
   /** Distinct (tenant, subject code) pairs as written vs after trimming spaces and upper-casing. */
   readonly subjectCodes: { readonly raw: number; readonly normalized: number };

@@ -43,17 +43,20 @@ export const DEFECT_KINDS = [
 
 export type DefectKind = (typeof DEFECT_KINDS)[number];
 
+/** How many JSON documents (or vote elements) of each shape; the generator and the census share it. */
+export interface ShapeCounts {
+  readonly availability: Record<string, number>;
+  readonly pricing: Record<string, number>;
+  readonly location: Record<string, number>;
+  readonly voteKeys: Record<string, number>;
+}
+
 /** What one generator run wrote. */
 export interface LegacySummary {
   readonly scale: number;
   readonly seed: number;
   readonly tables: Record<LegacyTable, number>;
-  readonly shapes: {
-    readonly availability: Record<string, number>;
-    readonly pricing: Record<string, number>;
-    readonly location: Record<string, number>;
-    readonly voteKeys: Record<string, number>;
-  };
+  readonly shapes: ShapeCounts;
   readonly defects: Record<DefectKind, number>;
 }
 
@@ -258,7 +261,7 @@ export async function generateLegacyData(client: pg.ClientBase, options: Generat
   const count = (table: LegacyTable): number => Math.max(1, Math.round(ROWS_PER_SCALE[table] * scale));
   const tables = {} as Record<LegacyTable, number>;
   const defects = Object.fromEntries(DEFECT_KINDS.map((kind) => [kind, 0])) as Record<DefectKind, number>;
-  const shapes = { availability: {}, pricing: {}, location: {}, voteKeys: {} } as LegacySummary['shapes'];
+  const shapes: ShapeCounts = { availability: {}, pricing: {}, location: {}, voteKeys: {} };
 
   const write = async (
     table: LegacyTable,
