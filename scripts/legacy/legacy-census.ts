@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { quoteIdent } from '@prisma-evolve/core';
+import { listTables, quoteIdent } from '@prisma-evolve/core';
 import { DEFECT_KINDS, type DefectKind, type ShapeCounts } from './legacy-generator.js';
 
 /** What the legacy database holds, found by querying it (never by trusting the generator). */
@@ -115,12 +115,9 @@ export async function takeLegacyCensus(databaseUrl: string): Promise<LegacyCensu
   try {
     await client.query('begin isolation level repeatable read read only');
     const meta = await client.query<{ db: string; version: string }>("select current_database() as db, current_setting('server_version') as version");
-    const { rows: tableRows } = await client.query<{ relname: string }>(
-      "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind in ('r','p') and c.relname <> '_prisma_migrations' order by 1",
-    );
     const tables = [];
-    for (const { relname } of tableRows) {
-      tables.push({ table: relname, rows: await scalar(client, `select count(*) from ${quoteIdent(relname)}`) });
+    for (const table of await listTables(client, 'public')) {
+      if (table !== '_prisma_migrations') tables.push({ table, rows: await scalar(client, `select count(*) from ${quoteIdent(table)}`) });
     }
     const defects = {} as Record<DefectKind, number>;
     for (const kind of DEFECT_KINDS) defects[kind] = await scalar(client, DEFECT_QUERIES[kind]);

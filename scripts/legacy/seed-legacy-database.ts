@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { applyPrismaMigrations, assertReachable, parseConnectionTarget, quoteIdent } from '@prisma-evolve/core';
+import { applyPrismaMigrations, assertReachable, listTables, parseConnectionTarget, quoteIdent } from '@prisma-evolve/core';
 import { generateLegacyData, ROWS_PER_SCALE, type LegacySummary, type LegacyTable } from './legacy-generator.js';
 
 /** The example app's Prisma migrations (the "before" schema of seed 003). */
@@ -30,13 +30,6 @@ export class DatabaseNotEmptyError extends Error {
   }
 }
 
-async function publicTables(client: pg.Client): Promise<string[]> {
-  const { rows } = await client.query<{ relname: string }>(
-    "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind in ('r', 'p') order by 1",
-  );
-  return rows.map((row) => row.relname);
-}
-
 /**
  * Migrates `databaseUrl` to the example's "before" schema (Prisma's engine, `_prisma_migrations`
  * recorded) and fills it with deterministic legacy data. Fails fast, naming host and port, when the
@@ -56,7 +49,7 @@ export async function seedLegacyDatabase(options: SeedLegacyOptions): Promise<Le
       await client.query('drop schema if exists public cascade');
       await client.query('create schema public');
     } else {
-      const existing = await publicTables(client);
+      const existing = await listTables(client, 'public');
       if (existing.length > 0 && !existing.includes('_prisma_migrations')) {
         throw new DatabaseNotEmptyError(database, existing, 'has tables that prisma migrations did not create');
       }

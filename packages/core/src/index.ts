@@ -21,3 +21,4 @@ export { applyPrismaMigrations, diagnosePrismaMigrations, diffEmptyToSchema } fr
 export type { PrismaMigrationsOptions } from './prisma/prisma-migrations.js';
 export { readMigrationHistory } from './prisma/migration-history.js';
 export type { MigrationHistoryEntry, MigrationState } from './prisma/migration-history.js';
+export { listTables } from './db/list-tables.js';

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { listTables, quoteQualified } from '@prisma-evolve/core';
 
 /**
  * An md5 per table of every row's text form, rows in text order: two databases with equal checksums
@@ -15,18 +16,13 @@ export async function tableChecksums(
   await client.connect();
   try {
     await client.query('begin isolation level repeatable read read only');
-    const { rows: tables } = await client.query<{ relname: string }>(
-      `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = $1 and c.relkind in ('r', 'p') and not (c.relname = any($2)) order by 1`,
-      [schema, exclude],
-    );
     const sums: Record<string, string> = {};
-    for (const { relname } of tables) {
-      const qualified = `"${schema.replaceAll('"', '""')}"."${relname.replaceAll('"', '""')}"`;
+    for (const table of await listTables(client, schema)) {
+      if (exclude.includes(table)) continue;
       const { rows } = await client.query<{ sum: string }>(
-        `select md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) as sum from ${qualified} t`,
+        `select md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) as sum from ${quoteQualified(schema, table)} t`,
       );
-      sums[relname] = rows[0]!.sum;
+      sums[table] = rows[0]!.sum;
     }
     await client.query('commit');
     return sums;

@@ -1,17 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-
-/** Quotes an identifier (database names here are generated, but may come from users' templates). */
-function ident(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** Returns `serverUrl` pointed at another database of the same server. */
-export function databaseUrl(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${encodeURIComponent(database)}`;
-  return url.toString();
-}
+import { quoteIdent, withDatabase } from '@prisma-evolve/core';
 
 async function withAdmin<T>(serverUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: serverUrl });
@@ -46,12 +35,12 @@ export async function createTestDatabase(
   counter += 1;
   const name = options.name ?? `${options.prefix ?? 'evolve_test'}_${process.pid}_${counter}_${Math.random().toString(36).slice(2, 8)}`;
   await withAdmin(serverUrl, (client) =>
-    client.query(`create database ${ident(name)} template ${ident(options.template ?? 'template0')} encoding 'UTF8'`),
+    client.query(`create database ${quoteIdent(name)} template ${quoteIdent(options.template ?? 'template0')} encoding 'UTF8'`),
   );
   let dropped: Promise<void> | undefined;
   return {
     name,
-    url: databaseUrl(serverUrl, name),
+    url: withDatabase(serverUrl, name),
     drop: () => {
       dropped ??= dropDatabase(serverUrl, name);
       return dropped;
@@ -61,7 +50,7 @@ export async function createTestDatabase(
 
 /** Drops `name` if it exists, terminating its sessions first (PostgreSQL 13+ `WITH (FORCE)`). */
 export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
-  await withAdmin(serverUrl, (client) => client.query(`drop database if exists ${ident(name)} with (force)`));
+  await withAdmin(serverUrl, (client) => client.query(`drop database if exists ${quoteIdent(name)} with (force)`));
 }
 
 /** Options of {@link ensureTemplateDatabase}. */
@@ -91,15 +80,15 @@ export async function ensureTemplateDatabase(serverUrl: string, options: Templat
       const { rows } = await client.query<{ datistemplate: boolean }>('select datistemplate from pg_database where datname = $1', [name]);
       if (rows[0]?.datistemplate) return name;
       // Present but not marked: a run died half-way through setup.
-      await client.query(`drop database if exists ${ident(name)} with (force)`);
-      await client.query(`create database ${ident(name)} template template0 encoding 'UTF8'`);
+      await client.query(`drop database if exists ${quoteIdent(name)} with (force)`);
+      await client.query(`create database ${quoteIdent(name)} template template0 encoding 'UTF8'`);
       try {
-        await options.setup(databaseUrl(serverUrl, name));
+        await options.setup(withDatabase(serverUrl, name));
       } catch (error) {
-        await client.query(`drop database if exists ${ident(name)} with (force)`);
+        await client.query(`drop database if exists ${quoteIdent(name)} with (force)`);
         throw error;
       }
-      await client.query(`alter database ${ident(name)} is_template true`);
+      await client.query(`alter database ${quoteIdent(name)} is_template true`);
       return name;
     } finally {
       await client.query('select pg_advisory_unlock($1)', [lockKey]);

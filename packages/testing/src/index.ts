@@ -7,7 +7,7 @@ export { findPostgresBinaries, PG_BIN_DIR_ENV } from './postgres-binaries.js';
 export type { PostgresBinaries, PostgresBinarySource } from './postgres-binaries.js';
 export { startEphemeralPostgres, reapOrphanedClusters, EPHEMERAL_ROOT } from './ephemeral-postgres.js';
 export type { EphemeralPostgres, EphemeralPostgresOptions } from './ephemeral-postgres.js';
-export { createTestDatabase, dropDatabase, ensureTemplateDatabase, databaseUrl } from './databases.js';
+export { createTestDatabase, dropDatabase, ensureTemplateDatabase } from './databases.js';
 export type { TestDatabase, TemplateOptions } from './databases.js';
 export { acquireTestServer, TEST_SERVER_ENV } from './test-server.js';
 export type { TestServer } from './test-server.js';
