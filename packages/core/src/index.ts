@@ -22,3 +22,5 @@ export type { PrismaMigrationsOptions } from './prisma/prisma-migrations.js';
 export { readMigrationHistory } from './prisma/migration-history.js';
 export type { MigrationHistoryEntry, MigrationState } from './prisma/migration-history.js';
 export { listTables } from './db/list-tables.js';
+export { toolkitName, isToolkitName, RESERVED_PREFIX } from './naming.js';
+export type { ToolkitObjectKind } from './naming.js';
