@@ -5,6 +5,7 @@
  * database found by querying it. `--json` prints the same as one JSON object on the last line.
  */
 import { parseArgs } from 'node:util';
+import { parseConnectionTarget } from '@prisma-evolve/core';
 import { createTestDatabase, startEphemeralPostgres, type EphemeralPostgres } from '@prisma-evolve/testing';
 import { renderCensus, takeLegacyCensus } from './legacy/legacy-census.js';
 import { seedLegacyDatabase } from './legacy/seed-legacy-database.js';
@@ -41,7 +42,8 @@ let exitCode = 0;
 try {
   let databaseUrl = process.env['DATABASE_URL'];
   if (databaseUrl) {
-    say(`using DATABASE_URL (${new URL(databaseUrl).host})`);
+    const target = parseConnectionTarget(databaseUrl);
+    say(`using DATABASE_URL (database "${target.database}" at ${target.host}:${target.port})`);
   } else {
     say('no DATABASE_URL: starting an ephemeral postgresql ...');
     server = await startEphemeralPostgres();

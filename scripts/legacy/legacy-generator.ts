@@ -110,7 +110,7 @@ function bump(counter: Record<string, number>, key: string, by = 1): void {
 
 /** Legacy spellings of a subject code: the canonical form most of the time, else case/spacing variants. */
 function spellCode(rng: RandomSource, code: string): { text: string; variant: boolean } {
-  const form = rng.weighted({ canonical: 72, lower: 10, padded: 8, mixed: 7, doubleSpace: 3 });
+  const form = rng.weighted({ canonical: 72, lower: 10, padded: 8, mixed: 7, spacedDash: 3 });
   switch (form) {
     case 'canonical':
       return { text: code, variant: false };
@@ -120,7 +120,7 @@ function spellCode(rng: RandomSource, code: string): { text: string; variant: bo
       return { text: ` ${code} `, variant: true };
     case 'mixed':
       return { text: code.charAt(0) + code.slice(1).toLowerCase(), variant: true };
-    case 'doubleSpace':
+    case 'spacedDash':
       return { text: `${code.replace('-', ' - ')}`, variant: true };
   }
 }

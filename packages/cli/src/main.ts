@@ -4,7 +4,6 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EvolveError } from '@prisma-evolve/core';
 import { renderStatus, statusCommand } from './status-command.js';
 
 const USAGE = `usage: pnpm migrate:phase <command> [options]
@@ -54,6 +53,6 @@ try {
   console.log(values.json ? JSON.stringify(report) : renderStatus(report));
   process.exit(ok ? 0 : 1);
 } catch (error) {
-  console.error(`migrate:phase ${command} failed: ${error instanceof EvolveError || error instanceof Error ? error.message : String(error)}`);
+  console.error(`migrate:phase ${command} failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
