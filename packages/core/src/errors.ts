@@ -9,7 +9,13 @@ export type EvolveErrorCode =
   | 'DATABASE_ERROR'
   | 'SCHEMA_ENGINE_FAILED'
   | 'MIGRATIONS_DIR_INVALID'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  | 'TABLE_NOT_FOUND'
+  | 'COLUMN_NOT_FOUND'
+  | 'NO_USABLE_KEY'
+  | 'BACKFILL_BATCH_FAILED'
+  | 'BACKFILL_SPEC_CHANGED'
+  | 'COVERAGE_BELOW_THRESHOLD';
 
 /** Base class of every error thrown by prisma-evolve. */
 export class EvolveError extends Error {
@@ -78,6 +84,107 @@ export class InvalidArgumentError extends EvolveError {
   constructor(argument: string, reason: string) {
     super('INVALID_ARGUMENT', `invalid "${argument}": ${reason}`);
     this.argument = argument;
+  }
+}
+
+/** A table the caller named does not exist (or is not an ordinary/partitioned table) in the schema. */
+export class TableNotFoundError extends EvolveError {
+  readonly schema: string;
+  readonly table: string;
+
+  constructor(schema: string, table: string) {
+    super('TABLE_NOT_FOUND', `table "${schema}"."${table}" does not exist`);
+    this.schema = schema;
+    this.table = table;
+  }
+}
+
+/** A column the caller named does not exist on the table; `role` says where it was named (e.g. "set"). */
+export class ColumnNotFoundError extends EvolveError {
+  readonly table: string;
+  readonly column: string;
+
+  constructor(table: string, column: string, role: string) {
+    super('COLUMN_NOT_FOUND', `column "${column}" (named in ${role}) does not exist on table ${table}`);
+    this.table = table;
+    this.column = column;
+  }
+}
+
+/** A table has no primary key or usable unique key to walk in keyset order. */
+export class NoUsableKeyError extends EvolveError {
+  readonly table: string;
+
+  constructor(table: string, reason: string) {
+    super('NO_USABLE_KEY', `table ${table} cannot be walked in batches: ${reason}`);
+    this.table = table;
+  }
+}
+
+/** A backfill batch kept failing after its bounded retries; the checkpoint before it is intact. */
+export class BackfillBatchFailedError extends EvolveError {
+  readonly migration: string;
+  readonly table: string;
+  /** Text form of the last key committed before the failing batch (`null`: none yet in this range). */
+  readonly cursor: readonly string[] | null;
+  readonly attempts: number;
+
+  constructor(migration: string, table: string, cursor: readonly string[] | null, attempts: number, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    const after = cursor ? `after key (${cursor.join(', ')})` : 'at the start of its range';
+    super(
+      'BACKFILL_BATCH_FAILED',
+      `backfill "${migration}" on ${table}: batch ${after} failed after ${attempts} attempt(s): ${reason}`,
+      { cause },
+    );
+    this.migration = migration;
+    this.table = table;
+    this.cursor = cursor;
+    this.attempts = attempts;
+  }
+}
+
+/** A backfill is resumed with a different spec than the one its checkpoints were written for. */
+export class BackfillSpecChangedError extends EvolveError {
+  readonly migration: string;
+
+  constructor(migration: string) {
+    super(
+      'BACKFILL_SPEC_CHANGED',
+      `backfill "${migration}" has checkpoints from a different spec (table, key, set, where or joins changed); ` +
+        'pass restart: true to discard them and start over, or use a new name',
+    );
+    this.migration = migration;
+  }
+}
+
+/** After a run, too few rows satisfy the target predicate; carries samples of the keys that do not. */
+export class CoverageBelowThresholdError extends EvolveError {
+  readonly migration: string;
+  readonly table: string;
+  readonly coverage: number;
+  readonly threshold: number;
+  readonly remaining: number;
+  readonly samples: readonly (readonly string[])[];
+
+  constructor(
+    migration: string,
+    table: string,
+    result: { coverage: number; threshold: number; remaining: number; samples: readonly (readonly string[])[] },
+  ) {
+    const percent = (value: number): string => `${(value * 100).toFixed(2)}%`;
+    const shown = result.samples.map((key) => `(${key.join(', ')})`).join(', ');
+    super(
+      'COVERAGE_BELOW_THRESHOLD',
+      `backfill "${migration}" on ${table}: coverage ${percent(result.coverage)} is below the threshold ` +
+        `${percent(result.threshold)}; ${result.remaining} row(s) do not satisfy the target${shown ? `, e.g. keys ${shown}` : ''}`,
+    );
+    this.migration = migration;
+    this.table = table;
+    this.coverage = result.coverage;
+    this.threshold = result.threshold;
+    this.remaining = result.remaining;
+    this.samples = result.samples;
   }
 }
 

@@ -9,6 +9,12 @@ export {
   SchemaEngineError,
   MigrationsDirError,
   InvalidArgumentError,
+  TableNotFoundError,
+  ColumnNotFoundError,
+  NoUsableKeyError,
+  BackfillBatchFailedError,
+  BackfillSpecChangedError,
+  CoverageBelowThresholdError,
 } from './errors.js';
 export type { EvolveErrorCode } from './errors.js';
 export { quoteIdent, quoteQualified, quoteLiteral, MAX_IDENTIFIER_BYTES } from './sql.js';
@@ -24,3 +30,52 @@ export type { MigrationHistoryEntry, MigrationState } from './prisma/migration-h
 export { listTables } from './db/list-tables.js';
 export { toolkitName, isToolkitName, RESERVED_PREFIX } from './naming.js';
 export type { ToolkitObjectKind } from './naming.js';
+export {
+  DEFAULT_LOCK_TIMEOUT_MS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_RETRY_POLICY,
+  RETRYABLE_SQLSTATES,
+  isRetryable,
+  retryDelayMs,
+  sqlStateOf,
+} from './db/retry-policy.js';
+export type { RetryPolicy } from './db/retry-policy.js';
+export { readTableInfo, chooseWalkKey } from './db/table-catalog.js';
+export type { TableInfo, ColumnInfo } from './db/table-catalog.js';
+export {
+  DataMigrationStore,
+  DEFAULT_TRACKING,
+  DEFAULT_STATE_SCHEMA,
+  DEFAULT_DATA_MIGRATION_TABLE,
+  MAX_ERROR_LOG_ENTRIES,
+} from './tracking/data-migration-store.js';
+export type { TrackingLocation, DataMigrationRow, DataMigrationStatus } from './tracking/data-migration-store.js';
+export { backfill, backfillWith } from './backfill/backfill.js';
+export type { BackfillResult, BackfillStatus } from './backfill/backfill.js';
+export { DEFAULT_SCHEMA, DEFAULT_TABLE_ALIAS, DEFAULT_POLL_MS } from './backfill/backfill-options.js';
+export type { BackfillOptions, BackfillWithOptions, BackfillCommonOptions, BackfillJoinOption } from './backfill/backfill-options.js';
+export {
+  BatchSizer,
+  DEFAULT_BATCH_SIZING,
+  DEFAULT_INITIAL_BATCH_SIZE,
+  DEFAULT_MIN_BATCH_SIZE,
+  DEFAULT_MAX_BATCH_SIZE,
+  DEFAULT_TARGET_BATCH_MS,
+  MAX_GROWTH,
+} from './backfill/batch-sizer.js';
+export type { BatchSizing } from './backfill/batch-sizer.js';
+export type { BatchEvent, PauseEvent, ThrottleHook } from './backfill/backfill-worker.js';
+export type { ComputeFunction, ComputedValues, SourceRow } from './backfill/computed-batch-writer.js';
+export type { CoverageReport } from './backfill/coverage-gate.js';
+export { DEFAULT_COVERAGE_SAMPLES } from './backfill/coverage-gate.js';
+export {
+  checkDatabaseHealth,
+  DEFAULT_MAX_REPLICATION_LAG_MS,
+  DEFAULT_HEALTH_INTERVAL_MS,
+  DEFAULT_HEALTH_PAUSE_MS,
+} from './backfill/health-check.js';
+export type { HealthCheckOptions, HealthStatus } from './backfill/health-check.js';
+export type { BackfillProgress } from './backfill/progress-tracker.js';
+export { DEFAULT_RANGE_ROWS, DEFAULT_LEASE_MS } from './backfill/range-claims.js';
+export { abortOnSignals } from './runtime/abort-on-signals.js';

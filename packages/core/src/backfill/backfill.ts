@@ -1,0 +1,293 @@
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { ColumnNotFoundError, CoverageBelowThresholdError, InvalidArgumentError } from '../errors.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_RETRY_POLICY, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/retry-policy.js';
+import { chooseWalkKey, readTableInfo, type TableInfo } from '../db/table-catalog.js';
+import { DataMigrationStore, DEFAULT_TRACKING } from '../tracking/data-migration-store.js';
+import {
+  backfillOptionsSchema,
+  backfillWithOptionsSchema,
+  DEFAULT_POLL_MS,
+  DEFAULT_SCHEMA,
+  DEFAULT_TABLE_ALIAS,
+  parseOptions,
+  type BackfillCommonOptions,
+  type BackfillOptions,
+  type BackfillWithOptions,
+} from './backfill-options.js';
+import { runBackfillWorker, type WorkerStats } from './backfill-worker.js';
+import type { BatchTimeouts } from './batch-transaction.js';
+import { DEFAULT_BATCH_SIZING, validateBatchSizing } from './batch-sizer.js';
+import type { BatchWriter } from './batch-writer.js';
+import { ComputedBatchWriter, type ComputedValues, type SourceRow } from './computed-batch-writer.js';
+import { DEFAULT_COVERAGE_SAMPLES, measureCoverage, type CoverageReport } from './coverage-gate.js';
+import type { KeyColumn } from './keyset-sql.js';
+import { ProgressTracker } from './progress-tracker.js';
+import { DEFAULT_LEASE_MS, DEFAULT_RANGE_ROWS, RangeClaims } from './range-claims.js';
+import { SqlBatchWriter } from './sql-batch-writer.js';
+
+/** How a backfill call ended (failures throw instead). */
+export type BackfillStatus = 'completed' | 'already-completed' | 'canceled';
+
+/** The result of `backfill`/`backfillWith`. */
+export interface BackfillResult {
+  readonly name: string;
+  readonly status: BackfillStatus;
+  /** Keys walked and rows written by this call's workers. */
+  readonly scanned: number;
+  readonly updated: number;
+  /** Rows `compute` returned null for (also counted in `DataMigration.failedRecords`). */
+  readonly skipped: number;
+  readonly batches: number;
+  /** Batch attempts that hit a transient conflict and were retried. */
+  readonly retries: number;
+  /** True when earlier checkpoints of this name were resumed. */
+  readonly resumed: boolean;
+  readonly durationMs: number;
+  /** The gate's measurement; absent when it was skipped or the call was canceled. */
+  readonly coverage?: CoverageReport;
+}
+
+/**
+ * Fills columns of a live table from SQL expressions in short keyset batches (see `backfillWith` for
+ * values computed in TypeScript).
+ *
+ * Guarantees:
+ * - **Locks**: each batch is its own transaction holding row locks on at most one batch of rows for about
+ *   `batch.targetMs` (adaptive size, ×1.2 growth at most, halved on timeouts), under `lock_timeout`
+ *   (default 2 s) and `statement_timeout`. Never a table lock beyond ROW EXCLUSIVE; never a long transaction.
+ * - **Concurrency**: rows written concurrently are re-evaluated by PostgreSQL before they are updated
+ *   (READ COMMITTED re-check), so no write of the application is lost.
+ * - **Resumable and idempotent**: the checkpoint (last key of the batch) commits in the batch's
+ *   transaction; after a crash or kill, calling again with the same name resumes right after the last
+ *   committed batch; a completed step is a no-op (`already-completed`). Only rows matching `where` are written.
+ * - **Retries**: lock timeouts, statement timeouts, deadlocks and serialization failures are retried with
+ *   jittered backoff up to `maxAttempts`, then it fails closed: `DataMigration` is marked `failed` with the
+ *   error in `errorLog`, and `BackfillBatchFailedError` is thrown. Nothing committed is undone.
+ * - **Parallel**: `workers` in this process and any other process using the same name share key ranges
+ *   through a claims table (`FOR UPDATE SKIP LOCKED`); a dead worker's range is reclaimed from its checkpoint.
+ * - **Coverage gate**: afterwards the share of rows no longer matching `where` must reach the threshold
+ *   (default 100 %), else `CoverageBelowThresholdError` with sample keys and the step stays `failed`.
+ *
+ * Bad input (unknown table, column, alias or SQL that does not compile) throws before anything is written.
+ */
+export async function backfill(options: BackfillOptions): Promise<BackfillResult> {
+  const parsed = parseOptions(backfillOptionsSchema, options);
+  return runBackfill(parsed, async (client, table, key, alias) => {
+    for (const column of Object.keys(parsed.set)) {
+      if (!table.columns.has(column)) throw new ColumnNotFoundError(table.qualified, column, '"set"');
+    }
+    const joins = [];
+    for (const join of parsed.join ?? []) {
+      const joined = await readTableInfo(client, join.schema ?? table.schema, join.table);
+      if (join.alias === alias) throw new InvalidArgumentError('join.alias', `"${join.alias}" is already the alias of ${table.qualified}`);
+      joins.push({ schema: joined.schema, table: joined.name, alias: join.alias, on: join.on, qualified: joined.qualified });
+    }
+    return {
+      writer: new SqlBatchWriter({ table: table.qualified, alias, key, set: new Map(Object.entries(parsed.set)), joins, where: parsed.where }),
+      fingerprint: { mode: 'sql', set: parsed.set, join: joins.map(({ qualified, alias: a, on }) => ({ qualified, a, on })), where: parsed.where },
+    };
+  });
+}
+
+/**
+ * Fills columns of a live table with values computed in TypeScript: `compute` gets each batch's rows that
+ * still need work (`where`, default all rows) and returns their new values; the batch is written with one
+ * `UPDATE … FROM unnest(…)` statement, never row by row.
+ *
+ * Guarantees are those of `backfill`, plus:
+ * - No transaction is open while `compute` runs. A row changed by a concurrent writer between the read and
+ *   the write is detected (`xmin`), re-read under `FOR UPDATE` and recomputed, so a stale value never
+ *   overwrites a newer write.
+ * - `compute` runs once per row of every committed batch: after a crash only the batch that was in flight
+ *   (not committed) is computed again. `compute` throwing fails the batch at once (no retry) and the step.
+ * - `null` from `compute` leaves that row unchanged and counts it in `failedRecords`.
+ */
+export async function backfillWith<Row extends SourceRow = SourceRow, Out extends ComputedValues = ComputedValues>(
+  options: BackfillWithOptions<Row, Out>,
+): Promise<BackfillResult> {
+  const parsed = parseOptions(backfillWithOptionsSchema, options);
+  return runBackfill(parsed, async (_client, table, key, alias) => {
+    if (alias !== DEFAULT_TABLE_ALIAS) throw new InvalidArgumentError('alias', 'backfillWith always names the table "t" in "where"');
+    for (const column of parsed.select) {
+      if (!table.columns.has(column)) throw new ColumnNotFoundError(table.qualified, column, '"select"');
+    }
+    const columns = parsed.columns.map((name) => {
+      const column = table.columns.get(name);
+      if (!column) throw new ColumnNotFoundError(table.qualified, name, '"columns"');
+      return { name, type: column.type };
+    });
+    const select = [...new Set([...key.map((column) => column.name), ...parsed.select])];
+    const where = parsed.where ?? 'true';
+    return {
+      writer: new ComputedBatchWriter({ table: table.qualified, key, select, columns, where, compute: parsed.compute as never }),
+      fingerprint: { mode: 'computed', select, columns: parsed.columns, where },
+    };
+  });
+}
+
+type WriterFactory = (
+  client: pg.ClientBase,
+  table: TableInfo,
+  key: readonly KeyColumn[],
+  alias: string,
+) => Promise<{ writer: BatchWriter; fingerprint: Record<string, unknown> }>;
+
+async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFactory): Promise<BackfillResult> {
+  const started = performance.now();
+  const workers = options.workers ?? 1;
+  const ownPool = typeof options.database === 'string';
+  const pool = typeof options.database === 'string' ? new pg.Pool({ connectionString: options.database, max: workers + 1 }) : options.database;
+  const tracking = { ...DEFAULT_TRACKING, ...options.tracking };
+  const store = new DataMigrationStore(tracking);
+  const timeouts: BatchTimeouts = {
+    lockMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+    statementMs: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+  };
+  const sizing = validateBatchSizing({ ...DEFAULT_BATCH_SIZING, ...clampInitial(options.batch) });
+  const admin = await pool.connect();
+  try {
+    const schema = options.schema ?? DEFAULT_SCHEMA;
+    const alias = options.alias ?? DEFAULT_TABLE_ALIAS;
+    const table = await readTableInfo(admin, schema, options.table);
+    const key = chooseWalkKey(table, options.key).map((name) => ({ name, type: table.columns.get(name)?.type ?? 'text' }));
+    const { writer, fingerprint } = await makeWriter(admin, table, key, alias);
+    await writer.validate(admin, timeouts);
+    const specHash = createHash('sha256')
+      .update(JSON.stringify({ table: table.qualified, key, alias, ...fingerprint }))
+      .digest('hex');
+    const name = options.name ?? `backfill ${schema}.${table.name} ${specHash.slice(0, 12)}`;
+    const claims = new RangeClaims(tracking.stateSchema, name, table.qualified, key, {
+      rangeRows: options.rangeRows ?? DEFAULT_RANGE_ROWS,
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+    });
+    await store.ensure(admin, RangeClaims.ddl(tracking.stateSchema));
+
+    const previous = await store.get(admin, name);
+    if (previous?.status === 'completed' && !options.restart) {
+      return { ...emptyResult(name, 'already-completed', started), resumed: true };
+    }
+    const { resumed } = await claims.register(admin, specHash, options.restart ?? false);
+    if (options.restart) await store.reset(admin, name);
+    const total = await countTotal(admin, table, options.total ?? 'estimate');
+    const row = await store.start(admin, name, { totalRecords: total, ...(options.description ? { description: options.description } : {}) });
+    const tracker = new ProgressTracker(row.totalRecords ?? total, row.processedRecords);
+
+    const internal = new AbortController();
+    const abort = (): void => internal.abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    if (options.signal?.aborted) internal.abort();
+    const settings = {
+      migration: name,
+      table,
+      writer,
+      claims,
+      store,
+      sizing,
+      timeouts,
+      retry: { ...DEFAULT_RETRY_POLICY, ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}) },
+      pauseMs: options.pauseMs ?? 0,
+      pollMs: DEFAULT_POLL_MS,
+      throttle: options.throttle,
+      health: options.health ?? {},
+      signal: internal.signal,
+      label: options.workerLabel ?? `${hostname()}:${process.pid}`,
+      onBatch: options.onBatch,
+      onPause: options.onPause,
+      onCommitted: (processed: number) => options.onProgress?.(tracker.update(processed)),
+    };
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: workers }, async (_, index) => {
+        const client = await pool.connect();
+        let broken: Error | undefined;
+        try {
+          return await runBackfillWorker(client, index, settings);
+        } catch (error) {
+          internal.abort(); // siblings finish their batch and stop
+          broken = error instanceof Error ? error : new Error(String(error));
+          throw error;
+        } finally {
+          client.release(broken);
+        }
+      }),
+    );
+    options.signal?.removeEventListener('abort', abort);
+    const stats = sumStats(outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : [])));
+    const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    const base = { name, resumed, ...stats };
+    if (failure) {
+      await store.finish(admin, name, 'failed');
+      throw failure.reason;
+    }
+    if (options.signal?.aborted) {
+      await store.finish(admin, name, 'pending', { canceledAt: new Date().toISOString(), ...(await claims.totals(admin)) });
+      return { ...base, status: 'canceled', durationMs: performance.now() - started };
+    }
+    const coverage = await gate(admin, options, { table, key, alias, timeouts });
+    const summary = { ...(await claims.totals(admin)), ...(coverage ? { coverage: coverageSummary(coverage) } : {}) };
+    if (coverage && !coverage.passed) {
+      await store.logError(admin, name, { error: 'coverage below threshold', ...coverageSummary(coverage) }, 'failed');
+      await store.finish(admin, name, 'failed', summary);
+      throw new CoverageBelowThresholdError(name, table.qualified, { ...coverage, remaining: coverage.total - coverage.satisfied });
+    }
+    await store.finish(admin, name, 'completed', summary);
+    options.onProgress?.(tracker.snapshot());
+    return { ...base, status: 'completed', durationMs: performance.now() - started, ...(coverage ? { coverage } : {}) };
+  } finally {
+    admin.release();
+    if (ownPool) await pool.end();
+  }
+}
+
+/** Keeps a caller's `min`/`max` consistent with the default `initial` when they did not set it. */
+function clampInitial(batch: BackfillCommonOptions['batch']): Partial<typeof DEFAULT_BATCH_SIZING> {
+  if (!batch) return {};
+  const min = batch.min ?? DEFAULT_BATCH_SIZING.min;
+  const max = batch.max ?? Math.max(DEFAULT_BATCH_SIZING.max, min);
+  const initial = batch.initial ?? Math.min(max, Math.max(min, DEFAULT_BATCH_SIZING.initial));
+  return { ...batch, min, max, initial };
+}
+
+async function countTotal(client: pg.ClientBase, table: TableInfo, mode: 'estimate' | 'exact'): Promise<number> {
+  if (mode === 'estimate' && table.estimatedRows >= 0) return Math.round(table.estimatedRows);
+  const { rows } = await client.query<{ n: string }>(`select count(*)::text as n from ${table.qualified}`);
+  return Number(rows[0]?.n ?? 0);
+}
+
+async function gate(
+  client: pg.ClientBase,
+  options: BackfillCommonOptions,
+  context: { table: TableInfo; key: readonly KeyColumn[]; alias: string; timeouts: BatchTimeouts },
+): Promise<CoverageReport | undefined> {
+  if (options.coverage === false) return undefined;
+  const satisfied = options.coverage?.satisfied ?? (options.where ? `not coalesce((${options.where}), false)` : undefined);
+  if (!satisfied) return undefined;
+  return measureCoverage(client, { lockMs: context.timeouts.lockMs, statementMs: options.coverage?.statementTimeoutMs ?? 0 }, {
+    table: context.table.qualified,
+    alias: context.alias,
+    key: context.key,
+    satisfied,
+    threshold: options.coverage?.threshold ?? 1,
+    samples: options.coverage?.samples ?? DEFAULT_COVERAGE_SAMPLES,
+  });
+}
+
+function coverageSummary(report: CoverageReport): Record<string, unknown> {
+  return { total: report.total, satisfied: report.satisfied, coverage: report.coverage, threshold: report.threshold, samples: report.samples };
+}
+
+function sumStats(all: readonly WorkerStats[]): Omit<WorkerStats, 'ranges'> {
+  const sum = (pick: (stats: WorkerStats) => number): number => all.reduce((acc, stats) => acc + pick(stats), 0);
+  return {
+    batches: sum((s) => s.batches),
+    scanned: sum((s) => s.scanned),
+    updated: sum((s) => s.updated),
+    skipped: sum((s) => s.skipped),
+    retries: sum((s) => s.retries),
+  };
+}
+
+function emptyResult(name: string, status: BackfillStatus, started: number): BackfillResult {
+  return { name, status, scanned: 0, updated: 0, skipped: 0, batches: 0, retries: 0, resumed: false, durationMs: performance.now() - started };
+}

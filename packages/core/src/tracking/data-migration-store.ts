@@ -1,0 +1,218 @@
+import type pg from 'pg';
+import { InvalidArgumentError } from '../errors.js';
+import { quoteIdent, quoteQualified } from '../sql.js';
+
+/** Schema of the toolkit's own bookkeeping tables (checkpoints, range claims). Outside Prisma's view. */
+export const DEFAULT_STATE_SCHEMA = '_evolve';
+/** Name of the tracking table (seed 003's `DataMigration` model). */
+export const DEFAULT_DATA_MIGRATION_TABLE = 'DataMigration';
+/** At most this many entries are kept in `DataMigration.errorLog` (newest last). */
+export const MAX_ERROR_LOG_ENTRIES = 50;
+
+/** Where the tracking table and the toolkit's state tables live. */
+export interface TrackingLocation {
+  /** Schema of the `DataMigration` table; `_evolve` unless the app maps the model itself (then its schema). */
+  readonly schema: string;
+  readonly table: string;
+  /** Schema of checkpoints and range claims. */
+  readonly stateSchema: string;
+}
+
+/** The default location: everything in the `_evolve` schema. */
+export const DEFAULT_TRACKING: TrackingLocation = {
+  schema: DEFAULT_STATE_SCHEMA,
+  table: DEFAULT_DATA_MIGRATION_TABLE,
+  stateSchema: DEFAULT_STATE_SCHEMA,
+};
+
+/** Status values of `DataMigration.status`. */
+export type DataMigrationStatus = 'pending' | 'running' | 'completed' | 'failed' | 'rolled_back';
+
+/** One row of `DataMigration`, as the toolkit reads it. */
+export interface DataMigrationRow {
+  readonly name: string;
+  readonly status: DataMigrationStatus;
+  readonly totalRecords: number | null;
+  readonly processedRecords: number;
+  readonly failedRecords: number;
+  readonly resultSummary: unknown;
+  readonly errorLog: readonly unknown[];
+}
+
+const COLUMNS = [
+  'id',
+  'name',
+  'description',
+  'status',
+  'startedAt',
+  'completedAt',
+  'totalRecords',
+  'processedRecords',
+  'failedRecords',
+  'resultSummary',
+  'errorLog',
+  'isReversible',
+  'rollbackData',
+  'createdAt',
+  'updatedAt',
+] as const;
+
+const BOOTSTRAP_LOCK = 'prisma-evolve:tracking-bootstrap';
+
+/**
+ * Reads and writes the `DataMigration` tracking table (seed 003's columns, DDL identical to what Prisma
+ * generates for that model, so an app can map it in schema.prisma). Every method takes the client to run
+ * on, so callers decide the transaction a write belongs to.
+ */
+export class DataMigrationStore {
+  readonly qualified: string;
+
+  constructor(readonly location: TrackingLocation = DEFAULT_TRACKING) {
+    this.qualified = quoteQualified(location.schema, location.table);
+  }
+
+  /**
+   * Creates the schemas and the tracking table if missing (`IF NOT EXISTS`, serialised by a transaction-level
+   * advisory lock so concurrent workers do not race), then checks that an existing table has every column
+   * the toolkit writes; a missing one is an `InvalidArgumentError` naming it. Idempotent. Runs
+   * `extraDdl` (the callers' own state tables) in the same transaction.
+   */
+  async ensure(client: pg.ClientBase, extraDdl: readonly string[] = []): Promise<void> {
+    const { schema, table, stateSchema } = this.location;
+    const index = quoteIdent(`${table}_name_key`.slice(0, 63));
+    await client.query('begin');
+    try {
+      await client.query('select pg_advisory_xact_lock(hashtext($1))', [BOOTSTRAP_LOCK]);
+      await client.query(`create schema if not exists ${quoteIdent(schema)}`);
+      await client.query(`create schema if not exists ${quoteIdent(stateSchema)}`);
+      await client.query(`create table if not exists ${this.qualified} (
+    "id" TEXT NOT NULL,
+    "name" TEXT NOT NULL,
+    "description" TEXT,
+    "status" TEXT NOT NULL DEFAULT 'pending',
+    "startedAt" TIMESTAMP(3),
+    "completedAt" TIMESTAMP(3),
+    "totalRecords" INTEGER,
+    "processedRecords" INTEGER NOT NULL DEFAULT 0,
+    "failedRecords" INTEGER NOT NULL DEFAULT 0,
+    "resultSummary" JSONB,
+    "errorLog" JSONB NOT NULL DEFAULT '[]',
+    "isReversible" BOOLEAN NOT NULL DEFAULT false,
+    "rollbackData" JSONB,
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+    CONSTRAINT ${quoteIdent(`${table}_pkey`.slice(0, 63))} PRIMARY KEY ("id"))`);
+      await client.query(`create unique index if not exists ${index} on ${this.qualified} ("name")`);
+      for (const ddl of extraDdl) await client.query(ddl);
+      const { rows } = await client.query<{ attname: string }>(
+        `select attname from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped`,
+        [this.qualified],
+      );
+      const present = new Set(rows.map((row) => row.attname));
+      const missing = COLUMNS.filter((column) => !present.has(column));
+      if (missing.length > 0) {
+        throw new InvalidArgumentError(
+          'tracking table',
+          `${this.qualified} exists but lacks column(s) ${missing.map((c) => `"${c}"`).join(', ')}`,
+        );
+      }
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback');
+      throw error;
+    }
+  }
+
+  /** Reads one row by name; `undefined` when there is none. Read-only. */
+  async get(client: pg.ClientBase, name: string): Promise<DataMigrationRow | undefined> {
+    const { rows } = await client.query<DataMigrationRow>(
+      `select "name", "status", "totalRecords", "processedRecords", "failedRecords", "resultSummary", "errorLog"
+       from ${this.qualified} where "name" = $1`,
+      [name],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Marks `name` running (inserting it if new) unless it is already `completed`, and returns the row as it
+   * is afterwards. `startedAt` keeps the first start; `totalRecords` is set only when still unknown. One
+   * statement; atomic.
+   */
+  async start(
+    client: pg.ClientBase,
+    name: string,
+    fields: { description?: string; totalRecords?: number | null; isReversible?: boolean },
+  ): Promise<DataMigrationRow> {
+    await client.query(
+      `insert into ${this.qualified} ("id", "name", "description", "status", "startedAt", "totalRecords", "isReversible", "updatedAt")
+       values (gen_random_uuid()::text, $1, $2, 'running', now(), $3, $4, now())
+       on conflict ("name") do update set
+         "status" = 'running',
+         "startedAt" = coalesce(${this.qualified}."startedAt", now()),
+         "completedAt" = null,
+         "totalRecords" = coalesce(${this.qualified}."totalRecords", excluded."totalRecords"),
+         "description" = coalesce(excluded."description", ${this.qualified}."description"),
+         "updatedAt" = now()
+       where ${this.qualified}."status" <> 'completed'`,
+      [name, fields.description ?? null, fields.totalRecords ?? null, fields.isReversible ?? false],
+    );
+    const row = await this.get(client, name);
+    if (!row) throw new Error(`tracking row "${name}" vanished right after it was written`);
+    return row;
+  }
+
+  /**
+   * Resets counters and status of `name` to a fresh start (for an explicit restart). One statement.
+   */
+  async reset(client: pg.ClientBase, name: string): Promise<void> {
+    await client.query(
+      `update ${this.qualified} set "status" = 'pending', "processedRecords" = 0, "failedRecords" = 0, "totalRecords" = null,
+         "resultSummary" = null, "completedAt" = null, "updatedAt" = now() where "name" = $1`,
+      [name],
+    );
+  }
+
+  /**
+   * Adds to the counters of `name` and returns the new `processedRecords`. Meant to run inside the
+   * transaction of the work it counts, so progress and work commit together.
+   */
+  async addProgress(client: pg.ClientBase, name: string, processed: number, failed: number): Promise<number> {
+    const { rows } = await client.query<{ processedRecords: number }>(
+      `update ${this.qualified} set "processedRecords" = "processedRecords" + $2, "failedRecords" = "failedRecords" + $3,
+         "updatedAt" = now() where "name" = $1 returning "processedRecords"`,
+      [name, processed, failed],
+    );
+    return rows[0]?.processedRecords ?? 0;
+  }
+
+  /** Sets the status of `name` (and `resultSummary` when given); `completed` also stamps `completedAt`. */
+  async finish(
+    client: pg.ClientBase,
+    name: string,
+    status: DataMigrationStatus,
+    resultSummary?: unknown,
+  ): Promise<void> {
+    await client.query(
+      `update ${this.qualified} set "status" = $2,
+         "completedAt" = case when $2 = 'completed' then now() else "completedAt" end,
+         "resultSummary" = coalesce($3::jsonb, "resultSummary"), "updatedAt" = now() where "name" = $1`,
+      [name, status, resultSummary === undefined ? null : JSON.stringify(resultSummary)],
+    );
+  }
+
+  /**
+   * Appends `entry` (with a timestamp) to `errorLog` of `name`, keeping the newest
+   * {@link MAX_ERROR_LOG_ENTRIES}, and optionally sets the status. One statement.
+   */
+  async logError(client: pg.ClientBase, name: string, entry: Record<string, unknown>, status?: DataMigrationStatus): Promise<void> {
+    await client.query(
+      `update ${this.qualified} set
+         "errorLog" = (select coalesce(jsonb_agg(e order by ord), '[]'::jsonb) from (
+            select e, ord from jsonb_array_elements("errorLog" || jsonb_build_array($2::jsonb)) with ordinality x(e, ord)
+            order by ord desc limit ${MAX_ERROR_LOG_ENTRIES}) kept),
+         "status" = coalesce($3, "status"), "updatedAt" = now()
+       where "name" = $1`,
+      [name, JSON.stringify({ at: new Date().toISOString(), ...entry }), status ?? null],
+    );
+  }
+}
