@@ -16,6 +16,8 @@ const shared = {
 } satisfies Partial<Config>;
 
 const config: Config = {
+  // A global option: jest ignores it inside a project entry.
+  testTimeout: 120_000,
   reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.mjs'],
   projects: [
     {
@@ -30,7 +32,6 @@ const config: Config = {
       testMatch: ['<rootDir>/packages/*/src/**/*.int.test.ts', '<rootDir>/scripts/**/*.int.test.ts', '<rootDir>/prisma/**/*.int.test.ts'],
       globalSetup: '<rootDir>/packages/testing/jest-global-setup.mjs',
       globalTeardown: '<rootDir>/packages/testing/jest-global-teardown.mjs',
-      testTimeout: 120_000,
     },
   ],
 };

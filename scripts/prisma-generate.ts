@@ -1,6 +1,6 @@
 /**
- * `pnpm generate` (also run after `pnpm install`): generates the example app's Prisma 7 client without
- * network access. Prisma's CLI insists on a native schema engine before any command, even `generate`,
+ * `pnpm generate` (also run after `pnpm install`): generates the example app's Prisma 7 client (and the
+ * benchmark's, from scripts/bench/bench.prisma) without network access. Prisma's CLI insists on a native schema engine before any command, even `generate`,
  * which never uses it; pointing PRISMA_SCHEMA_ENGINE_BINARY at a stand-in skips the download. A user
  * behind a firewall can do the same. If the variable is already set (a real engine), it is respected.
  */
@@ -18,15 +18,16 @@ if (!existsSync(prismaBin)) {
   process.exit(1);
 }
 
-const result = await execa(prismaBin, ['generate', ...process.argv.slice(2)], {
-  cwd: root,
-  stdio: 'inherit',
-  reject: false,
-  env: {
-    PRISMA_SCHEMA_ENGINE_BINARY: process.env['PRISMA_SCHEMA_ENGINE_BINARY'] ?? standIn,
-    // No update checks or telemetry: they would only time out here.
-    CHECKPOINT_DISABLE: '1',
-    PRISMA_HIDE_UPDATE_MESSAGE: '1',
-  },
-});
-process.exit(result.exitCode ?? 1);
+const env = {
+  PRISMA_SCHEMA_ENGINE_BINARY: process.env['PRISMA_SCHEMA_ENGINE_BINARY'] ?? standIn,
+  // No update checks or telemetry: they would only time out here.
+  CHECKPOINT_DISABLE: '1',
+  PRISMA_HIDE_UPDATE_MESSAGE: '1',
+};
+const extra = process.argv.slice(2);
+// With explicit arguments (e.g. --schema) generate exactly what was asked; otherwise both clients.
+const runs = extra.length > 0 ? [extra] : [[], ['--schema', path.join('scripts', 'bench', 'bench.prisma')]];
+for (const args of runs) {
+  const result = await execa(prismaBin, ['generate', ...args], { cwd: root, stdio: 'inherit', reject: false, env });
+  if (result.exitCode !== 0) process.exit(result.exitCode ?? 1);
+}

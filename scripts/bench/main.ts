@@ -1,0 +1,67 @@
+/**
+ * `pnpm bench <name> [--rows N] [--workers N] [--json]`: runs a benchmark against `DATABASE_URL` (in a
+ * database it creates and drops) or, without it, an ephemeral PostgreSQL it starts and stops. With
+ * `--json` the last line of stdout is one JSON object of figures; otherwise progress goes to stderr and
+ * the figures are printed as a table. Exit codes: 0 ok, 1 failed, 2 usage error.
+ */
+import { parseArgs } from 'node:util';
+import { acquireTestServer, createTestDatabase } from '@prisma-evolve/testing';
+import { runBackfillBench } from './backfill-bench.js';
+
+const BENCHMARKS = ['backfill'] as const;
+type BenchmarkName = (typeof BENCHMARKS)[number];
+
+function usage(message: string): never {
+  console.error(`${message}\nusage: pnpm bench <${BENCHMARKS.join('|')}> [--rows N] [--workers N] [--naive-sample N] [--json]`);
+  process.exit(2);
+}
+
+function positiveInt(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) usage(`--${name} must be a positive integer, got "${value}"`);
+  return parsed;
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      rows: { type: 'string' },
+      workers: { type: 'string' },
+      'naive-sample': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+} catch (error) {
+  usage(error instanceof Error ? error.message : String(error));
+}
+const [name, ...rest] = parsed.positionals;
+if (!name || rest.length > 0) usage(name ? `unexpected arguments: ${rest.join(' ')}` : 'which benchmark?');
+if (!BENCHMARKS.includes(name as BenchmarkName)) usage(`unknown benchmark "${name}"`);
+const rows = positiveInt('rows', parsed.values.rows, 100_000);
+const workers = positiveInt('workers', parsed.values.workers, 1);
+const naiveSample = positiveInt('naive-sample', parsed.values['naive-sample'], 2_000);
+const json = parsed.values.json;
+
+const started = performance.now();
+const server = await acquireTestServer();
+const database = await createTestDatabase(server.url, { prefix: 'evolve_bench' });
+let exitCode = 0;
+try {
+  const report = await runBackfillBench({ url: database.url, rows, workers, naiveSample, progress: !json });
+  const full = { ...report, server: server.origin, seconds: Math.round((performance.now() - started) / 100) / 10 };
+  if (json) {
+    process.stdout.write(`${JSON.stringify(full)}\n`);
+  } else {
+    for (const [key, value] of Object.entries(full)) process.stdout.write(`${key.padEnd(30)} ${String(value)}\n`);
+  }
+} catch (error) {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  exitCode = 1;
+} finally {
+  await database.drop();
+  await server.release();
+}
+process.exit(exitCode);
