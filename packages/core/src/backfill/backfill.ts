@@ -139,6 +139,10 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
   const workers = options.workers ?? 1;
   const ownPool = typeof options.database === 'string';
   const pool = typeof options.database === 'string' ? new pg.Pool({ connectionString: options.database, max: workers + 1 }) : options.database;
+  if (!ownPool && (pool.options.max ?? 10) < workers + 1) {
+    // Each worker holds a connection for the whole run, plus one for bookkeeping: fewer would deadlock.
+    throw new InvalidArgumentError('database', `the pool allows ${pool.options.max} connections; ${workers} worker(s) need ${workers + 1}`);
+  }
   const tracking = { ...DEFAULT_TRACKING, ...options.tracking };
   const store = new DataMigrationStore(tracking);
   const timeouts: BatchTimeouts = {
