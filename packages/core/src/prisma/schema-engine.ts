@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, DriverAdapterError } from '@prisma/driver-adapter-utils';
+import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import * as engineBindings from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
@@ -64,6 +65,62 @@ export interface SchemaEngineOptions {
   readonly datamodels?: ReadonlyArray<readonly [string, string]>;
   /** Receives the engine's JSON log lines; silent by default. */
   readonly onLog?: (line: string) => void;
+  /**
+   * Session settings for every connection the engine opens (e.g. `{ lock_timeout: '2000' }`), passed as
+   * startup options so they also cover each migration script.
+   */
+  readonly sessionSettings?: Readonly<Record<string, string>>;
+}
+
+/**
+ * `@prisma/adapter-pg`'s `executeScript` splits a migration script on every `;` and runs the pieces one
+ * by one. That breaks `;` inside function bodies, `DO` blocks and string literals. It also changes
+ * transactionality: native `prisma migrate deploy` sends the whole script in one simple query, so a
+ * multi-statement script is atomic. This factory keeps everything else of the adapter but runs each
+ * script whole, as the native engine does. Errors are converted the way the adapter converts them.
+ */
+class WholeScriptAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
+  readonly provider: 'postgres' = 'postgres';
+  readonly adapterName: string;
+
+  constructor(
+    private readonly inner: PrismaPg,
+    private readonly pool: pg.Pool,
+  ) {
+    this.adapterName = inner.adapterName;
+  }
+
+  async connect(): Promise<SqlDriverAdapter> {
+    return this.wrap(await this.inner.connect());
+  }
+
+  async connectToShadowDb(): Promise<SqlDriverAdapter> {
+    return this.inner.connectToShadowDb();
+  }
+
+  private wrap(adapter: SqlDriverAdapter): SqlDriverAdapter {
+    const pool = this.pool;
+    adapter.executeScript = async (script: string): Promise<void> => {
+      try {
+        await pool.query(script);
+      } catch (error) {
+        const e = error as pg.DatabaseError;
+        if (typeof e.code !== 'string') throw error;
+        throw new DriverAdapterError({
+          originalCode: e.code,
+          originalMessage: e.message,
+          kind: 'postgres',
+          code: e.code,
+          severity: e.severity ?? 'ERROR',
+          message: e.message,
+          detail: e.detail,
+          column: e.column,
+          hint: e.hint,
+        });
+      }
+    };
+    return adapter;
+  }
 }
 
 /**
@@ -77,9 +134,10 @@ export async function withSchemaEngine<T>(
   fn: (engine: SchemaEngine) => Promise<T>,
 ): Promise<T> {
   await loadBindings();
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2 });
+  const settings = Object.entries(options.sessionSettings ?? {}).map(([name, value]) => `-c ${name}=${value}`);
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, ...(settings.length > 0 ? { options: settings.join(' ') } : {}) });
   pool.on('error', () => undefined);
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
+  const adapter = bindMigrationAwareSqlAdapterFactory(new WholeScriptAdapterFactory(new PrismaPg(pool), pool));
   let engine: SchemaEngine;
   try {
     engine = await engineBindings.SchemaEngine.new(
