@@ -57,6 +57,12 @@ function withUnrefTimers(bindings: object): WasmImports {
   return imports;
 }
 
+/** What `withSchemaEngine` knows about the engine's session beyond the engine's own API. */
+export interface EngineSession {
+  /** The PostgreSQL error (with SQLSTATE) of the last migration script that failed, if any. */
+  lastScriptError(): pg.DatabaseError | undefined;
+}
+
 /** Options of {@link withSchemaEngine}. */
 export interface SchemaEngineOptions {
   /** The database the engine works on. */
@@ -82,6 +88,8 @@ export interface SchemaEngineOptions {
 class WholeScriptAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
   readonly provider: 'postgres' = 'postgres';
   readonly adapterName: string;
+  /** The driver error of the last script that failed (the engine's own message drops the SQLSTATE). */
+  lastScriptError: pg.DatabaseError | undefined;
 
   constructor(
     private readonly inner: PrismaPg,
@@ -101,11 +109,13 @@ class WholeScriptAdapterFactory implements SqlMigrationAwareDriverAdapterFactory
   private wrap(adapter: SqlDriverAdapter): SqlDriverAdapter {
     const pool = this.pool;
     adapter.executeScript = async (script: string): Promise<void> => {
+      this.lastScriptError = undefined;
       try {
         await pool.query(script);
       } catch (error) {
         const e = error as pg.DatabaseError;
         if (typeof e.code !== 'string') throw error;
+        this.lastScriptError = e;
         throw new DriverAdapterError({
           originalCode: e.code,
           originalMessage: e.message,
@@ -131,13 +141,14 @@ class WholeScriptAdapterFactory implements SqlMigrationAwareDriverAdapterFactory
  */
 export async function withSchemaEngine<T>(
   options: SchemaEngineOptions,
-  fn: (engine: SchemaEngine) => Promise<T>,
+  fn: (engine: SchemaEngine, session: EngineSession) => Promise<T>,
 ): Promise<T> {
   await loadBindings();
   const settings = Object.entries(options.sessionSettings ?? {}).map(([name, value]) => `-c ${name}=${value}`);
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, ...(settings.length > 0 ? { options: settings.join(' ') } : {}) });
   pool.on('error', () => undefined);
-  const adapter = bindMigrationAwareSqlAdapterFactory(new WholeScriptAdapterFactory(new PrismaPg(pool), pool));
+  const factory = new WholeScriptAdapterFactory(new PrismaPg(pool), pool);
+  const adapter = bindMigrationAwareSqlAdapterFactory(factory);
   let engine: SchemaEngine;
   try {
     engine = await engineBindings.SchemaEngine.new(
@@ -150,7 +161,7 @@ export async function withSchemaEngine<T>(
     throw new SchemaEngineError('new', error);
   }
   try {
-    return await fn(engine);
+    return await fn(engine, { lastScriptError: () => factory.lastScriptError });
   } finally {
     engine.free();
     await pool.end().catch(() => undefined);

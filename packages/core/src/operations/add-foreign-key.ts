@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/retry-policy.js';
+import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
+import { InvalidArgumentError } from '../errors.js';
+import { toolkitName } from '../naming.js';
+import { quoteIdent, quoteQualified } from '../sql.js';
+import { runBatchedStatement } from './batched-statement.js';
+import type { Operation, PlannedUnit } from './operation.js';
+import { prismaStyleName } from './operation.js';
+import { alterTable, checkConstraint, columnList, countWithSamples, createIndexConcurrentlyUnit, dropIndexConcurrentlyUnit, identifier, primaryKeyOf, schemaField } from './sql-builders.js';
+
+const action = z.enum(['CASCADE', 'SET NULL', 'SET DEFAULT', 'RESTRICT', 'NO ACTION']);
+
+/**
+ * Spec of `addForeignKey`. `orphans` says what to do with rows whose reference is missing:
+ * - `fail` (default): stop and report them.
+ * - `set-null`: null the reference.
+ * - `delete`: delete the rows.
+ * Rows that are nulled or deleted are copied to a backup table first, so down can restore them.
+ */
+export const addForeignKeySpec = z
+  .object({
+    schema: schemaField,
+    table: identifier,
+    columns: z.array(identifier).min(1),
+    references: z.object({ schema: z.string().min(1).optional(), table: identifier, columns: z.array(identifier).min(1) }).strict(),
+    name: identifier.optional(),
+    onDelete: action.optional(),
+    onUpdate: action.optional(),
+    orphans: z.enum(['fail', 'set-null', 'delete']).default('fail'),
+    index: z.boolean().default(true),
+  })
+  .strict()
+  .refine((spec) => spec.columns.length === spec.references.columns.length, { path: ['references', 'columns'], message: 'must have as many columns as "columns"' });
+export type AddForeignKeySpec = z.infer<typeof addForeignKeySpec>;
+
+/** The constraint name (Prisma's `<Table>_<columns>_fkey`). Pure. */
+export function foreignKeyName(spec: AddForeignKeySpec): string {
+  return spec.name ?? prismaStyleName(spec.table, spec.columns, 'fkey', 'addForeignKey.name');
+}
+
+/** Backup table of the orphans an `addForeignKey` nulled or deleted. Pure. */
+export function orphanBackupName(spec: AddForeignKeySpec): string {
+  return toolkitName('bak', foreignKeyName(spec), 'orphans');
+}
+
+function orphanPredicate(spec: AddForeignKeySpec, alias: string): string {
+  const refSchema = spec.references.schema ?? spec.schema;
+  const present = spec.columns.map((c) => `${alias}.${quoteIdent(c)} IS NOT NULL`).join(' AND ');
+  const match = spec.columns.map((c, i) => `r.${quoteIdent(spec.references.columns[i] ?? '')} = ${alias}.${quoteIdent(c)}`).join(' AND ');
+  return `(${present} AND NOT EXISTS (SELECT 1 FROM ${quoteQualified(refSchema, spec.references.table)} r WHERE ${match}))`;
+}
+
+/**
+ * Adds a foreign key without blocking writes for the validation scan.
+ *
+ * Precheck: counts the orphans and lists sample keys. With `orphans: 'fail'` it stops there.
+ *
+ * Steps:
+ * 1. Optionally, an index on the referencing columns (`CREATE INDEX CONCURRENTLY`), unless an index
+ *    already starts with them.
+ * 2. Orphans are nulled or deleted in short batches, each copied to a backup table first.
+ * 3. `ADD CONSTRAINT … NOT VALID`: SHARE ROW EXCLUSIVE on both tables, brief, no scan.
+ * 4. `VALIDATE CONSTRAINT`: SHARE UPDATE EXCLUSIVE on the table while it scans.
+ *
+ * Down drops the constraint, restores the backed-up orphans and drops the index it built.
+ */
+export const addForeignKey = {
+  kind: 'addForeignKey',
+  spec: addForeignKeySpec,
+  describe: (spec) =>
+    `add foreign key "${foreignKeyName(spec)}" "${spec.table}" (${spec.columns.join(', ')}) -> "${spec.references.table}" (${spec.references.columns.join(', ')}); orphans: ${spec.orphans}`,
+  plan(spec, catalog) {
+    const table = requireTable(catalog, spec.schema, spec.table);
+    for (const column of spec.columns) requireColumn(table, column, 'addForeignKey.columns');
+    const refSchema = spec.references.schema ?? spec.schema;
+    const referenced = requireTable(catalog, refSchema, spec.references.table);
+    for (const column of spec.references.columns) requireColumn(referenced, column, 'addForeignKey.references.columns');
+    const name = foreignKeyName(spec);
+    if (table.constraints.some((c) => c.name === name)) throw new InvalidArgumentError('addForeignKey.name', `constraint "${name}" already exists`);
+    const key = primaryKeyOf(table);
+    if (spec.orphans === 'set-null' && key.length === 0) throw new InvalidArgumentError('addForeignKey.orphans', `"${spec.table}" has no primary key to back nulled references up by`);
+    const qualified = quoteQualified(spec.schema, spec.table);
+    const backup = quoteQualified(spec.schema, orphanBackupName(spec));
+    const indexName = prismaStyleName(spec.table, spec.columns, 'idx', 'addForeignKey.columns');
+    const hasLeadingIndex = table.indexes.some((i) => i.valid && spec.columns.every((c, n) => i.columns[n] === c));
+    const buildIndex = spec.index && !hasLeadingIndex;
+    const expand: PlannedUnit[] = [];
+    const down: PlannedUnit[] = [
+      { kind: 'sql', name: `drop_fk_${name}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`, 'SHARE ROW EXCLUSIVE')] },
+    ];
+    if (buildIndex) {
+      expand.push(createIndexConcurrentlyUnit(`fk_index_${indexName}`, { schema: spec.schema, table: spec.table, name: indexName, columns: spec.columns }));
+    }
+    const timeouts = { lockMs: DEFAULT_LOCK_TIMEOUT_MS, statementMs: DEFAULT_STATEMENT_TIMEOUT_MS };
+    if (spec.orphans !== 'fail') {
+      const setNull = spec.orphans === 'set-null';
+      expand.push({
+        kind: 'sql',
+        name: `orphan_backup_${name}`,
+        transactional: true,
+        statements: [
+          setNull
+            ? { sql: `CREATE TABLE IF NOT EXISTS ${backup} AS SELECT ${columnList([...key, ...spec.columns])} FROM ${qualified} WITH NO DATA`, lock: 'ACCESS SHARE', scansData: false }
+            : { sql: `CREATE TABLE IF NOT EXISTS ${backup} (LIKE ${qualified})`, lock: 'ACCESS SHARE', scansData: false },
+        ],
+      });
+      const batch = `SELECT t.ctid AS row_id FROM ${qualified} t WHERE ${orphanPredicate(spec, 't')} LIMIT 1000 FOR UPDATE OF t SKIP LOCKED`;
+      const statement = setNull
+        ? `WITH v AS (${batch}), saved AS (INSERT INTO ${backup} SELECT ${[...key, ...spec.columns].map((c) => `t.${quoteIdent(c)}`).join(', ')} FROM ${qualified} t JOIN v ON t.ctid = v.row_id)
+           UPDATE ${qualified} t SET ${spec.columns.map((c) => `${quoteIdent(c)} = NULL`).join(', ')} FROM v WHERE t.ctid = v.row_id`
+        : `WITH v AS (${batch}), moved AS (DELETE FROM ${qualified} t USING v WHERE t.ctid = v.row_id RETURNING t.*) INSERT INTO ${backup} SELECT * FROM moved`;
+      expand.push({
+        kind: 'data',
+        name: `orphans_${spec.orphans}_${name}`,
+        description: `${setNull ? 'null the references of' : 'delete'} orphan rows of "${spec.table}" (copied to ${backup} first)`,
+        remaining: `EXISTS (SELECT 1 FROM ${qualified} t WHERE ${orphanPredicate(spec, 't')})`,
+        run: async (context) => {
+          const result = await runBatchedStatement(context.databaseUrl, context.name, qualified, statement, { timeouts, signal: context.signal });
+          return { processed: result.rows, failed: 0, canceled: result.canceled };
+        },
+      });
+      const restore = setNull
+        ? `UPDATE ${qualified} t SET ${spec.columns.map((c) => `${quoteIdent(c)} = b.${quoteIdent(c)}`).join(', ')} FROM ${backup} b WHERE ${key.map((k) => `t.${quoteIdent(k)} = b.${quoteIdent(k)}`).join(' AND ')}`
+        : `INSERT INTO ${qualified} SELECT * FROM ${backup}`;
+      down.push({
+        kind: 'sql',
+        name: `orphan_restore_${name}`,
+        transactional: true,
+        statements: [
+          { sql: restore, lock: 'ROW EXCLUSIVE', scansData: true },
+          { sql: `DROP TABLE ${backup}`, lock: 'ACCESS EXCLUSIVE', scansData: false },
+        ],
+      });
+    }
+    const refs = `${quoteQualified(refSchema, spec.references.table)} (${columnList(spec.references.columns)})`;
+    const actions = `${spec.onDelete ? ` ON DELETE ${spec.onDelete}` : ''}${spec.onUpdate ? ` ON UPDATE ${spec.onUpdate}` : ''}`;
+    expand.push(
+      {
+        kind: 'sql',
+        name: `fk_${name}`,
+        transactional: true,
+        statements: [alterTable(spec.schema, spec.table, `ADD CONSTRAINT ${quoteIdent(name)} FOREIGN KEY (${columnList(spec.columns)}) REFERENCES ${refs}${actions} NOT VALID`, 'SHARE ROW EXCLUSIVE')],
+      },
+      { kind: 'sql', name: `fk_validate_${name}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `VALIDATE CONSTRAINT ${quoteIdent(name)}`, 'SHARE UPDATE EXCLUSIVE', true)] },
+    );
+    if (buildIndex) down.push(dropIndexConcurrentlyUnit(`drop_fk_index_${indexName}`, spec.schema, indexName));
+    return { expand, down, contract: [] };
+  },
+  async precheck(spec, client, catalog) {
+    const table = requireTable(catalog, spec.schema, spec.table);
+    const { count, samples } = await countWithSamples(client, spec.schema, spec.table, orphanPredicate(spec, 't'), primaryKeyOf(table));
+    const handled = spec.orphans !== 'fail';
+    return [
+      {
+        name: `orphans of "${foreignKeyName(spec)}"`,
+        ok: count === 0 || handled,
+        detail:
+          count === 0
+            ? 'none'
+            : `${count} row(s) of "${spec.table}" reference a missing "${spec.references.table}", e.g. keys ${samples.join(', ')}` +
+              (handled ? `; they will be ${spec.orphans === 'delete' ? 'deleted' : 'nulled'} after a backup` : `; choose orphans: 'set-null' or 'delete', or fix them`),
+      },
+    ];
+  },
+  async verify(spec, client) {
+    return [await checkConstraint(client, spec.schema, spec.table, foreignKeyName(spec))];
+  },
+} satisfies Operation<AddForeignKeySpec, z.input<typeof addForeignKeySpec>>;

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
+import { backfill } from '../backfill/backfill.js';
+import { InvalidArgumentError } from '../errors.js';
+import { toolkitName } from '../naming.js';
+import { quoteIdent, quoteQualified } from '../sql.js';
+import type { Operation, PlannedUnit } from './operation.js';
+import { notNullUnits } from './set-not-null.js';
+import { alterTable, checkColumn, checkTable, columnList, concurrentIndexDefinition, identifier, primaryKeyOf, schemaField } from './sql-builders.js';
+
+/** Spec of `dropColumn`: by default the column's values are copied to a backup table first. */
+export const dropColumnSpec = z.object({ schema: schemaField, table: identifier, column: identifier, backup: z.boolean().default(true) }).strict();
+export type DropColumnSpec = z.infer<typeof dropColumnSpec>;
+
+/** Name of the backup table holding (primary key, column) of a dropped column. Pure. */
+export function droppedColumnBackupName(table: string, column: string): string {
+  return toolkitName('bak', table, column);
+}
+
+/**
+ * Drops a column (a contract step: the code that used it must be gone).
+ * - With `backup` (default), the primary key and the column's values are first copied to
+ *   `_evolve_bak_<table>_<column>`. That is a read under ACCESS SHARE, in its own folder.
+ * - `DROP COLUMN` takes ACCESS EXCLUSIVE briefly, with no rewrite and no scan.
+ * - Down re-adds the column with its type and default and restores the values from the backup in
+ *   batches (the backfill engine). It restores NOT NULL by the check-constraint path and rebuilds the
+ *   column's indexes concurrently.
+ * - Refused when the column belongs to a constraint: drop that first.
+ */
+export const dropColumn = {
+  kind: 'dropColumn',
+  spec: dropColumnSpec,
+  describe: (spec) => `drop column "${spec.table}"."${spec.column}"${spec.backup ? ' (values backed up)' : ''}`,
+  plan(spec, catalog) {
+    const table = requireTable(catalog, spec.schema, spec.table);
+    const column = requireColumn(table, spec.column, 'dropColumn.column');
+    const constraints = table.constraints.filter((c) => c.columns.includes(spec.column));
+    if (constraints.length > 0) {
+      throw new InvalidArgumentError(
+        'dropColumn.column',
+        `"${spec.table}"."${spec.column}" belongs to ${constraints.map((c) => `constraint "${c.name}"`).join(', ')}; drop it first`,
+      );
+    }
+    const key = primaryKeyOf(table);
+    if (spec.backup && key.length === 0) {
+      throw new InvalidArgumentError('dropColumn.backup', `"${spec.table}" has no primary key to restore a backup by; pass backup: false`);
+    }
+    const backup = quoteQualified(spec.schema, droppedColumnBackupName(spec.table, spec.column));
+    const col = quoteIdent(spec.column);
+    const expand: PlannedUnit[] = [];
+    if (spec.backup) {
+      expand.push({
+        kind: 'sql',
+        name: `backup_column_${spec.table}_${spec.column}`,
+        transactional: true,
+        statements: [
+          {
+            sql: `CREATE TABLE ${backup} AS SELECT ${columnList([...key, spec.column])} FROM ${quoteQualified(spec.schema, spec.table)}`,
+            lock: 'ACCESS SHARE',
+            scansData: true,
+          },
+        ],
+      });
+    }
+    expand.push({ kind: 'sql', name: `drop_column_${spec.table}_${spec.column}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP COLUMN ${col}`, 'ACCESS EXCLUSIVE')] });
+
+    const down: PlannedUnit[] = [
+      {
+        kind: 'sql',
+        name: `restore_column_${spec.table}_${spec.column}`,
+        transactional: true,
+        statements: [alterTable(spec.schema, spec.table, `ADD COLUMN ${col} ${column.type}${column.default ? ` DEFAULT ${column.default}` : ''}`, 'ACCESS EXCLUSIVE')],
+      },
+    ];
+    if (spec.backup) {
+      const on = key.map((k) => `b.${quoteIdent(k)} = t.${quoteIdent(k)}`).join(' AND ');
+      down.push({
+        kind: 'data',
+        name: `restore_values_${spec.table}_${spec.column}`,
+        description: `copy "${spec.column}" back from ${backup}`,
+        run: async (context) => {
+          const result = await backfill({
+            database: context.databaseUrl,
+            name: context.name,
+            schema: spec.schema,
+            table: spec.table,
+            set: { [spec.column]: `b.${col}` },
+            join: [{ schema: spec.schema, table: droppedColumnBackupName(spec.table, spec.column), alias: 'b', on }],
+            where: `t.${col} IS DISTINCT FROM b.${col}`,
+            coverage: false,
+            tracking: context.tracking,
+            signal: context.signal,
+            restart: true,
+            ...(context.onProgress ? { onProgress: context.onProgress } : {}),
+          });
+          return { processed: result.scanned, failed: 0, canceled: result.status === 'canceled' };
+        },
+      });
+    }
+    if (column.notNull) down.push(...notNullUnits(spec.schema, spec.table, spec.column));
+    for (const index of table.indexes.filter((i) => i.constraint === null && i.references.includes(spec.column))) {
+      down.push({
+        kind: 'sql',
+        name: `restore_index_${index.name}`,
+        transactional: false,
+        buildsIndex: { schema: spec.schema, name: index.name },
+        statements: [{ sql: concurrentIndexDefinition(index.definition), lock: 'SHARE UPDATE EXCLUSIVE', scansData: true }],
+      });
+    }
+    if (spec.backup) {
+      down.push({ kind: 'sql', name: `drop_backup_${spec.table}_${spec.column}`, transactional: true, statements: [{ sql: `DROP TABLE ${backup}`, lock: 'ACCESS EXCLUSIVE', scansData: false }] });
+    }
+    return { expand, down, contract: [] };
+  },
+  async verify(spec, client) {
+    const checks = [await checkColumn(client, spec.schema, spec.table, spec.column, { present: false })];
+    if (spec.backup) checks.push(await checkTable(client, spec.schema, droppedColumnBackupName(spec.table, spec.column)));
+    return checks;
+  },
+} satisfies Operation<DropColumnSpec, z.input<typeof dropColumnSpec>>;

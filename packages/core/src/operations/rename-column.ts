@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import { backfill } from '../backfill/backfill.js';
+import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
+import { InvalidArgumentError } from '../errors.js';
+import { toolkitName } from '../naming.js';
+import { quoteIdent, quoteQualified } from '../sql.js';
+import { guardStatement } from './guard-sql.js';
+import type { Operation, PlannedUnit } from './operation.js';
+import { notNullUnits } from './set-not-null.js';
+import { alterTable, checkColumn, dependentsOf, identifier, schemaField } from './sql-builders.js';
+
+/** Spec of `renameColumn`. */
+export const renameColumnSpec = z.object({ schema: schemaField, table: identifier, from: identifier, to: identifier }).strict();
+export type RenameColumnSpec = z.infer<typeof renameColumnSpec>;
+
+/** Names of the sync function and trigger of an expand/contract column change. Pure. */
+export function syncObjectNames(table: string, column: string): { fn: string; trigger: string } {
+  return { fn: toolkitName('fn', table, column), trigger: toolkitName('trg', table, column) };
+}
+
+/**
+ * Renames a column without breaking the code still running.
+ *
+ * Expand:
+ * 1. Adds the new column (nullable, same type and default).
+ * 2. Adds a BEFORE INSERT OR UPDATE trigger that keeps both columns equal. A write that changes the new
+ *    column wins; otherwise the old column is copied. This one transaction takes ACCESS EXCLUSIVE
+ *    briefly, with no scan.
+ * 3. Backfills the new column with the backfill engine.
+ * 4. Makes it NOT NULL through the check-constraint path when the old one was.
+ *
+ * Contract (irreversible), one transaction:
+ * - It starts with a guard that fails while a row still differs.
+ * - It drops the trigger, the function and the old column.
+ *
+ * Down of expand drops the trigger, the function and the new column.
+ *
+ * Refused when the old column carries indexes or constraints: they are not moved across yet. Recreate
+ * them on the new column (`createIndex`, `addForeignKey`, …) first.
+ */
+export const renameColumn = {
+  kind: 'renameColumn',
+  spec: renameColumnSpec,
+  describe: (spec) => `rename "${spec.table}"."${spec.from}" to "${spec.to}" (expand/contract)`,
+  plan(spec, catalog) {
+    const table = requireTable(catalog, spec.schema, spec.table);
+    const from = requireColumn(table, spec.from, 'renameColumn.from');
+    if (table.columns.some((c) => c.name === spec.to)) {
+      throw new InvalidArgumentError('renameColumn.to', `column "${spec.to}" already exists on "${spec.schema}"."${spec.table}"`);
+    }
+    const dependents = dependentsOf(table, spec.from);
+    if (dependents.length > 0) {
+      throw new InvalidArgumentError('renameColumn.from', `"${spec.table}"."${spec.from}" is used by ${dependents.join(', ')}; recreate them on "${spec.to}" separately`);
+    }
+    const qualified = quoteQualified(spec.schema, spec.table);
+    const { fn, trigger } = syncObjectNames(spec.table, spec.to);
+    const [oldCol, newCol] = [quoteIdent(spec.from), quoteIdent(spec.to)];
+    const fnName = quoteQualified(spec.schema, fn);
+    const unfinished = `EXISTS (SELECT 1 FROM ${qualified} t WHERE t.${newCol} IS DISTINCT FROM t.${oldCol})`;
+    const expand: PlannedUnit[] = [
+      {
+        kind: 'sql',
+        name: `rename_expand_${spec.table}_${spec.to}`,
+        transactional: true,
+        statements: [
+          alterTable(spec.schema, spec.table, `ADD COLUMN ${newCol} ${from.type}${from.default ? ` DEFAULT ${from.default}` : ''}`, 'ACCESS EXCLUSIVE'),
+          {
+            sql:
+              `CREATE FUNCTION ${fnName}() RETURNS trigger LANGUAGE plpgsql AS $evolve$\nBEGIN\n` +
+              `  IF TG_OP = 'INSERT' THEN\n    IF NEW.${newCol} IS NULL THEN NEW.${newCol} := NEW.${oldCol}; ELSE NEW.${oldCol} := NEW.${newCol}; END IF;\n` +
+              `  ELSIF NEW.${newCol} IS DISTINCT FROM OLD.${newCol} THEN\n    NEW.${oldCol} := NEW.${newCol};\n` +
+              `  ELSE\n    NEW.${newCol} := NEW.${oldCol};\n  END IF;\n  RETURN NEW;\nEND\n$evolve$`,
+            lock: null,
+            scansData: false,
+          },
+          {
+            sql: `CREATE TRIGGER ${quoteIdent(trigger)} BEFORE INSERT OR UPDATE ON ${qualified} FOR EACH ROW EXECUTE FUNCTION ${fnName}()`,
+            lock: 'SHARE ROW EXCLUSIVE',
+            scansData: false,
+          },
+        ],
+      },
+      {
+        kind: 'data',
+        name: `rename_backfill_${spec.table}_${spec.to}`,
+        description: `copy "${spec.from}" into "${spec.to}"`,
+        remaining: unfinished,
+        run: async (context) => {
+          const result = await backfill({
+            database: context.databaseUrl,
+            name: context.name,
+            schema: spec.schema,
+            table: spec.table,
+            set: { [spec.to]: `t.${oldCol}` },
+            where: `t.${newCol} IS DISTINCT FROM t.${oldCol}`,
+            tracking: context.tracking,
+            signal: context.signal,
+            ...(context.onProgress ? { onProgress: context.onProgress } : {}),
+          });
+          return { processed: result.scanned, failed: 0, canceled: result.status === 'canceled' };
+        },
+      },
+    ];
+    if (from.notNull) expand.push(...notNullUnits(spec.schema, spec.table, spec.to));
+    return {
+      expand,
+      down: [
+        {
+          kind: 'sql',
+          name: `rename_down_${spec.table}_${spec.to}`,
+          transactional: true,
+          statements: [
+            { sql: `DROP TRIGGER IF EXISTS ${quoteIdent(trigger)} ON ${qualified}`, lock: 'ACCESS EXCLUSIVE', scansData: false },
+            { sql: `DROP FUNCTION IF EXISTS ${fnName}()`, lock: null, scansData: false },
+            alterTable(spec.schema, spec.table, `DROP COLUMN ${newCol}`, 'ACCESS EXCLUSIVE'),
+          ],
+        },
+      ],
+      contract: [
+        {
+          kind: 'sql',
+          name: `rename_contract_${spec.table}_${spec.from}`,
+          transactional: true,
+          statements: [
+            guardStatement(unfinished, `"${spec.table}"."${spec.to}" is not yet backfilled from "${spec.from}"; run the expand phase first`),
+            { sql: `DROP TRIGGER IF EXISTS ${quoteIdent(trigger)} ON ${qualified}`, lock: 'ACCESS EXCLUSIVE', scansData: false },
+            { sql: `DROP FUNCTION IF EXISTS ${fnName}()`, lock: null, scansData: false },
+            alterTable(spec.schema, spec.table, `DROP COLUMN ${oldCol}`, 'ACCESS EXCLUSIVE'),
+          ],
+        },
+      ],
+    };
+  },
+  async verify(spec, client, stage) {
+    const { rows } = await client.query<{ n: number }>(
+      `select count(*)::int as n from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace s on s.oid = c.relnamespace
+       where s.nspname = $1 and c.relname = $2 and t.tgname = $3`,
+      [spec.schema, spec.table, syncObjectNames(spec.table, spec.to).trigger],
+    );
+    const triggerPresent = (rows[0]?.n ?? 0) > 0;
+    const parity =
+      stage === 'expand'
+        ? await client.query<{ n: number }>(
+            `select count(*)::int as n from ${quoteQualified(spec.schema, spec.table)} t where t.${quoteIdent(spec.to)} is distinct from t.${quoteIdent(spec.from)}`,
+          )
+        : undefined;
+    const differing = parity?.rows[0]?.n ?? 0;
+    return [
+      ...(parity ? [{ name: `"${spec.to}" equals "${spec.from}" in every row`, ok: differing === 0, detail: `${differing} row(s) differ` }] : []),
+      await checkColumn(client, spec.schema, spec.table, spec.to, { present: true }),
+      await checkColumn(client, spec.schema, spec.table, spec.from, { present: stage === 'expand' }),
+      { name: `sync trigger ${stage === 'expand' ? 'present' : 'removed'}`, ok: triggerPresent === (stage === 'expand'), detail: triggerPresent ? 'present' : 'absent' },
+    ];
+  },
+} satisfies Operation<RenameColumnSpec, z.input<typeof renameColumnSpec>>;

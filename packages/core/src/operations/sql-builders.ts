@@ -1,0 +1,150 @@
+import type pg from 'pg';
+import { z } from 'zod';
+import { InvalidArgumentError } from '../errors.js';
+import { quoteIdent, quoteQualified } from '../sql.js';
+import type { SnapshotTable } from '../db/catalog-snapshot.js';
+import type { Check, PlannedStatement, SqlUnit } from './operation.js';
+
+/** Schema field of every spec: explicit, defaulting to `public` in one visible place. */
+export const schemaField = z.string().min(1).default('public');
+/** An identifier field (table, column, index name). */
+export const identifier = z.string().min(1, 'must not be empty');
+/** A non-empty SQL fragment. */
+export const sqlFragment = z.string().trim().min(1, 'must be a non-empty SQL fragment');
+
+/** `"a", "b"`. Pure. */
+export function columnList(columns: readonly string[]): string {
+  return columns.map(quoteIdent).join(', ');
+}
+
+/** `ALTER TABLE "s"."t" <action>` as a statement. Pure. */
+export function alterTable(schema: string, table: string, action: string, lock: PlannedStatement['lock'], scansData = false): PlannedStatement {
+  return { sql: `ALTER TABLE ${quoteQualified(schema, table)} ${action}`, lock, scansData };
+}
+
+/** The unit building an index with `CREATE [UNIQUE] INDEX CONCURRENTLY` (its own folder, no transaction). Pure. */
+export function createIndexConcurrentlyUnit(
+  unitName: string,
+  index: { schema: string; table: string; name: string; columns: readonly string[]; unique?: boolean; using?: string; where?: string },
+): SqlUnit {
+  const method = index.using ? ` USING ${index.using}` : '';
+  const where = index.where ? ` WHERE ${index.where}` : '';
+  return {
+    kind: 'sql',
+    name: unitName,
+    transactional: false,
+    buildsIndex: { schema: index.schema, name: index.name },
+    statements: [
+      {
+        sql: `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${quoteIdent(index.name)} ON ${quoteQualified(index.schema, index.table)}${method} (${columnList(index.columns)})${where}`,
+        lock: 'SHARE UPDATE EXCLUSIVE',
+        scansData: true,
+      },
+    ],
+  };
+}
+
+/** The unit dropping an index with `DROP INDEX CONCURRENTLY IF EXISTS` (its own folder). Pure. */
+export function dropIndexConcurrentlyUnit(unitName: string, schema: string, name: string): SqlUnit {
+  return {
+    kind: 'sql',
+    name: unitName,
+    transactional: false,
+    statements: [{ sql: `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(schema, name)}`, lock: 'SHARE UPDATE EXCLUSIVE', scansData: false }],
+  };
+}
+
+/**
+ * Turns an index definition as `pg_get_indexdef` prints it (`CREATE [UNIQUE] INDEX name ON …`) into its
+ * `CONCURRENTLY` form, so a dropped index can be rebuilt without blocking writes. Pure.
+ */
+export function concurrentIndexDefinition(definition: string): string {
+  for (const prefix of ['CREATE UNIQUE INDEX ', 'CREATE INDEX ']) {
+    if (definition.startsWith(prefix)) return `${prefix}CONCURRENTLY ${definition.slice(prefix.length)}`;
+  }
+  throw new InvalidArgumentError('index definition', `unexpected form "${definition}"`);
+}
+
+/** Reads whether an index exists and is valid; one check named after it. Read-only. */
+export async function checkIndex(client: pg.ClientBase, schema: string, name: string, expectUnique = false): Promise<Check> {
+  const { rows } = await client.query<{ valid: boolean; unique: boolean }>(
+    `select i.indisvalid as valid, i.indisunique as unique from pg_index i join pg_class c on c.oid = i.indexrelid
+     join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2`,
+    [schema, name],
+  );
+  const row = rows[0];
+  const ok = row !== undefined && row.valid && (!expectUnique || row.unique);
+  return { name: `index "${name}" valid`, ok, detail: row ? `valid=${row.valid} unique=${row.unique}` : 'missing' };
+}
+
+/** Reads a column's presence, type and nullability; one check. Read-only. */
+export async function checkColumn(
+  client: pg.ClientBase,
+  schema: string,
+  table: string,
+  column: string,
+  expect: { present: boolean; notNull?: boolean },
+): Promise<Check> {
+  const { rows } = await client.query<{ type: string; not_null: boolean }>(
+    `select format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null from pg_attribute a
+     join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = $1 and c.relname = $2 and a.attname = $3 and a.attnum > 0 and not a.attisdropped`,
+    [schema, table, column],
+  );
+  const row = rows[0];
+  const ok = expect.present ? row !== undefined && (expect.notNull === undefined || row.not_null === expect.notNull) : row === undefined;
+  const detail = row ? `${row.type}${row.not_null ? ' not null' : ''}` : 'absent';
+  return { name: `column "${table}"."${column}" ${expect.present ? 'present' : 'absent'}${expect.notNull ? ' and not null' : ''}`, ok, detail };
+}
+
+/** Reads a constraint's presence and validation; one check. Read-only. */
+export async function checkConstraint(client: pg.ClientBase, schema: string, table: string, name: string, present = true): Promise<Check> {
+  const { rows } = await client.query<{ validated: boolean }>(
+    `select k.convalidated as validated from pg_constraint k join pg_class c on c.oid = k.conrelid
+     join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2 and k.conname = $3`,
+    [schema, table, name],
+  );
+  const row = rows[0];
+  const ok = present ? row?.validated === true : row === undefined;
+  return { name: `constraint "${name}" ${present ? 'present and validated' : 'absent'}`, ok, detail: row ? `validated=${row.validated}` : 'absent' };
+}
+
+/** Whether a table exists; one check. Read-only. */
+export async function checkTable(client: pg.ClientBase, schema: string, table: string, present = true): Promise<Check> {
+  const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [quoteQualified(schema, table)]);
+  const found = rows[0]?.found === true;
+  return { name: `table "${schema}"."${table}" ${present ? 'present' : 'absent'}`, ok: found === present, detail: found ? 'present' : 'absent' };
+}
+
+/** Counts rows matching `predicate` (alias `t`) and lists up to `limit` primary-key samples. Read-only scan. */
+export async function countWithSamples(
+  client: pg.ClientBase,
+  schema: string,
+  table: string,
+  predicate: string,
+  sampleColumns: readonly string[],
+  limit = 5,
+): Promise<{ count: number; samples: string[] }> {
+  const qualified = quoteQualified(schema, table);
+  const { rows } = await client.query<{ n: string }>(`select count(*)::text as n from ${qualified} t where ${predicate}`);
+  const count = Number(rows[0]?.n ?? 0);
+  if (count === 0 || sampleColumns.length === 0) return { count, samples: [] };
+  const { rows: samples } = await client.query<{ s: string }>(
+    `select (${sampleColumns.map((c) => `coalesce(t.${quoteIdent(c)}::text, 'null')`).join(` || ', ' || `)}) as s from ${qualified} t where ${predicate} limit ${limit}`,
+  );
+  return { count, samples: samples.map((row) => `(${row.s})`) };
+}
+
+/** The primary key columns of a snapshot table (empty when it has none). Pure. */
+export function primaryKeyOf(table: SnapshotTable): readonly string[] {
+  const constraint = table.constraints.find((c) => c.type === 'p');
+  const index = constraint ? table.indexes.find((i) => i.constraint === constraint.name) : undefined;
+  return (index?.columns ?? []).filter((c): c is string => c !== null);
+}
+
+/** Indexes and constraints (other than the primary key) of `table` that involve `column`, for messages. Pure. */
+export function dependentsOf(table: SnapshotTable, column: string): string[] {
+  const indexes = table.indexes.filter((index) => index.constraint === null && index.references.includes(column)).map((index) => `index "${index.name}"`);
+  const constraints = table.constraints.filter((c) => c.type !== 'p' && c.columns.includes(column)).map((c) => `constraint "${c.name}"`);
+  return [...indexes, ...constraints];
+}
