@@ -15,7 +15,13 @@ export type EvolveErrorCode =
   | 'NO_USABLE_KEY'
   | 'BACKFILL_BATCH_FAILED'
   | 'BACKFILL_SPEC_CHANGED'
-  | 'COVERAGE_BELOW_THRESHOLD';
+  | 'COVERAGE_BELOW_THRESHOLD'
+  | 'PHASE_NOT_FOUND'
+  | 'PHASE_DEPENDENCY_UNMET'
+  | 'PRECHECK_FAILED'
+  | 'VERIFICATION_FAILED'
+  | 'PHASE_FAILED'
+  | 'ROLLBACK_REFUSED';
 
 /** Base class of every error thrown by prisma-evolve. */
 export class EvolveError extends Error {
@@ -185,6 +191,75 @@ export class CoverageBelowThresholdError extends EvolveError {
     this.threshold = result.threshold;
     this.remaining = result.remaining;
     this.samples = result.samples;
+  }
+}
+
+/** A phase name that the plan does not have. */
+export class PhaseNotFoundError extends EvolveError {
+  readonly phase: string;
+
+  constructor(phase: string, known: readonly string[]) {
+    super('PHASE_NOT_FOUND', `unknown phase "${phase}"; the plan has ${known.map((n) => `"${n}"`).join(', ') || 'no phases'}`);
+    this.phase = phase;
+  }
+}
+
+/** A phase was asked to run before the phases it depends on completed. */
+export class PhaseDependencyError extends EvolveError {
+  readonly phase: string;
+  readonly missing: readonly string[];
+
+  constructor(phase: string, missing: readonly string[]) {
+    super('PHASE_DEPENDENCY_UNMET', `phase "${phase}" depends on ${missing.map((n) => `"${n}"`).join(', ')}, which ${missing.length > 1 ? 'have' : 'has'} not completed`);
+    this.phase = phase;
+    this.missing = missing;
+  }
+}
+
+/** A step's prechecks (orphans, duplicates, violations, NULLs, volatile default) found a problem; nothing ran. */
+export class PrecheckFailedError extends EvolveError {
+  readonly step: string;
+  readonly problems: readonly string[];
+
+  constructor(step: string, problems: readonly string[]) {
+    super('PRECHECK_FAILED', `step "${step}" cannot run: ${problems.join('; ')}`);
+    this.step = step;
+    this.problems = problems;
+  }
+}
+
+/** Post-conditions of a step did not hold after it ran. */
+export class VerificationFailedError extends EvolveError {
+  readonly step: string;
+  readonly failed: readonly string[];
+
+  constructor(step: string, failed: readonly string[]) {
+    super('VERIFICATION_FAILED', `step "${step}" did not verify: ${failed.join('; ')}`);
+    this.step = step;
+    this.failed = failed;
+  }
+}
+
+/** A phase stopped at a step; the phase is `failed` with the error in `errorLog`, and `run` resumes it. */
+export class PhaseFailedError extends EvolveError {
+  readonly phase: string;
+  readonly step: string;
+
+  constructor(phase: string, step: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super('PHASE_FAILED', `phase "${phase}" failed at step "${step}": ${reason}`, { cause });
+    this.phase = phase;
+    this.step = step;
+  }
+}
+
+/** A rollback that would break something (a dependent phase is applied, a contract step ran). */
+export class RollbackRefusedError extends EvolveError {
+  readonly phase: string;
+
+  constructor(phase: string, reason: string) {
+    super('ROLLBACK_REFUSED', `cannot roll back phase "${phase}": ${reason}`);
+    this.phase = phase;
   }
 }
 

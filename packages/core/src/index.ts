@@ -79,3 +79,52 @@ export type { HealthCheckOptions, HealthStatus } from './backfill/health-check.j
 export type { BackfillProgress } from './backfill/progress-tracker.js';
 export { DEFAULT_RANGE_ROWS, DEFAULT_LEASE_MS } from './backfill/range-claims.js';
 export { abortOnSignals } from './runtime/abort-on-signals.js';
+export { readCatalogSnapshot, requireTable, requireColumn, findTable, findIndex } from './db/catalog-snapshot.js';
+export type { CatalogSnapshot, SnapshotTable, SnapshotColumn, SnapshotIndex, SnapshotConstraint } from './db/catalog-snapshot.js';
+export { parseSpec, step, prismaStyleName } from './operations/operation.js';
+export type {
+  Operation,
+  OperationStep,
+  OperationPlan,
+  PlannedUnit,
+  SqlUnit,
+  DataUnit,
+  DataUnitContext,
+  DataOutcome,
+  PlannedStatement,
+  LockLevel,
+  Check,
+  Stage,
+  CreatedObject,
+} from './operations/operation.js';
+export { createTable, createTableSpec } from './operations/create-table.js';
+export { dropTable, dropTableSpec, droppedTableName } from './operations/drop-table.js';
+export { addColumn, addColumnSpec } from './operations/add-column.js';
+export { dropColumn, dropColumnSpec, droppedColumnBackupName } from './operations/drop-column.js';
+export { renameColumn, renameColumnSpec } from './operations/rename-column.js';
+export { changeColumnType, changeColumnTypeSpec, typeChangeColumnName } from './operations/change-column-type.js';
+export type { SqlConversion } from './operations/change-column-type.js';
+export { setNotNull, setNotNullSpec, notNullUnits } from './operations/set-not-null.js';
+export { addForeignKey, addForeignKeySpec, foreignKeyName, orphanBackupName } from './operations/add-foreign-key.js';
+export { addCheck, addCheckSpec } from './operations/add-check.js';
+export { addUnique, addUniqueSpec, addUniqueName } from './operations/add-unique.js';
+export { createIndex, createIndexSpec, createIndexName } from './operations/create-index.js';
+export { dropIndex, dropIndexSpec } from './operations/drop-index.js';
+export { addSoftDelete, addSoftDeleteSpec } from './operations/add-soft-delete.js';
+export { rawSql, rawSqlSpec } from './operations/raw-sql.js';
+export { guardStatement } from './operations/guard-sql.js';
+export { definePlan, definePhase, schemaStep, contractStep, dataStep, backfillStep, verifySql } from './phases/define-plan.js';
+export type {
+  PlanDefinition,
+  PlanSettings,
+  PhaseDefinition,
+  PhaseRisk,
+  StepDefinition,
+  SchemaStepDefinition,
+  DataStepDefinition,
+  VerifyStepDefinition,
+} from './phases/define-plan.js';
+export { PhaseRunner, phaseRowName, stepRowName, applicationSchemas } from './phases/phase-runner.js';
+export type { PhaseStatus, PhaseReport, PhaseCheck, StepPlan, UnitPlan, RunnerEvent, PhaseRunnerOptions } from './phases/phase-runner.js';
+export { folderName, renderMigrationSql, slug } from './phases/migration-folders.js';
+export { PhaseNotFoundError, PhaseDependencyError, PrecheckFailedError, VerificationFailedError, PhaseFailedError, RollbackRefusedError } from './errors.js';

@@ -269,3 +269,13 @@ export class RangeClaims {
 function json(value: KeyText | null): string | null {
   return value === null ? null : JSON.stringify(value);
 }
+
+/**
+ * Deletes the checkpoints and range claims of every backfill whose name starts with `prefix` (a rollback
+ * makes them meaningless: the next run must walk the table again). Idempotent.
+ */
+export async function discardCheckpoints(client: pg.ClientBase, stateSchema: string, prefix: string): Promise<void> {
+  const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [quoteQualified(stateSchema, 'backfill_state')]);
+  if (!rows[0]?.found) return;
+  await client.query(`delete from ${quoteQualified(stateSchema, 'backfill_state')} where left(migration, length($1)) = $1`, [prefix]);
+}

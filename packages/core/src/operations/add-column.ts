@@ -32,6 +32,7 @@ export type AddColumnSpec = z.infer<typeof addColumnSpec>;
 export const addColumn = {
   kind: 'addColumn',
   spec: addColumnSpec,
+  creates: (spec) => [{ schema: spec.schema, table: spec.table, column: spec.column }],
   describe: (spec) => `add column "${spec.table}"."${spec.column}" ${spec.type}`,
   plan(spec, catalog) {
     const table = requireTable(catalog, spec.schema, spec.table);

@@ -36,6 +36,7 @@ export type AddSoftDeleteSpec = z.infer<typeof addSoftDeleteSpec>;
 export const addSoftDelete = {
   kind: 'addSoftDelete',
   spec: addSoftDeleteSpec,
+  creates: (spec) => [{ schema: spec.schema, table: spec.table, column: spec.column }],
   describe: (spec) => `add soft delete "${spec.table}"."${spec.column}"${spec.partialUniques.length ? `, partial uniques ${spec.partialUniques.map((u) => u.name).join(', ')}` : ''}`,
   plan(spec, catalog) {
     const table = requireTable(catalog, spec.schema, spec.table);

@@ -59,6 +59,7 @@ export function typeChangeColumnName(column: string): string {
 export const changeColumnType = {
   kind: 'changeColumnType',
   spec: changeColumnTypeSpec,
+  creates: (spec) => [{ schema: spec.schema, table: spec.table, column: typeChangeColumnName(spec.column) }],
   describe: (spec) => `change type of "${spec.table}"."${spec.column}" to ${spec.type} (expand/contract)`,
   plan(spec, catalog) {
     const table = requireTable(catalog, spec.schema, spec.table);

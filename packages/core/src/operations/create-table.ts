@@ -30,6 +30,7 @@ export type CreateTableSpec = z.infer<typeof createTableSpec>;
 export const createTable = {
   kind: 'createTable',
   spec: createTableSpec,
+  creates: (spec) => [{ schema: spec.schema, table: spec.table }],
   describe: (spec) => `create table "${spec.schema}"."${spec.table}"`,
   plan(spec, catalog) {
     if (findTable(catalog, spec.schema, spec.table)) {

@@ -84,6 +84,13 @@ export interface OperationPlan {
   readonly contract: readonly PlannedUnit[];
 }
 
+/** A table (or one column of it) an operation creates. */
+export interface CreatedObject {
+  readonly schema: string;
+  readonly table: string;
+  readonly column?: string;
+}
+
 /** One post-condition and whether it holds. */
 export interface Check {
   readonly name: string;
@@ -106,6 +113,8 @@ export interface Operation<Spec, Input = Spec> {
   describe(spec: Spec): string;
   plan(spec: Spec, catalog: CatalogSnapshot): OperationPlan;
   precheck?(spec: Spec, client: pg.ClientBase, catalog: CatalogSnapshot): Promise<readonly Check[]>;
+  /** Tables and columns the expand stage creates, so later steps of a phase may name them before they exist. */
+  creates?(spec: Spec): readonly CreatedObject[];
   verify(spec: Spec, client: pg.ClientBase, stage: Stage): Promise<readonly Check[]>;
 }
 

@@ -41,6 +41,7 @@ export function syncObjectNames(table: string, column: string): { fn: string; tr
 export const renameColumn = {
   kind: 'renameColumn',
   spec: renameColumnSpec,
+  creates: (spec) => [{ schema: spec.schema, table: spec.table, column: spec.to }],
   describe: (spec) => `rename "${spec.table}"."${spec.from}" to "${spec.to}" (expand/contract)`,
   plan(spec, catalog) {
     const table = requireTable(catalog, spec.schema, spec.table);

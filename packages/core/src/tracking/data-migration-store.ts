@@ -37,6 +37,7 @@ export interface DataMigrationRow {
   readonly failedRecords: number;
   readonly resultSummary: unknown;
   readonly errorLog: readonly unknown[];
+  readonly rollbackData: unknown;
 }
 
 const COLUMNS = [
@@ -126,7 +127,7 @@ export class DataMigrationStore {
   /** Reads one row by name; `undefined` when there is none. Read-only. */
   async get(client: pg.ClientBase, name: string): Promise<DataMigrationRow | undefined> {
     const { rows } = await client.query<DataMigrationRow>(
-      `select "name", "status", "totalRecords", "processedRecords", "failedRecords", "resultSummary", "errorLog"
+      `select "name", "status", "totalRecords", "processedRecords", "failedRecords", "resultSummary", "errorLog", "rollbackData"
        from ${this.qualified} where "name" = $1`,
       [name],
     );
@@ -213,6 +214,43 @@ export class DataMigrationStore {
          "status" = coalesce($3, "status"), "updatedAt" = now()
        where "name" = $1`,
       [name, JSON.stringify({ at: new Date().toISOString(), ...entry }), status ?? null],
+    );
+  }
+
+  /** Rows whose name starts with `prefix` (matched literally), ordered by name. Read-only. */
+  async list(client: pg.ClientBase, prefix: string): Promise<DataMigrationRow[]> {
+    const { rows } = await client.query<DataMigrationRow>(
+      `select "name", "status", "totalRecords", "processedRecords", "failedRecords", "resultSummary", "errorLog", "rollbackData"
+       from ${this.qualified} where left("name", length($1)) = $1 order by "name"`,
+      [prefix],
+    );
+    return rows;
+  }
+
+  /** Stores `data` as `rollbackData` of `name` (what a rollback needs, captured before the change). */
+  async setRollbackData(client: pg.ClientBase, name: string, data: unknown, isReversible: boolean): Promise<void> {
+    await client.query(`update ${this.qualified} set "rollbackData" = $2::jsonb, "isReversible" = $3, "updatedAt" = now() where "name" = $1`, [
+      name,
+      JSON.stringify(data),
+      isReversible,
+    ]);
+  }
+
+  /** Raises the counters of `name` to at least the given values (for steps that count their own work). */
+  async raiseCounts(client: pg.ClientBase, name: string, processed: number, failed: number): Promise<void> {
+    await client.query(
+      `update ${this.qualified} set "processedRecords" = greatest("processedRecords", $2), "failedRecords" = greatest("failedRecords", $3),
+         "updatedAt" = now() where "name" = $1`,
+      [name, processed, failed],
+    );
+  }
+
+  /** Marks every row under `prefix` with `status` and clears their counters and rollback data (a rolled-back phase). */
+  async resetPrefix(client: pg.ClientBase, prefix: string, status: DataMigrationStatus): Promise<void> {
+    await client.query(
+      `update ${this.qualified} set "status" = $2, "processedRecords" = 0, "failedRecords" = 0, "totalRecords" = null,
+         "rollbackData" = null, "completedAt" = null, "updatedAt" = now() where left("name", length($1)) = $1`,
+      [prefix, status],
     );
   }
 }

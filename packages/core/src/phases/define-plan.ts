@@ -1,0 +1,214 @@
+import type pg from 'pg';
+import { backfill } from '../backfill/backfill.js';
+import type { BackfillOptions } from '../backfill/backfill-options.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { Check, DataOutcome, DataUnitContext, OperationStep, Stage } from '../operations/operation.js';
+import { quoteQualified } from '../sql.js';
+import type { TrackingLocation } from '../tracking/data-migration-store.js';
+
+/** A schema step: one operation at one stage; its SQL becomes Prisma migration folders. */
+export interface SchemaStepDefinition {
+  readonly kind: 'schema';
+  readonly name: string;
+  readonly operation: OperationStep;
+  readonly stage: Stage;
+  /** Data steps (`phase/step`, or `step` within the same phase) whose `remaining` guard this step's folders carry. */
+  readonly requires: readonly string[];
+}
+
+/** A data step: work on rows, in short batches, resumable by its name. */
+export interface DataStepDefinition {
+  readonly kind: 'data';
+  readonly name: string;
+  readonly description: string;
+  /** SQL boolean, true while the work is unfinished (used by guards of later schema steps). */
+  readonly remaining?: string;
+  run(context: DataUnitContext): Promise<DataOutcome>;
+  /** Undoes the step on rollback; absent means the data is left as it is (the schema rollback removes it). */
+  down?(context: DataUnitContext): Promise<void>;
+}
+
+/** A verify step: post-conditions that must all hold for the phase to complete. */
+export interface VerifyStepDefinition {
+  readonly kind: 'verify';
+  readonly name: string;
+  check(client: pg.ClientBase): Promise<readonly Check[]>;
+}
+
+/** Any step of a phase. */
+export type StepDefinition = SchemaStepDefinition | DataStepDefinition | VerifyStepDefinition;
+
+/** How risky a phase is, for plans and dashboards (seed 003's risk column). */
+export type PhaseRisk = 'low' | 'medium' | 'high';
+
+/** One phase: ordered steps, and the phases it depends on. */
+export interface PhaseDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly kind: 'expand' | 'contract';
+  readonly risk: PhaseRisk;
+  readonly dependsOn: readonly string[];
+  readonly steps: readonly StepDefinition[];
+}
+
+/** Settings of a plan. */
+export interface PlanSettings {
+  /** The app's Prisma migrations directory (relative paths resolve against the config file). */
+  readonly migrationsDir: string;
+  /** 14-digit timestamp the plan's folder names start with; it orders them after the app's own migrations. */
+  readonly migrationPrefix: string;
+  readonly tracking?: Partial<TrackingLocation>;
+  readonly lockTimeoutMs?: number;
+  readonly statementTimeoutMs?: number;
+  readonly maxAttempts?: number;
+}
+
+/** A validated plan: phases in execution (topological) order. */
+export interface PlanDefinition extends PlanSettings {
+  readonly name: string;
+  /** Phases in an order that respects `dependsOn` (declaration order among independent ones). */
+  readonly phases: readonly PhaseDefinition[];
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+function checkName(kind: string, name: string): void {
+  if (!NAME.test(name)) throw new InvalidArgumentError(`${kind} name`, `"${name}" must start with a letter or digit and use only letters, digits, "_", "-" and "."`);
+}
+
+/**
+ * Declares a phase; checks its name and that step names are unique within it. Pure.
+ */
+export function definePhase(phase: {
+  name: string;
+  description?: string;
+  kind?: 'expand' | 'contract';
+  risk?: PhaseRisk;
+  dependsOn?: readonly string[];
+  steps: readonly StepDefinition[];
+}): PhaseDefinition {
+  checkName('phase', phase.name);
+  if (phase.steps.length === 0) throw new InvalidArgumentError(`phase "${phase.name}".steps`, 'a phase needs at least one step');
+  const seen = new Set<string>();
+  for (const step of phase.steps) {
+    checkName(`step of phase "${phase.name}"`, step.name);
+    if (seen.has(step.name)) throw new InvalidArgumentError(`phase "${phase.name}".steps`, `step name "${step.name}" is used twice`);
+    seen.add(step.name);
+  }
+  return {
+    name: phase.name,
+    description: phase.description ?? '',
+    kind: phase.kind ?? 'expand',
+    risk: phase.risk ?? 'low',
+    dependsOn: phase.dependsOn ?? [],
+    steps: phase.steps,
+  };
+}
+
+/**
+ * Declares a plan: a DAG of phases. Rejects duplicate phase names, unknown dependencies and cycles (naming
+ * the cycle), unknown `requires` of schema steps, and a malformed migration prefix. Returns the phases in
+ * topological order. Pure.
+ */
+export function definePlan(plan: PlanSettings & { name: string; phases: readonly PhaseDefinition[] }): PlanDefinition {
+  if (!/^\d{14}$/.test(plan.migrationPrefix)) {
+    throw new InvalidArgumentError('migrationPrefix', `"${plan.migrationPrefix}" must be a 14-digit timestamp like 20260301000000`);
+  }
+  const byName = new Map<string, PhaseDefinition>();
+  for (const phase of plan.phases) {
+    if (byName.has(phase.name)) throw new InvalidArgumentError('phases', `phase name "${phase.name}" is used twice`);
+    byName.set(phase.name, phase);
+  }
+  for (const phase of plan.phases) {
+    for (const dependency of phase.dependsOn) {
+      if (!byName.has(dependency)) throw new InvalidArgumentError(`phase "${phase.name}".dependsOn`, `unknown phase "${dependency}"`);
+    }
+  }
+  const ordered: PhaseDefinition[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (phase: PhaseDefinition, path: readonly string[]): void => {
+    const mark = state.get(phase.name);
+    if (mark === 'done') return;
+    if (mark === 'visiting') {
+      const cycle = [...path.slice(path.indexOf(phase.name)), phase.name];
+      throw new InvalidArgumentError('phases', `dependency cycle: ${cycle.map((n) => `"${n}"`).join(' -> ')}`);
+    }
+    state.set(phase.name, 'visiting');
+    for (const dependency of phase.dependsOn) visit(byName.get(dependency) as PhaseDefinition, [...path, phase.name]);
+    state.set(phase.name, 'done');
+    ordered.push(phase);
+  };
+  for (const phase of plan.phases) visit(phase, []);
+
+  for (const phase of ordered) {
+    for (const step of phase.steps) {
+      if (step.kind !== 'schema') continue;
+      for (const required of step.requires) {
+        const [phaseName, stepName] = required.includes('/') ? required.split('/', 2) : [phase.name, required];
+        const target = byName.get(phaseName ?? '')?.steps.find((s) => s.name === stepName);
+        if (!target || target.kind !== 'data') {
+          throw new InvalidArgumentError(`phase "${phase.name}" step "${step.name}".requires`, `"${required}" is not a data step of this plan`);
+        }
+      }
+    }
+  }
+  return { ...plan, phases: ordered };
+}
+
+/** A schema step at the expand stage (or `contract` when given). */
+export function schemaStep(name: string, operation: OperationStep, options: { stage?: Stage; requires?: readonly string[] } = {}): SchemaStepDefinition {
+  return { kind: 'schema', name, operation, stage: options.stage ?? 'expand', requires: options.requires ?? [] };
+}
+
+/** A schema step at the contract stage of an expand/contract operation. */
+export function contractStep(name: string, operation: OperationStep, options: { requires?: readonly string[] } = {}): SchemaStepDefinition {
+  return schemaStep(name, operation, { stage: 'contract', ...options });
+}
+
+/** A data step running any function of yours with the step's tracking name, signal and progress callback. */
+export function dataStep(
+  name: string,
+  run: DataStepDefinition['run'],
+  options: { description?: string; remaining?: string; down?: DataStepDefinition['down'] } = {},
+): DataStepDefinition {
+  return { kind: 'data', name, description: options.description ?? name, run, ...(options.remaining ? { remaining: options.remaining } : {}), ...(options.down ? { down: options.down } : {}) };
+}
+
+/**
+ * A data step that runs `backfill` (resumable, batched; see docs/backfill.md). Its `remaining` guard is
+ * "some row still matches `where`".
+ */
+export function backfillStep(name: string, options: Omit<BackfillOptions, 'database' | 'name' | 'signal' | 'onProgress' | 'tracking'>): DataStepDefinition {
+  const schema = options.schema ?? 'public';
+  const alias = options.alias ?? 't';
+  return {
+    kind: 'data',
+    name,
+    description: `backfill "${options.table}" (${Object.keys(options.set).join(', ')})`,
+    remaining: `EXISTS (SELECT 1 FROM ${quoteQualified(schema, options.table)} AS "${alias.replaceAll('"', '""')}" WHERE ${options.where})`,
+    run: async (context) => {
+      const result = await backfill({
+        ...options,
+        database: context.databaseUrl,
+        name: context.name,
+        tracking: context.tracking,
+        signal: context.signal,
+        ...(context.onProgress ? { onProgress: context.onProgress } : {}),
+      });
+      return { processed: result.scanned, failed: result.skipped, canceled: result.status === 'canceled', summary: result.coverage };
+    },
+  };
+}
+
+/** A verify step from a SQL query returning rows `{ ok boolean, detail text }` (one check per row). */
+export function verifySql(name: string, sql: string): VerifyStepDefinition {
+  return {
+    kind: 'verify',
+    name,
+    async check(client) {
+      const { rows } = await client.query<{ ok: boolean; detail?: string; name?: string }>(sql);
+      if (rows.length === 0) return [{ name, ok: false, detail: 'the verify query returned no row' }];
+      return rows.map((row, i) => ({ name: row.name ?? (rows.length > 1 ? `${name} #${i + 1}` : name), ok: row.ok === true, detail: row.detail ?? '' }));
+    },
+  };
+}

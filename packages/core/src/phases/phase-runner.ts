@@ -1,0 +1,565 @@
+import pg from 'pg';
+import type { BatchTimeouts } from '../backfill/batch-transaction.js';
+import type { BackfillProgress } from '../backfill/progress-tracker.js';
+import { discardCheckpoints, RangeClaims } from '../backfill/range-claims.js';
+import { readCatalogSnapshot, type CatalogSnapshot } from '../db/catalog-snapshot.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_RETRY_POLICY, DEFAULT_STATEMENT_TIMEOUT_MS, type RetryPolicy } from '../db/retry-policy.js';
+import {
+  ColumnNotFoundError,
+  PhaseDependencyError,
+  PhaseFailedError,
+  PhaseNotFoundError,
+  PrecheckFailedError,
+  RollbackRefusedError,
+  TableNotFoundError,
+  VerificationFailedError,
+} from '../errors.js';
+import { guardStatement } from '../operations/guard-sql.js';
+import type { Check, DataUnit, DataUnitContext, PlannedUnit, SqlUnit } from '../operations/operation.js';
+import { quoteQualified } from '../sql.js';
+import { DataMigrationStore, DEFAULT_TRACKING, type DataMigrationStatus, type TrackingLocation } from '../tracking/data-migration-store.js';
+import type { DataStepDefinition, PhaseDefinition, PlanDefinition, SchemaStepDefinition, StepDefinition } from './define-plan.js';
+import { folderName, renderMigrationSql, writeFolders, type PlannedFolder } from './migration-folders.js';
+import { applyPrismaFolder } from './prisma-folder-applier.js';
+import { executeSqlUnit } from './unit-executor.js';
+
+/** Status of a phase, as `status --json` reports it. */
+export type PhaseStatus = 'pending' | 'running' | 'completed' | 'failed' | 'rolled_back';
+
+/** One phase in a status report. */
+export interface PhaseReport {
+  readonly name: string;
+  readonly status: PhaseStatus;
+  readonly dependsOn: readonly string[];
+  readonly processedRecords: number;
+  readonly failedRecords: number;
+}
+
+/** A planned unit, as `plan` shows it. */
+export type UnitPlan =
+  | { readonly kind: 'sql'; readonly folder: string; readonly transactional: boolean; readonly statements: readonly { sql: string; lock: string | null; scansData: boolean }[] }
+  | { readonly kind: 'data'; readonly name: string; readonly description: string };
+
+/** A step as `plan` shows it. */
+export interface StepPlan {
+  readonly name: string;
+  readonly kind: StepDefinition['kind'];
+  readonly description: string;
+  readonly status: DataMigrationStatus | 'pending';
+  /** Planned when it runs: it names objects an earlier step of the phase creates. */
+  readonly deferred: boolean;
+  readonly units: readonly UnitPlan[];
+  readonly prechecks: readonly Check[];
+}
+
+/** Progress events of a run, for CLIs and logs. */
+export type RunnerEvent =
+  | { readonly kind: 'phase'; readonly phase: string; readonly state: 'start' | 'skip' | 'done' | 'rolled_back' }
+  | { readonly kind: 'step'; readonly phase: string; readonly step: string; readonly state: 'start' | 'skip' | 'done' | 'rolled_back' }
+  | { readonly kind: 'folder'; readonly phase: string; readonly step: string; readonly folder: string; readonly state: 'applied' | 'already-applied' | 'written' };
+
+/** Options of a runner. */
+export interface PhaseRunnerOptions {
+  readonly databaseUrl: string;
+  /** Absolute path of the migrations directory (the plan's `migrationsDir` resolved by the caller). */
+  readonly migrationsDir: string;
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: RunnerEvent) => void;
+  /** Called when a data unit starts; the callback returned receives its progress. */
+  readonly onDataProgress?: (label: string) => ((progress: BackfillProgress) => void) | undefined;
+}
+
+/** One verify check with its phase, as `verify --json` reports it. */
+export interface PhaseCheck extends Check {
+  readonly phase: string;
+}
+
+const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
+
+/**
+ * Runs a plan's phases against one database.
+ *
+ * How a run proceeds:
+ * - Schema steps become Prisma migration folders and are applied through Prisma's own engine.
+ * - Data steps run in batches.
+ * - Verify steps must hold.
+ *
+ * Progress lives in `DataMigration`:
+ * - a row per phase (`phase:<name>`);
+ * - a row per step (`phase:<name>/<nn>:<step>`), whose `rollbackData` holds the catalog the step was
+ *   planned against;
+ * - a row per data unit.
+ *
+ * Guarantees:
+ * - `run` is idempotent: a completed phase is a no-op. A failed one resumes at its first unfinished
+ *   step, and within a step at its first unapplied folder or unfinished data unit, re-planned against
+ *   the catalog it was first planned against.
+ * - Rollback runs each step's down units (under lock_timeout with retries) in reverse and marks its
+ *   folders rolled back in `_prisma_migrations`.
+ */
+export class PhaseRunner {
+  private readonly store: DataMigrationStore;
+  private readonly tracking: TrackingLocation;
+  private readonly timeouts: BatchTimeouts;
+  private readonly retry: RetryPolicy;
+
+  constructor(
+    readonly plan: PlanDefinition,
+    private readonly options: PhaseRunnerOptions,
+  ) {
+    this.tracking = { ...DEFAULT_TRACKING, ...plan.tracking };
+    this.store = new DataMigrationStore(this.tracking);
+    this.timeouts = { lockMs: plan.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, statementMs: plan.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS };
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...(plan.maxAttempts ? { maxAttempts: plan.maxAttempts } : {}) };
+  }
+
+  /** The phase named `name`; `PhaseNotFoundError` (listing the known ones) otherwise. */
+  phase(name: string): PhaseDefinition {
+    const found = this.plan.phases.find((phase) => phase.name === name);
+    if (!found) throw new PhaseNotFoundError(name, this.plan.phases.map((phase) => phase.name));
+    return found;
+  }
+
+  /** Status of every phase, in plan order, with the records its data steps processed. Read-only. */
+  async status(): Promise<PhaseReport[]> {
+    return this.withClient(async (client) => {
+      await this.ensureTracking(client);
+      const reports: PhaseReport[] = [];
+      for (const phase of this.plan.phases) {
+        const row = await this.store.get(client, phaseRowName(phase.name));
+        const rows = await this.store.list(client, `${phaseRowName(phase.name)}/`);
+        const dataRows = rows.filter((r) => !isStepRowOfKind(r.name, phase, 'schema'));
+        reports.push({
+          name: phase.name,
+          status: (row?.status ?? 'pending') as PhaseStatus,
+          dependsOn: phase.dependsOn,
+          processedRecords: dataRows.reduce((sum, r) => sum + r.processedRecords, 0),
+          failedRecords: dataRows.reduce((sum, r) => sum + r.failedRecords, 0),
+        });
+      }
+      return reports;
+    });
+  }
+
+  /**
+   * What `run` would do for `phaseName`: per step its units with folder names, SQL, lock levels and
+   * transactionality, and the prechecks' findings (orphans, duplicates, NULLs, volatile defaults).
+   * Changes nothing: reads the catalog and data only.
+   */
+  async planPhase(phaseName: string): Promise<StepPlan[]> {
+    const phase = this.phase(phaseName);
+    return this.withClient(async (client) => {
+      const catalog = await this.snapshot(client);
+      const exists = await this.trackingExists(client);
+      const plans: StepPlan[] = [];
+      for (const [index, step] of phase.steps.entries()) {
+        const row = exists ? await this.store.get(client, stepRowName(phase, index, step)) : undefined;
+        const status = row?.status ?? 'pending';
+        if (step.kind === 'data') {
+          plans.push({ name: step.name, kind: 'data', description: step.description, status, deferred: false, units: [{ kind: 'data', name: step.name, description: step.description }], prechecks: [] });
+          continue;
+        }
+        if (step.kind === 'verify') {
+          plans.push({ name: step.name, kind: 'verify', description: 'post-conditions', status, deferred: false, units: [], prechecks: [] });
+          continue;
+        }
+        const planned = this.planSchemaStep(phase, index, step, await this.catalogFor(client, step, row?.rollbackData, catalog, exists));
+        if (planned === 'deferred') {
+          plans.push({ name: step.name, kind: 'schema', description: step.operation.operation.describe(step.operation.spec), status, deferred: true, units: [], prechecks: [] });
+          continue;
+        }
+        const prechecks = status === 'completed' ? [] : ((await step.operation.operation.precheck?.(step.operation.spec, client, catalog)) ?? []);
+        plans.push({
+          name: step.name,
+          kind: 'schema',
+          description: step.operation.operation.describe(step.operation.spec),
+          status,
+          deferred: false,
+          units: planned.units.map((unit, u) =>
+            unit.kind === 'sql'
+              ? { kind: 'sql' as const, folder: planned.folders.get(u)?.name ?? '', transactional: unit.transactional, statements: unit.statements }
+              : { kind: 'data' as const, name: unit.name, description: unit.description },
+          ),
+          prechecks,
+        });
+      }
+      return plans;
+    });
+  }
+
+  /**
+   * Runs `phaseName` to completion. Idempotent (a completed phase returns at once) and resumable (a failed
+   * or interrupted one continues where it stopped). Refuses with `PhaseDependencyError` while a phase it
+   * depends on has not completed. A failing step leaves the phase `failed` with the error in `errorLog`
+   * and throws `PhaseFailedError`.
+   */
+  async run(phaseName: string): Promise<void> {
+    const phase = this.phase(phaseName);
+    await this.withClient(async (client) => {
+      await this.ensureTracking(client);
+      const phaseRow = await this.store.get(client, phaseRowName(phase.name));
+      if (phaseRow?.status === 'completed') {
+        this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'skip' });
+        return;
+      }
+      const missing: string[] = [];
+      for (const dependency of phase.dependsOn) {
+        if ((await this.store.get(client, phaseRowName(dependency)))?.status !== 'completed') missing.push(dependency);
+      }
+      if (missing.length > 0) throw new PhaseDependencyError(phase.name, missing);
+      await this.prevalidate(client, phase);
+      await this.store.start(client, phaseRowName(phase.name), { description: phase.description, isReversible: !phase.steps.some((s) => s.kind === 'schema' && s.stage === 'contract') });
+      this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'start' });
+      for (const [index, step] of phase.steps.entries()) {
+        try {
+          await this.runStep(client, phase, index, step);
+        } catch (error) {
+          const failure = error instanceof PhaseFailedError ? error : new PhaseFailedError(phase.name, step.name, error);
+          const entry = { step: step.name, error: failure.message, code: (error as { code?: unknown }).code ?? null };
+          await this.store.logError(client, stepRowName(phase, index, step), entry, 'failed').catch(() => undefined);
+          await this.store.logError(client, phaseRowName(phase.name), entry, 'failed');
+          throw failure;
+        }
+      }
+      await this.store.finish(client, phaseRowName(phase.name), 'completed');
+      this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'done' });
+    });
+  }
+
+  /** Runs every phase in plan order (each idempotent), stopping at the first failure. */
+  async runAll(): Promise<void> {
+    for (const phase of this.plan.phases) await this.run(phase.name);
+  }
+
+  /**
+   * Checks the post-conditions of `phaseName` (or of every completed phase): each schema step's
+   * operation verify and each verify step. Read-only.
+   */
+  async verify(phaseName?: string): Promise<PhaseCheck[]> {
+    const phases = phaseName ? [this.phase(phaseName)] : this.plan.phases;
+    return this.withClient(async (client) => {
+      await this.ensureTracking(client);
+      const checks: PhaseCheck[] = [];
+      for (const phase of phases) {
+        const row = await this.store.get(client, phaseRowName(phase.name));
+        if (!phaseName && row?.status !== 'completed') continue;
+        if (row?.status !== 'completed') {
+          checks.push({ phase: phase.name, name: 'phase completed', ok: false, detail: `status is ${row?.status ?? 'pending'}` });
+          continue;
+        }
+        for (const step of phase.steps) {
+          const found =
+            step.kind === 'schema'
+              ? await step.operation.operation.verify(step.operation.spec, client, step.stage)
+              : step.kind === 'verify'
+                ? await step.check(client)
+                : [];
+          checks.push(...found.map((check) => ({ phase: phase.name, ...check, name: `${step.name}: ${check.name}` })));
+        }
+      }
+      return checks;
+    });
+  }
+
+  /**
+   * Rolls `phaseName` back: every step that ran, last first, through its down units; its folders are marked
+   * rolled back in `_prisma_migrations` (so Prisma sees them as not applied) and its tracking rows become
+   * `rolled_back`. Refuses (`RollbackRefusedError`) while a phase depending on it is applied, unless
+   * `cascade` (then those go first, in reverse order), and for a phase whose contract steps ran.
+   */
+  async rollback(phaseName: string, options: { cascade?: boolean } = {}): Promise<string[]> {
+    const phase = this.phase(phaseName);
+    return this.withClient(async (client) => {
+      await this.ensureTracking(client);
+      const dependents = this.dependentsOf(phase.name);
+      const applied: PhaseDefinition[] = [];
+      for (const dependent of dependents) {
+        const status = (await this.store.get(client, phaseRowName(dependent.name)))?.status;
+        if (status && status !== 'pending' && status !== 'rolled_back') applied.push(dependent);
+      }
+      if (applied.length > 0 && !options.cascade) {
+        throw new RollbackRefusedError(phase.name, `${applied.map((p) => `"${p.name}"`).join(', ')} depend${applied.length === 1 ? 's' : ''} on it and ${applied.length === 1 ? 'is' : 'are'} applied; roll ${applied.length === 1 ? 'it' : 'them'} back first or pass --cascade`);
+      }
+      const order = [...applied].reverse();
+      order.push(phase);
+      for (const target of order) await this.checkReversible(client, target);
+      const rolledBack: string[] = [];
+      for (const target of order) {
+        await this.rollbackPhase(client, target);
+        rolledBack.push(target.name);
+      }
+      return rolledBack;
+    });
+  }
+
+  private async checkReversible(client: pg.ClientBase, phase: PhaseDefinition): Promise<void> {
+    for (const [index, step] of phase.steps.entries()) {
+      if (step.kind !== 'schema' || step.stage !== 'contract') continue;
+      const row = await this.store.get(client, stepRowName(phase, index, step));
+      if (row && row.status !== 'pending' && row.status !== 'rolled_back') {
+        throw new RollbackRefusedError(phase.name, `its contract step "${step.name}" ran, and a contract step is irreversible`);
+      }
+    }
+  }
+
+  private async rollbackPhase(client: pg.ClientBase, phase: PhaseDefinition): Promise<void> {
+    const steps = [...phase.steps.entries()].reverse();
+    for (const [index, step] of steps) {
+      const rowName = stepRowName(phase, index, step);
+      const row = await this.store.get(client, rowName);
+      if (!row || row.status === 'pending' || row.status === 'rolled_back') continue;
+      const context = this.dataContext(`${rowName}/down`);
+      if (step.kind === 'schema') {
+        const catalog = row.rollbackData as CatalogSnapshot;
+        const plan = step.operation.operation.plan(step.operation.spec, catalog);
+        for (const unit of plan.down) {
+          if (unit.kind === 'sql') await executeSqlUnit(client, unit, this.timeouts, this.retry);
+          else await unit.run({ ...context, name: `${rowName}/down:${unit.name}` });
+        }
+        const folders = this.foldersOf(phase, index, this.withGuards(phase, step, step.stage === 'expand' ? plan.expand : plan.contract));
+        await markFoldersRolledBack(client, [...folders.values()].map((f) => f.name));
+      } else if (step.kind === 'data' && step.down) {
+        await step.down(context);
+      }
+      await discardCheckpoints(client, this.tracking.stateSchema, `${rowName}`);
+      await this.store.resetPrefix(client, rowName, 'rolled_back');
+      this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'rolled_back' });
+    }
+    await this.store.resetPrefix(client, `${phaseRowName(phase.name)}/`, 'rolled_back');
+    await this.store.start(client, phaseRowName(phase.name), {});
+    await this.store.finish(client, phaseRowName(phase.name), 'rolled_back');
+    this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'rolled_back' });
+  }
+
+  private dependentsOf(name: string): PhaseDefinition[] {
+    const result = new Set<string>();
+    const visit = (target: string): void => {
+      for (const phase of this.plan.phases) {
+        if (phase.dependsOn.includes(target) && !result.has(phase.name)) {
+          result.add(phase.name);
+          visit(phase.name);
+        }
+      }
+    };
+    visit(name);
+    return this.plan.phases.filter((phase) => result.has(phase.name));
+  }
+
+  /** Plans every pending schema step before anything runs, so unknown tables and columns fail first. */
+  private async prevalidate(client: pg.ClientBase, phase: PhaseDefinition): Promise<void> {
+    const catalog = await this.snapshot(client);
+    for (const [index, step] of phase.steps.entries()) {
+      if (step.kind !== 'schema') continue;
+      const row = await this.store.get(client, stepRowName(phase, index, step));
+      if (row?.status === 'completed') continue;
+      this.planSchemaStep(phase, index, step, await this.catalogFor(client, step, row?.rollbackData, catalog, true));
+    }
+  }
+
+  /**
+   * The catalog a schema step is planned against: the one stored when it first started; for a contract
+   * step, the one its expand step was planned against (the contract undoes what expand prepared, so it
+   * must see the table as expand saw it); else `current`.
+   */
+  private async catalogFor(
+    client: pg.ClientBase,
+    step: SchemaStepDefinition,
+    stored: unknown,
+    current: CatalogSnapshot,
+    trackingExists: boolean,
+  ): Promise<CatalogSnapshot> {
+    if (stored) return stored as CatalogSnapshot;
+    if (step.stage !== 'contract' || !trackingExists) return current;
+    const key = JSON.stringify(step.operation.spec);
+    for (const phase of this.plan.phases) {
+      for (const [index, candidate] of phase.steps.entries()) {
+        if (candidate.kind !== 'schema' || candidate.stage !== 'expand') continue;
+        if (candidate.operation.operation !== step.operation.operation || JSON.stringify(candidate.operation.spec) !== key) continue;
+        const row = await this.store.get(client, stepRowName(phase, index, candidate));
+        if (row?.rollbackData) return row.rollbackData as CatalogSnapshot;
+      }
+    }
+    return current;
+  }
+
+  /**
+   * Plans one schema step against `catalog`. A step naming a table or column that an earlier step of the
+   * same phase creates is 'deferred' (planned when it runs); any other unknown name throws.
+   */
+  private planSchemaStep(
+    phase: PhaseDefinition,
+    index: number,
+    step: SchemaStepDefinition,
+    catalog: CatalogSnapshot,
+  ): { units: readonly PlannedUnit[]; folders: Map<number, PlannedFolder> } | 'deferred' {
+    try {
+      const plan = step.operation.operation.plan(step.operation.spec, catalog);
+      const units = this.withGuards(phase, step, step.stage === 'expand' ? plan.expand : plan.contract);
+      return { units, folders: this.foldersOf(phase, index, units) };
+    } catch (error) {
+      if (this.createdEarlier(phase, index, error)) return 'deferred';
+      throw error;
+    }
+  }
+
+  private createdEarlier(phase: PhaseDefinition, index: number, error: unknown): boolean {
+    const created = phase.steps
+      .slice(0, index)
+      .flatMap((s) => (s.kind === 'schema' && s.stage === 'expand' ? (s.operation.operation.creates?.(s.operation.spec) ?? []) : []));
+    if (error instanceof TableNotFoundError) return created.some((c) => c.schema === error.schema && c.table === error.table && c.column === undefined);
+    if (error instanceof ColumnNotFoundError) {
+      return created.some((c) => quoteQualified(c.schema, c.table) === error.table && (c.column === undefined || c.column === error.column));
+    }
+    return false;
+  }
+
+  /** Prepends the guards of the data steps a schema step `requires` to its first folder. Pure. */
+  private withGuards(phase: PhaseDefinition, step: SchemaStepDefinition, units: readonly PlannedUnit[]): PlannedUnit[] {
+    const guards = step.requires.map((required) => {
+      const [phaseName, stepName] = required.includes('/') ? required.split('/', 2) : [phase.name, required];
+      const target = this.phase(phaseName ?? phase.name).steps.find((s): s is DataStepDefinition => s.kind === 'data' && s.name === stepName);
+      if (!target?.remaining) return undefined;
+      return guardStatement(target.remaining, `data step "${phaseName}/${stepName}" is unfinished; run pnpm migrate:phase run ${phaseName}`);
+    });
+    const statements = guards.filter((g) => g !== undefined);
+    if (statements.length === 0) return [...units];
+    const [first, ...rest] = units;
+    if (first?.kind === 'sql' && first.transactional) return [{ ...first, statements: [...statements, ...first.statements] }, ...rest];
+    return [{ kind: 'sql', name: `guard_${step.name}`, transactional: true, statements }, ...units];
+  }
+
+  private foldersOf(phase: PhaseDefinition, index: number, units: readonly PlannedUnit[]): Map<number, PlannedFolder> {
+    const ordinal = this.plan.phases.indexOf(phase) + 1;
+    const folders = new Map<number, PlannedFolder>();
+    units.forEach((unit, u) => {
+      if (unit.kind !== 'sql') return;
+      const name = folderName(this.plan.migrationPrefix, ordinal, index + 1, u + 1, `${phase.name}_${unit.name}`);
+      folders.set(u, { name, unit, sql: renderMigrationSql(unit, `phase "${phase.name}", step "${phase.steps[index]?.name}": ${unit.name}`) });
+    });
+    return folders;
+  }
+
+  private async runStep(client: pg.ClientBase, phase: PhaseDefinition, index: number, step: StepDefinition): Promise<void> {
+    const rowName = stepRowName(phase, index, step);
+    const row = await this.store.get(client, rowName);
+    if (row?.status === 'completed') {
+      this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'skip' });
+      return;
+    }
+    this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'start' });
+    if (step.kind === 'schema') {
+      const catalog = await this.catalogFor(client, step, row?.rollbackData, await this.snapshot(client), true);
+      const planned = this.planSchemaStep(phase, index, step, catalog);
+      if (planned === 'deferred') throw new Error(`step "${step.name}" could not be planned`);
+      await this.store.start(client, rowName, { description: step.operation.operation.describe(step.operation.spec) });
+      if (!row?.rollbackData) {
+        const { operation, spec } = step.operation;
+        const problems = ((await operation.precheck?.(spec, client, catalog)) ?? []).filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+        if (problems.length > 0) throw new PrecheckFailedError(step.name, problems);
+        await this.store.setRollbackData(client, rowName, catalog, step.stage === 'expand');
+      }
+      const written = await writeFolders(this.options.migrationsDir, [...planned.folders.values()]);
+      for (const name of written) this.options.onEvent?.({ kind: 'folder', phase: phase.name, step: step.name, folder: name, state: 'written' });
+      for (const [u, unit] of planned.units.entries()) {
+        if (unit.kind === 'sql') await this.applyFolder(client, phase, step, planned.folders.get(u) as PlannedFolder);
+        else await this.runDataUnit(client, `${rowName}/${pad(u + 1)}:${unit.name}`, unit);
+      }
+      const failed = (await step.operation.operation.verify(step.operation.spec, client, step.stage)).filter((c) => !c.ok);
+      if (failed.length > 0) throw new VerificationFailedError(step.name, failed.map((c) => `${c.name} (${c.detail})`));
+    } else if (step.kind === 'data') {
+      await this.runDataUnit(client, rowName, { kind: 'data', name: step.name, description: step.description, run: step.run.bind(step) });
+    } else {
+      await this.store.start(client, rowName, { description: 'verify' });
+      const failed = (await step.check(client)).filter((c) => !c.ok);
+      if (failed.length > 0) throw new VerificationFailedError(step.name, failed.map((c) => `${c.name} (${c.detail})`));
+    }
+    await this.store.finish(client, rowName, 'completed');
+    this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'done' });
+  }
+
+  private async applyFolder(client: pg.ClientBase, phase: PhaseDefinition, step: StepDefinition, folder: PlannedFolder): Promise<void> {
+    const applied = await applyPrismaFolder(client, {
+      databaseUrl: this.options.databaseUrl,
+      migrationsDir: this.options.migrationsDir,
+      folder,
+      timeouts: this.timeouts,
+      retry: this.retry,
+    });
+    this.options.onEvent?.({ kind: 'folder', phase: phase.name, step: step.name, folder: folder.name, state: applied ? 'applied' : 'already-applied' });
+  }
+
+  private async runDataUnit(client: pg.ClientBase, name: string, unit: DataUnit): Promise<void> {
+    if ((await this.store.get(client, name))?.status === 'completed') return;
+    await this.store.start(client, name, { description: unit.description });
+    const outcome = await unit.run(this.dataContext(name, unit.description));
+    if (outcome.canceled) throw new Error(`data step "${name}" was canceled; run again to resume it`);
+    await this.store.raiseCounts(client, name, outcome.processed, outcome.failed);
+    await this.store.finish(client, name, 'completed', outcome.summary);
+  }
+
+  private dataContext(name: string, label?: string): DataUnitContext {
+    const onProgress = label ? this.options.onDataProgress?.(label) : undefined;
+    return {
+      databaseUrl: this.options.databaseUrl,
+      name,
+      tracking: this.tracking,
+      signal: this.options.signal ?? new AbortController().signal,
+      ...(onProgress ? { onProgress } : {}),
+    };
+  }
+
+  private async ensureTracking(client: pg.ClientBase): Promise<void> {
+    await this.store.ensure(client, RangeClaims.ddl(this.tracking.stateSchema));
+  }
+
+  private async trackingExists(client: pg.ClientBase): Promise<boolean> {
+    const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [this.store.qualified]);
+    return rows[0]?.found === true;
+  }
+
+  private async snapshot(client: pg.ClientBase): Promise<CatalogSnapshot> {
+    return readCatalogSnapshot(client, await applicationSchemas(client, this.tracking.stateSchema));
+  }
+
+  private async withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+/** Schemas holding application objects: everything but PostgreSQL's own and the toolkit's state schema. */
+export async function applicationSchemas(client: pg.ClientBase, stateSchema: string): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(`select nspname::text as name from pg_namespace where nspname not like 'pg\\_%' order by 1`);
+  return rows.map((row) => row.name).filter((name) => !SYSTEM_SCHEMAS.has(name) && name !== stateSchema);
+}
+
+/** Marks migrations rolled back in `_prisma_migrations`, as `prisma migrate resolve --rolled-back` does. */
+async function markFoldersRolledBack(client: pg.ClientBase, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  const { rows } = await client.query<{ found: boolean }>(`select to_regclass('_prisma_migrations') is not null as found`);
+  if (!rows[0]?.found) return;
+  await client.query(`update _prisma_migrations set rolled_back_at = now() where migration_name = any($1) and rolled_back_at is null`, [names]);
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** Tracking name of a phase. Pure. */
+export function phaseRowName(phase: string): string {
+  return `phase:${phase}`;
+}
+
+/** Tracking name of step `index` (0-based) of a phase. Pure. */
+export function stepRowName(phase: PhaseDefinition, index: number, step: StepDefinition): string {
+  return `${phaseRowName(phase.name)}/${pad(index + 1)}:${step.name}`;
+}
+
+function isStepRowOfKind(rowName: string, phase: PhaseDefinition, kind: StepDefinition['kind']): boolean {
+  return phase.steps.some((step, index) => step.kind === kind && stepRowName(phase, index, step) === rowName);
+}
