@@ -22,7 +22,7 @@ export function syncObjectNames(table: string, column: string): { fn: string; tr
  * Renames a column without breaking the code still running.
  *
  * Expand:
- * 1. Adds the new column (nullable, same type and default).
+ * 1. Adds the new column (nullable, same type; the default follows at contract).
  * 2. Adds a BEFORE INSERT OR UPDATE trigger that keeps both columns equal. A write that changes the new
  *    column wins; otherwise the old column is copied. This one transaction takes ACCESS EXCLUSIVE
  *    briefly, with no scan.
@@ -31,7 +31,7 @@ export function syncObjectNames(table: string, column: string): { fn: string; tr
  *
  * Contract (irreversible), one transaction:
  * - It starts with a guard that fails while a row still differs.
- * - It drops the trigger, the function and the old column.
+ * - It drops the trigger, the function and the old column, and gives the new column the old default.
  *
  * Down of expand drops the trigger, the function and the new column.
  *
@@ -64,7 +64,8 @@ export const renameColumn = {
         name: `rename_expand_${spec.table}_${spec.to}`,
         transactional: true,
         statements: [
-          alterTable(spec.schema, spec.table, `ADD COLUMN ${newCol} ${from.type}${from.default ? ` DEFAULT ${from.default}` : ''}`, 'ACCESS EXCLUSIVE'),
+          // No default yet: a NULL new column is how the trigger tells a write of old code from one of new code.
+          alterTable(spec.schema, spec.table, `ADD COLUMN ${newCol} ${from.type}`, 'ACCESS EXCLUSIVE'),
           {
             sql:
               `CREATE FUNCTION ${fnName}() RETURNS trigger LANGUAGE plpgsql AS $evolve$\nBEGIN\n` +
@@ -127,6 +128,7 @@ export const renameColumn = {
             { sql: `DROP TRIGGER IF EXISTS ${quoteIdent(trigger)} ON ${qualified}`, lock: 'ACCESS EXCLUSIVE', scansData: false },
             { sql: `DROP FUNCTION IF EXISTS ${fnName}()`, lock: null, scansData: false },
             alterTable(spec.schema, spec.table, `DROP COLUMN ${oldCol}`, 'ACCESS EXCLUSIVE'),
+            ...(from.default ? [alterTable(spec.schema, spec.table, `ALTER COLUMN ${newCol} SET DEFAULT ${from.default}`, 'ACCESS EXCLUSIVE')] : []),
           ],
         },
       ],
