@@ -73,6 +73,7 @@ export const addColumn = {
     return checks;
   },
   async verify(spec, client) {
-    return [await checkColumn(client, spec.schema, spec.table, spec.column, { present: true, notNull: !spec.nullable })];
+    // A nullable column may be made NOT NULL by a later step; only a requested NOT NULL is checked.
+    return [await checkColumn(client, spec.schema, spec.table, spec.column, spec.nullable ? { present: true } : { present: true, notNull: true })];
   },
 } satisfies Operation<AddColumnSpec, z.input<typeof addColumnSpec>>;

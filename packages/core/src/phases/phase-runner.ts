@@ -15,7 +15,7 @@ import {
   VerificationFailedError,
 } from '../errors.js';
 import { guardStatement } from '../operations/guard-sql.js';
-import type { Check, DataUnit, DataUnitContext, PlannedUnit, SqlUnit } from '../operations/operation.js';
+import type { Check, DataUnit, DataUnitContext, PlannedUnit, Stage } from '../operations/operation.js';
 import { quoteQualified } from '../sql.js';
 import { DataMigrationStore, DEFAULT_TRACKING, type DataMigrationStatus, type TrackingLocation } from '../tracking/data-migration-store.js';
 import type { DataStepDefinition, PhaseDefinition, PlanDefinition, SchemaStepDefinition, StepDefinition } from './define-plan.js';
@@ -250,7 +250,7 @@ export class PhaseRunner {
         for (const step of phase.steps) {
           const found =
             step.kind === 'schema'
-              ? await step.operation.operation.verify(step.operation.spec, client, step.stage)
+              ? await step.operation.operation.verify(step.operation.spec, client, await this.currentStage(client, step))
               : step.kind === 'verify'
                 ? await step.check(client)
                 : [];
@@ -290,6 +290,20 @@ export class PhaseRunner {
       }
       return rolledBack;
     });
+  }
+
+  /** An expand step whose contract step has completed is verified at the contract stage. */
+  private async currentStage(client: pg.ClientBase, step: SchemaStepDefinition): Promise<Stage> {
+    if (step.stage === 'contract') return 'contract';
+    const key = JSON.stringify(step.operation.spec);
+    for (const phase of this.plan.phases) {
+      for (const [index, candidate] of phase.steps.entries()) {
+        if (candidate.kind !== 'schema' || candidate.stage !== 'contract' || candidate.operation.operation !== step.operation.operation) continue;
+        if (JSON.stringify(candidate.operation.spec) !== key) continue;
+        if ((await this.store.get(client, stepRowName(phase, index, candidate)))?.status === 'completed') return 'contract';
+      }
+    }
+    return 'expand';
   }
 
   private async checkReversible(client: pg.ClientBase, phase: PhaseDefinition): Promise<void> {
