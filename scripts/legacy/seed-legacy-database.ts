@@ -4,6 +4,9 @@ import pg from 'pg';
 import { applyPrismaMigrations, assertReachable, listTables, parseConnectionTarget, quoteIdent } from '@prisma-evolve/core';
 import { generateLegacyData, ROWS_PER_SCALE, type LegacySummary, type LegacyTable } from './legacy-generator.js';
 
+/** The example app's "before" schema: the seed applies this migration only, never the plan's phase folders. */
+export const BASELINE_MIGRATION = '20260101000000_init';
+
 /** The example app's Prisma migrations (the "before" schema of seed 003). */
 export const EXAMPLE_MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'prisma', 'migrations');
 
@@ -54,7 +57,7 @@ export async function seedLegacyDatabase(options: SeedLegacyOptions): Promise<Le
         throw new DatabaseNotEmptyError(database, existing, 'has tables that prisma migrations did not create');
       }
     }
-    await applyPrismaMigrations({ databaseUrl: options.databaseUrl, migrationsDir: options.migrationsDir ?? EXAMPLE_MIGRATIONS_DIR });
+    await applyPrismaMigrations({ databaseUrl: options.databaseUrl, migrationsDir: options.migrationsDir ?? EXAMPLE_MIGRATIONS_DIR, upTo: BASELINE_MIGRATION });
 
     const legacyTables = Object.keys(ROWS_PER_SCALE) as LegacyTable[];
     const filled: string[] = [];

@@ -2,3 +2,7 @@
 export { statusCommand, renderStatus } from './status-command.js';
 export type { StatusReport } from './status-command.js';
 export { ProgressBar, formatProgress, formatDuration } from './progress-bar.js';
+export { renderPhases, renderPlan, renderChecks } from './phase-commands.js';
+export type { PhasesReport, VerifyReport } from './phase-commands.js';
+export { loadPlan, DEFAULT_CONFIG } from './plan-loader.js';
+export type { LoadedPlan } from './plan-loader.js';

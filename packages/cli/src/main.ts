@@ -1,20 +1,35 @@
 /**
  * `pnpm migrate:phase <command>`: the deploy-time command of prisma-evolve.
- * Exit codes: 0 ok, 1 failed (or something not applied/verified), 2 usage error.
+ * Exit codes: 0 ok, 1 failed (a step failed, something not applied, verification failed), 2 usage error.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { abortOnSignals, PhaseRunner, type RunnerEvent } from '@prisma-evolve/core';
+import { renderChecks, renderPhases, renderPlan } from './phase-commands.js';
+import { DEFAULT_CONFIG, loadPlan, type LoadedPlan } from './plan-loader.js';
+import { ProgressBar } from './progress-bar.js';
 import { renderStatus, statusCommand } from './status-command.js';
 
-const USAGE = `usage: pnpm migrate:phase <command> [options]
+const USAGE = `usage: pnpm migrate:phase <command> [phase] [options]
 
 commands:
-  status    where each prisma migration folder stands against _prisma_migrations
+  status              the plan's phases and every prisma migration folder against _prisma_migrations
+  plan <phase>        the SQL each step would run, its lock levels and the prechecks' findings; changes nothing
+  run <phase>|--all   run a phase (or all, in dependency order); idempotent, resumes a failed one
+  verify <phase>|--all  check the post-conditions of a phase (or of every completed one)
+  rollback <phase>    undo a phase; refuses while a phase depending on it is applied (see --cascade)
 
 options:
-  --database-url URL     database to inspect (default: DATABASE_URL)
-  --migrations-dir DIR   prisma migrations directory (default: prisma/migrations)
+  --config FILE          plan module exporting \`plan\` (default: ${DEFAULT_CONFIG})
+  --database-url URL     database (default: DATABASE_URL)
+  --migrations-dir DIR   migrations directory (default: the plan's, else prisma/migrations)
+  --all                  run/verify every phase
   --json                 print one JSON object on the last line of stdout
+  --dry-run              run/rollback: show what would happen, change nothing
+  --yes                  rollback: do not ask for confirmation
+  --cascade              rollback: roll back the phases depending on it first
   --help                 this text`;
 
 function usage(message: string): never {
@@ -27,9 +42,14 @@ try {
   parsed = parseArgs({
     allowPositionals: true,
     options: {
+      config: { type: 'string' },
       'database-url': { type: 'string' },
-      'migrations-dir': { type: 'string', default: path.join('prisma', 'migrations') },
+      'migrations-dir': { type: 'string' },
+      all: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
+      cascade: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -41,18 +61,145 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const [command, ...rest] = positionals;
+const [command, ...args] = positionals;
+const COMMANDS = ['status', 'plan', 'run', 'verify', 'rollback'];
 if (!command) usage('no command given');
-if (command !== 'status') usage(`unknown command "${command}"`);
-if (rest.length > 0) usage(`"status" takes no arguments, got "${rest.join(' ')}"`);
+if (!COMMANDS.includes(command)) usage(`unknown command "${command}"`);
 const databaseUrl = values['database-url'] ?? process.env['DATABASE_URL'];
 if (!databaseUrl) usage('no database: pass --database-url or set DATABASE_URL');
 
+function phaseArgument(allowAll: boolean): string | undefined {
+  if (args.length > 1) usage(`"${command}" takes one phase, got "${args.join(' ')}"`);
+  if (allowAll && values.all) {
+    if (args.length > 0) usage(`pass a phase or --all, not both`);
+    return undefined;
+  }
+  if (args.length === 0) usage(`"${command}" needs a phase${allowAll ? ' or --all' : ''}`);
+  return args[0];
+}
+
+function print(json: unknown, text: string): void {
+  console.log(values.json ? JSON.stringify(json) : text);
+}
+
+function logEvent(event: RunnerEvent): void {
+  if (event.kind === 'phase') console.error(`phase ${event.phase}: ${event.state}`);
+  else if (event.kind === 'step') console.error(`  step ${event.step}: ${event.state}`);
+  else console.error(`    folder ${event.folder}: ${event.state}`);
+}
+
+async function loadConfigured(required: boolean): Promise<LoadedPlan | undefined> {
+  const configPath = values.config ?? DEFAULT_CONFIG;
+  if (!values.config && !existsSync(configPath)) {
+    if (required) usage(`no plan: pass --config FILE or create ${DEFAULT_CONFIG}`);
+    return undefined;
+  }
+  return loadPlan(configPath);
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (values.yes) return true;
+  if (!process.stdin.isTTY) usage('rollback changes the schema: pass --yes to confirm when not running interactively');
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await prompt.question(`${question} [y/N] `);
+  prompt.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+const stop = abortOnSignals();
+const bars: ProgressBar[] = [];
 try {
-  const { report, ok } = await statusCommand(databaseUrl, path.resolve(values['migrations-dir']));
-  console.log(values.json ? JSON.stringify(report) : renderStatus(report));
-  process.exit(ok ? 0 : 1);
+  const loaded = await loadConfigured(command !== 'status');
+  const overrideDir = values['migrations-dir'] ? path.resolve(values['migrations-dir']) : undefined;
+  const runner = loaded
+    ? new PhaseRunner(loaded.plan, {
+        databaseUrl,
+        migrationsDir: overrideDir ?? loaded.migrationsDir,
+        signal: stop.signal,
+        onEvent: logEvent,
+        onDataProgress: (label) => {
+          if (values.json) return undefined;
+          const bar = new ProgressBar(`    ${label}`);
+          bars.push(bar);
+          return bar.update;
+        },
+      })
+    : undefined;
+  let exitCode = 0;
+  switch (command) {
+    case 'status': {
+      if (args.length > 0) usage(`"status" takes no arguments, got "${args.join(' ')}"`);
+      const migrationsDir = overrideDir ?? loaded?.migrationsDir ?? path.resolve('prisma', 'migrations');
+      const phases = runner ? await runner.status() : [];
+      const { report, ok } = await statusCommand(databaseUrl, migrationsDir, phases);
+      print(report, `${runner ? `${renderPhases(phases)}\n\n` : ''}${renderStatus(report)}`);
+      exitCode = ok ? 0 : 1;
+      break;
+    }
+    case 'plan': {
+      const phase = phaseArgument(false) as string;
+      const steps = await (runner as PhaseRunner).planPhase(phase);
+      print({ phase, steps }, renderPlan(phase, steps));
+      break;
+    }
+    case 'run': {
+      const r = runner as PhaseRunner;
+      const phase = phaseArgument(true);
+      if (values['dry-run']) {
+        const names = phase ? [r.phase(phase).name] : r.plan.phases.map((p) => p.name);
+        const plans = [];
+        for (const name of names) plans.push({ phase: name, steps: await r.planPhase(name) });
+        print({ dryRun: true, plans }, plans.map((p) => renderPlan(p.phase, p.steps)).join('\n\n'));
+        break;
+      }
+      if (phase) r.phase(phase); // an unknown phase is a usage error, before anything runs
+      try {
+        if (phase) await r.run(phase);
+        else await r.runAll();
+      } catch (error) {
+        console.error(`migrate:phase run failed: ${error instanceof Error ? error.message : String(error)}`);
+        exitCode = 1;
+      }
+      const phases = await r.status();
+      print({ phases }, renderPhases(phases));
+      break;
+    }
+    case 'verify': {
+      const phase = phaseArgument(true);
+      const checks = await (runner as PhaseRunner).verify(phase);
+      const report = { ok: checks.every((check) => check.ok), checks };
+      print(report, renderChecks(report));
+      exitCode = report.ok ? 0 : 1;
+      break;
+    }
+    case 'rollback': {
+      const r = runner as PhaseRunner;
+      const phase = phaseArgument(false) as string;
+      const order = await r.rollbackPlan(phase, { cascade: values.cascade });
+      if (values['dry-run']) {
+        print({ dryRun: true, rollback: order }, `would roll back, in order: ${order.join(', ')}`);
+        break;
+      }
+      if (!(await confirm(`roll back ${order.map((n) => `"${n}"`).join(', ')}?`))) {
+        console.error('rollback cancelled');
+        exitCode = 1;
+        break;
+      }
+      await r.rollback(phase, { cascade: values.cascade });
+      const phases = await r.status();
+      print({ phases }, renderPhases(phases));
+      break;
+    }
+  }
+  for (const bar of bars) bar.done();
+  stop.dispose();
+  process.exit(exitCode);
 } catch (error) {
-  console.error(`migrate:phase ${command} failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  stop.dispose();
+  const message = error instanceof Error ? error.message : String(error);
+  // By code: errors may come from the plan module's own copy of the core package.
+  const code = (error as { code?: unknown }).code;
+  const usageError = code === 'PHASE_NOT_FOUND' || code === 'INVALID_ARGUMENT';
+  console.error(`migrate:phase ${command} failed: ${message}`);
+  process.exit(usageError ? 2 : 1);
 }

@@ -8,8 +8,10 @@ import { applyPrismaMigrations } from '@prisma-evolve/core';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const cli = (args: string[]) =>
-  execa(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'packages', 'cli', 'src', 'main.ts'), ...args], { cwd: root, reject: false });
+// Run from an empty folder, so the example app's plan (prisma/evolve.plan.ts) is not picked up by default.
+const bare = mkdtempSync(path.join(tmpdir(), 'evolve-cli-cwd-'));
+const cli = (args: string[], cwd = bare) =>
+  execa(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'packages', 'cli', 'src', 'main.ts'), ...args], { cwd, reject: false });
 const db = useTestDatabase();
 
 describe('pnpm migrate:phase status', () => {
@@ -39,5 +41,85 @@ describe('pnpm migrate:phase status', () => {
     const result = await cli(['status', '--database-url', db.url, '--migrations-dir', '/no/such/migrations']);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('migrations directory "/no/such/migrations"');
+  });
+});
+
+describe('pnpm migrate:phase with the example plan (seed 003 phases 1, 3, 6) on legacy data', () => {
+  const seeded = useTestDatabase();
+
+  it('plans, runs, verifies, reports and rolls back through the CLI contracts', async () => {
+    const { seedLegacyDatabase } = await import('../../../scripts/legacy/seed-legacy-database.js');
+    const { readCatalogSnapshot } = await import('@prisma-evolve/core');
+    const pg = (await import('pg')).default;
+    const snapshotOf = async () => {
+      const client = new pg.Client({ connectionString: seeded.url });
+      await client.connect();
+      try {
+        const full = await readCatalogSnapshot(client, ['public']);
+        return full.tables.filter((t) => t.name !== '_prisma_migrations');
+      } finally {
+        await client.end();
+      }
+    };
+    await seedLegacyDatabase({ databaseUrl: seeded.url, scale: 0.2, seed: 7 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'evolve-plan-'));
+    cpSync(path.join(root, 'prisma', 'migrations'), dir, { recursive: true });
+    const common = ['--config', path.join(root, 'prisma', 'evolve.plan.ts'), '--database-url', seeded.url, '--migrations-dir', dir];
+    const last = (stdout: string) => JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+
+    const plan = await cli(['plan', 'soft_deletes', '--json', ...common]);
+    expect(plan.exitCode).toBe(0);
+    const planned = last(plan.stdout);
+    const statements = planned.steps.flatMap((s: { units: { kind: string; statements?: { lock: string; sql: string }[] }[] }) => s.units.flatMap((u) => u.statements ?? []));
+    expect(statements.some((s: { sql: string }) => s.sql.includes('CREATE UNIQUE INDEX CONCURRENTLY'))).toBe(true);
+
+    const before = await snapshotOf();
+    const dry = await cli(['run', '--all', '--dry-run', '--json', ...common]);
+    expect(dry.exitCode).toBe(0);
+    expect(await snapshotOf()).toEqual(before);
+
+    const run = await cli(['run', '--all', '--json', ...common]);
+    expect(run.exitCode).toBe(0);
+    expect(last(run.stdout)).toEqual({
+      phases: [
+        { name: 'audit_infrastructure', status: 'completed', dependsOn: [], processedRecords: 0, failedRecords: 0 },
+        { name: 'soft_deletes', status: 'completed', dependsOn: ['audit_infrastructure'], processedRecords: 0, failedRecords: 0 },
+        { name: 'composite_indexes', status: 'completed', dependsOn: ['soft_deletes'], processedRecords: 0, failedRecords: 0 },
+      ],
+    });
+    const verify = await cli(['verify', '--all', '--json', ...common]);
+    expect(verify.exitCode).toBe(0);
+    const verified = last(verify.stdout);
+    expect(verified.ok).toBe(true);
+    expect(verified.checks.length).toBeGreaterThan(20);
+    expect(verified.checks[0]).toEqual({ phase: 'audit_infrastructure', name: expect.any(String), ok: true, detail: expect.any(String) });
+
+    const again = await cli(['run', 'soft_deletes', '--json', ...common]);
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain('phase soft_deletes: skip');
+
+    const refused = await cli(['rollback', 'soft_deletes', '--yes', ...common]);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain('"composite_indexes" depends on it and is applied');
+    const notInteractive = await cli(['rollback', 'composite_indexes', ...common]);
+    expect(notInteractive.exitCode).toBe(2);
+
+    const afterSoftDeletes = await snapshotOf();
+    const rollback = await cli(['rollback', 'composite_indexes', '--yes', '--json', ...common]);
+    expect(rollback.exitCode).toBe(0);
+    expect(last(rollback.stdout).phases.map((p: { status: string }) => p.status)).toEqual(['completed', 'completed', 'rolled_back']);
+    const cascade = await cli(['rollback', 'audit_infrastructure', '--cascade', '--yes', '--json', ...common]);
+    expect(cascade.exitCode).toBe(0);
+    expect(await snapshotOf()).toEqual(before);
+    expect(afterSoftDeletes).not.toEqual(before);
+
+    const status = await cli(['status', '--json', ...common]);
+    const report = last(status.stdout);
+    expect(report.phases.map((p: { status: string }) => p.status)).toEqual(['rolled_back', 'rolled_back', 'rolled_back']);
+    expect(status.exitCode).toBe(1);
+
+    const unknown = await cli(['run', 'phase_nine', ...common]);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain('unknown phase "phase_nine"');
   });
 });

@@ -31,6 +31,13 @@ describe('definePlan', () => {
     expect(() => definePhase({ name: 'bad name', steps: [index('t')] })).toThrow('"bad name"');
   });
 
+  it('keeps explicit phase ids unique and sorted after their dependencies', () => {
+    const withId = (name: string, id: string, dependsOn: string[] = []) => definePhase({ name, id, dependsOn, steps: [index(name)] });
+    expect(definePlan({ ...base, phases: [withId('audit', '01'), withId('soft', '03', ['audit'])] }).phases.map((p) => p.id)).toEqual(['01', '03']);
+    expect(() => definePlan({ ...base, phases: [withId('a', '01'), withId('b', '01')] })).toThrow('"01" is also the id of phase "a"');
+    expect(() => definePlan({ ...base, phases: [withId('a', '05'), withId('b', '02', ['a'])] })).toThrow('"02" must sort after "05" of "a"');
+  });
+
   it('checks that a schema step requires an existing data step', () => {
     const guarded = definePhase({ name: 'contract', steps: [contractStep('drop', step(createIndex, { table: 't', columns: ['id'] }), { requires: ['fill/missing'] })] });
     expect(() => definePlan({ ...base, phases: [guarded] })).toThrow('"fill/missing" is not a data step');

@@ -44,6 +44,12 @@ export type PhaseRisk = 'low' | 'medium' | 'high';
 /** One phase: ordered steps, and the phases it depends on. */
 export interface PhaseDefinition {
   readonly name: string;
+  /**
+   * Sortable key of the phase's migration folders (`<prefix>_<id>_…`), e.g. seed 003's phase number. Keep it
+   * stable once deployed: inserting a phase later must not rename the folders of deployed ones. Default:
+   * the phase's position in the plan, zero-padded.
+   */
+  readonly id: string | undefined;
   readonly description: string;
   readonly kind: 'expand' | 'contract';
   readonly risk: PhaseRisk;
@@ -81,6 +87,7 @@ function checkName(kind: string, name: string): void {
  */
 export function definePhase(phase: {
   name: string;
+  id?: string;
   description?: string;
   kind?: 'expand' | 'contract';
   risk?: PhaseRisk;
@@ -88,6 +95,9 @@ export function definePhase(phase: {
   steps: readonly StepDefinition[];
 }): PhaseDefinition {
   checkName('phase', phase.name);
+  if (phase.id !== undefined && !/^[0-9a-z_]{1,16}$/.test(phase.id)) {
+    throw new InvalidArgumentError(`phase "${phase.name}".id`, `"${phase.id}" must be 1-16 characters of 0-9, a-z and "_"`);
+  }
   if (phase.steps.length === 0) throw new InvalidArgumentError(`phase "${phase.name}".steps`, 'a phase needs at least one step');
   const seen = new Set<string>();
   for (const step of phase.steps) {
@@ -97,6 +107,7 @@ export function definePhase(phase: {
   }
   return {
     name: phase.name,
+    id: phase.id,
     description: phase.description ?? '',
     kind: phase.kind ?? 'expand',
     risk: phase.risk ?? 'low',
@@ -140,6 +151,26 @@ export function definePlan(plan: PlanSettings & { name: string; phases: readonly
   };
   for (const phase of plan.phases) visit(phase, []);
 
+  const ids = new Map<string, string>();
+  for (const [index, phase] of ordered.entries()) {
+    const id = phaseFolderId(phase, index);
+    const taken = ids.get(id);
+    if (taken) throw new InvalidArgumentError(`phase "${phase.name}".id`, `"${id}" is also the id of phase "${taken}"`);
+    ids.set(id, phase.name);
+  }
+  for (const [index, phase] of ordered.entries()) {
+    for (const dependency of phase.dependsOn) {
+      const depIndex = ordered.findIndex((p) => p.name === dependency);
+      const [own, theirs] = [phaseFolderId(phase, index), phaseFolderId(ordered[depIndex] as PhaseDefinition, depIndex)];
+      if (!(theirs < own)) {
+        throw new InvalidArgumentError(
+          `phase "${phase.name}".id`,
+          `"${own}" must sort after "${theirs}" of "${dependency}", which it depends on: a plain prisma migrate deploy applies folders in name order`,
+        );
+      }
+    }
+  }
+
   for (const phase of ordered) {
     for (const step of phase.steps) {
       if (step.kind !== 'schema') continue;
@@ -153,6 +184,11 @@ export function definePlan(plan: PlanSettings & { name: string; phases: readonly
     }
   }
   return { ...plan, phases: ordered };
+}
+
+/** The key of a phase's folders: its `id`, or its 1-based position zero-padded to two digits. Pure. */
+export function phaseFolderId(phase: PhaseDefinition, index: number): string {
+  return phase.id ?? String(index + 1).padStart(2, '0');
 }
 
 /** A schema step at the expand stage (or `contract` when given). */

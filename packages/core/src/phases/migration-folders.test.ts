@@ -6,7 +6,7 @@ import { folderName, renderMigrationSql, slug } from './migration-folders.js';
 
 describe('migration folders', () => {
   it('names folders so Prisma sorts them in plan order, with safe slugs', () => {
-    expect(folderName('20300101000000', 3, 12, 1, 'soft_deletes_index_User "Weird" Name')).toBe('20300101000000_03_12_01_soft_deletes_index_user_weird_name');
+    expect(folderName('20300101000000', '03', 12, 1, 'soft_deletes_index_User "Weird" Name')).toBe('20300101000000_03_12_01_soft_deletes_index_user_weird_name');
     expect(slug('***')).toBe('step');
     expect(slug('x'.repeat(80))).toHaveLength(48);
   });

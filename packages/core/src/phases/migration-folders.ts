@@ -21,13 +21,13 @@ export function slug(label: string): string {
 }
 
 /**
- * Folder name of unit `unit` of step `step` of the plan's phase number `phase` (all 1-based):
- * `<prefix>_<pp>_<ss>_<uu>_<label>`. Zero-padded, so Prisma's lexical order is the plan's order.
+ * Folder name of unit `unit` of step `step` (1-based) of the phase with folder id `phaseId`:
+ * `<prefix>_<phaseId>_<ss>_<uu>_<label>`. Zero-padded, so Prisma's lexical order is the plan's order.
  * Deterministic: the same plan always names the same folders. Pure.
  */
-export function folderName(prefix: string, phase: number, step: number, unit: number, label: string): string {
+export function folderName(prefix: string, phaseId: string, step: number, unit: number, label: string): string {
   const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${prefix}_${pad(phase)}_${pad(step)}_${pad(unit)}_${slug(label)}`;
+  return `${prefix}_${phaseId}_${pad(step)}_${pad(unit)}_${slug(label)}`;
 }
 
 /**

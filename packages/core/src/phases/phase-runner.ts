@@ -5,20 +5,20 @@ import { discardCheckpoints, RangeClaims } from '../backfill/range-claims.js';
 import { readCatalogSnapshot, type CatalogSnapshot } from '../db/catalog-snapshot.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_RETRY_POLICY, DEFAULT_STATEMENT_TIMEOUT_MS, type RetryPolicy } from '../db/retry-policy.js';
 import {
-  ColumnNotFoundError,
+  type ColumnNotFoundError,
   PhaseDependencyError,
   PhaseFailedError,
   PhaseNotFoundError,
   PrecheckFailedError,
   RollbackRefusedError,
-  TableNotFoundError,
+  type TableNotFoundError,
   VerificationFailedError,
 } from '../errors.js';
 import { guardStatement } from '../operations/guard-sql.js';
 import type { Check, DataUnit, DataUnitContext, PlannedUnit, Stage } from '../operations/operation.js';
 import { quoteQualified } from '../sql.js';
 import { DataMigrationStore, DEFAULT_TRACKING, type DataMigrationStatus, type TrackingLocation } from '../tracking/data-migration-store.js';
-import type { DataStepDefinition, PhaseDefinition, PlanDefinition, SchemaStepDefinition, StepDefinition } from './define-plan.js';
+import { phaseFolderId, type DataStepDefinition, type PhaseDefinition, type PlanDefinition, type SchemaStepDefinition, type StepDefinition } from './define-plan.js';
 import { folderName, renderMigrationSql, writeFolders, type PlannedFolder } from './migration-folders.js';
 import { applyPrismaFolder } from './prisma-folder-applier.js';
 import { executeSqlUnit } from './unit-executor.js';
@@ -123,9 +123,13 @@ export class PhaseRunner {
   /** Status of every phase, in plan order, with the records its data steps processed. Read-only. */
   async status(): Promise<PhaseReport[]> {
     return this.withClient(async (client) => {
-      await this.ensureTracking(client);
+      const exists = await this.trackingExists(client);
       const reports: PhaseReport[] = [];
       for (const phase of this.plan.phases) {
+        if (!exists) {
+          reports.push({ name: phase.name, status: 'pending', dependsOn: phase.dependsOn, processedRecords: 0, failedRecords: 0 });
+          continue;
+        }
         const row = await this.store.get(client, phaseRowName(phase.name));
         const rows = await this.store.list(client, `${phaseRowName(phase.name)}/`);
         const dataRows = rows.filter((r) => !isStepRowOfKind(r.name, phase, 'schema'));
@@ -238,10 +242,10 @@ export class PhaseRunner {
   async verify(phaseName?: string): Promise<PhaseCheck[]> {
     const phases = phaseName ? [this.phase(phaseName)] : this.plan.phases;
     return this.withClient(async (client) => {
-      await this.ensureTracking(client);
+      const exists = await this.trackingExists(client);
       const checks: PhaseCheck[] = [];
       for (const phase of phases) {
-        const row = await this.store.get(client, phaseRowName(phase.name));
+        const row = exists ? await this.store.get(client, phaseRowName(phase.name)) : undefined;
         if (!phaseName && row?.status !== 'completed') continue;
         if (row?.status !== 'completed') {
           checks.push({ phase: phase.name, name: 'phase completed', ok: false, detail: `status is ${row?.status ?? 'pending'}` });
@@ -268,28 +272,36 @@ export class PhaseRunner {
    * `cascade` (then those go first, in reverse order), and for a phase whose contract steps ran.
    */
   async rollback(phaseName: string, options: { cascade?: boolean } = {}): Promise<string[]> {
-    const phase = this.phase(phaseName);
     return this.withClient(async (client) => {
-      await this.ensureTracking(client);
-      const dependents = this.dependentsOf(phase.name);
-      const applied: PhaseDefinition[] = [];
-      for (const dependent of dependents) {
-        const status = (await this.store.get(client, phaseRowName(dependent.name)))?.status;
-        if (status && status !== 'pending' && status !== 'rolled_back') applied.push(dependent);
-      }
-      if (applied.length > 0 && !options.cascade) {
-        throw new RollbackRefusedError(phase.name, `${applied.map((p) => `"${p.name}"`).join(', ')} depend${applied.length === 1 ? 's' : ''} on it and ${applied.length === 1 ? 'is' : 'are'} applied; roll ${applied.length === 1 ? 'it' : 'them'} back first or pass --cascade`);
-      }
-      const order = [...applied].reverse();
-      order.push(phase);
-      for (const target of order) await this.checkReversible(client, target);
-      const rolledBack: string[] = [];
-      for (const target of order) {
-        await this.rollbackPhase(client, target);
-        rolledBack.push(target.name);
-      }
-      return rolledBack;
+      const order = await this.rollbackOrder(client, phaseName, options.cascade ?? false);
+      for (const target of order) await this.rollbackPhase(client, target);
+      return order.map((phase) => phase.name);
     });
+  }
+
+  /**
+   * The phases `rollback` would undo, in order, after the same refusals; changes nothing (for `--dry-run`).
+   */
+  async rollbackPlan(phaseName: string, options: { cascade?: boolean } = {}): Promise<string[]> {
+    return this.withClient(async (client) => (await this.rollbackOrder(client, phaseName, options.cascade ?? false)).map((phase) => phase.name));
+  }
+
+  private async rollbackOrder(client: pg.ClientBase, phaseName: string, cascade: boolean): Promise<PhaseDefinition[]> {
+    const phase = this.phase(phaseName);
+    await this.ensureTracking(client);
+    const applied: PhaseDefinition[] = [];
+    for (const dependent of this.dependentsOf(phase.name)) {
+      const status = (await this.store.get(client, phaseRowName(dependent.name)))?.status;
+      if (status && status !== 'pending' && status !== 'rolled_back') applied.push(dependent);
+    }
+    if (applied.length > 0 && !cascade) {
+      const names = applied.map((p) => `"${p.name}"`).join(', ');
+      throw new RollbackRefusedError(phase.name, `${names} ${applied.length === 1 ? 'depends' : 'depend'} on it and ${applied.length === 1 ? 'is' : 'are'} applied; roll ${applied.length === 1 ? 'it' : 'them'} back first or pass --cascade`);
+    }
+    const order = [...applied].reverse();
+    order.push(phase);
+    for (const target of order) await this.checkReversible(client, target);
+    return order;
   }
 
   /** An expand step whose contract step has completed is verified at the contract stage. */
@@ -420,9 +432,15 @@ export class PhaseRunner {
     const created = phase.steps
       .slice(0, index)
       .flatMap((s) => (s.kind === 'schema' && s.stage === 'expand' ? (s.operation.operation.creates?.(s.operation.spec) ?? []) : []));
-    if (error instanceof TableNotFoundError) return created.some((c) => c.schema === error.schema && c.table === error.table && c.column === undefined);
-    if (error instanceof ColumnNotFoundError) {
-      return created.some((c) => quoteQualified(c.schema, c.table) === error.table && (c.column === undefined || c.column === error.column));
+    // By code, not instanceof: a plan module may load its own copy of this package (e.g. through tsx).
+    const code = (error as { code?: unknown }).code;
+    if (code === 'TABLE_NOT_FOUND') {
+      const { schema, table } = error as TableNotFoundError;
+      return created.some((c) => c.schema === schema && c.table === table && c.column === undefined);
+    }
+    if (code === 'COLUMN_NOT_FOUND') {
+      const { table, column } = error as ColumnNotFoundError;
+      return created.some((c) => quoteQualified(c.schema, c.table) === table && (c.column === undefined || c.column === column));
     }
     return false;
   }
@@ -443,11 +461,11 @@ export class PhaseRunner {
   }
 
   private foldersOf(phase: PhaseDefinition, index: number, units: readonly PlannedUnit[]): Map<number, PlannedFolder> {
-    const ordinal = this.plan.phases.indexOf(phase) + 1;
+    const phaseId = phaseFolderId(phase, this.plan.phases.indexOf(phase));
     const folders = new Map<number, PlannedFolder>();
     units.forEach((unit, u) => {
       if (unit.kind !== 'sql') return;
-      const name = folderName(this.plan.migrationPrefix, ordinal, index + 1, u + 1, `${phase.name}_${unit.name}`);
+      const name = folderName(this.plan.migrationPrefix, phaseId, index + 1, u + 1, `${phase.name}_${unit.name}`);
       folders.set(u, { name, unit, sql: renderMigrationSql(unit, `phase "${phase.name}", step "${phase.steps[index]?.name}": ${unit.name}`) });
     });
     return folders;

@@ -11,6 +11,8 @@ export interface PrismaMigrationsOptions {
   readonly databaseUrl: string;
   /** The app's `prisma/migrations` directory. */
   readonly migrationsDir: string;
+  /** Apply only folders whose name sorts at or before this one (e.g. the baseline). */
+  readonly upTo?: string;
 }
 
 /**
@@ -23,7 +25,9 @@ export interface PrismaMigrationsOptions {
  * Returns the names of the migrations applied by this call.
  */
 export async function applyPrismaMigrations(options: PrismaMigrationsOptions): Promise<readonly string[]> {
-  const migrationsList = await readMigrationsDir(options.migrationsDir);
+  const all = await readMigrationsDir(options.migrationsDir);
+  const upTo = options.upTo;
+  const migrationsList = upTo === undefined ? all : { ...all, migrationDirectories: all.migrationDirectories.filter((dir) => dir.path <= upTo) };
   return withSchemaEngine({ databaseUrl: options.databaseUrl }, async (engine) => {
     const result = await callEngine('applyMigrations', () => engine.applyMigrations({ migrationsList, filters: NO_FILTER }));
     return result.appliedMigrationNames;
