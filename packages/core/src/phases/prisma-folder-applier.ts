@@ -86,6 +86,15 @@ export async function applyPrismaFolder(
         continue;
       }
       if (scriptError) throw new DatabaseError(folder.sql, [], Object.assign(scriptError, { migration: folder.name }));
+      if (error instanceof Error && /database schema is not empty/i.test(error.message)) {
+        throw new SchemaEngineError(
+          'applyMigrations',
+          new Error(
+            `the database has tables but no Prisma migration history (_prisma_migrations); baseline it first ` +
+              `(prisma migrate resolve --applied <your initial migration>), as prisma migrate deploy would also require`,
+          ),
+        );
+      }
       throw error;
     }
   }
