@@ -128,3 +128,6 @@ export { PhaseRunner, phaseRowName, stepRowName, applicationSchemas } from './ph
 export type { PhaseStatus, PhaseReport, PhaseCheck, StepPlan, UnitPlan, RunnerEvent, PhaseRunnerOptions } from './phases/phase-runner.js';
 export { folderName, renderMigrationSql, slug } from './phases/migration-folders.js';
 export { PhaseNotFoundError, PhaseDependencyError, PrecheckFailedError, VerificationFailedError, PhaseFailedError, RollbackRefusedError } from './errors.js';
+export { backfillUnit } from './operations/backfill-unit.js';
+export type { BackfillUnitOptions } from './operations/backfill-unit.js';
+export { createSyncTrigger, dropSyncTrigger, syncObjectNames } from './operations/sync-trigger.js';

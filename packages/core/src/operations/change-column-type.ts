@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { backfill } from '../backfill/backfill.js';
 import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
 import { InvalidArgumentError } from '../errors.js';
 import { toolkitName } from '../naming.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
+import { backfillUnit } from './backfill-unit.js';
 import { guardStatement } from './guard-sql.js';
 import type { Operation, PlannedUnit } from './operation.js';
 import { notNullCheckName } from './set-not-null.js';
-import { syncObjectNames } from './rename-column.js';
+import { createSyncTrigger, dropSyncTrigger } from './sync-trigger.js';
 import { alterTable, checkColumn, dependentsOf, identifier, schemaField, sqlFragment } from './sql-builders.js';
 
 /** SQL conversion of a value: gets the SQL of the source value, returns the SQL of the converted one. */
@@ -75,54 +75,26 @@ export const changeColumnType = {
     const using = spec.using ?? ((value: string) => `(${value})::${spec.type}`);
     const qualified = quoteQualified(spec.schema, spec.table);
     const [col, tmp] = [quoteIdent(spec.column), quoteIdent(tmpName)];
-    const { fn, trigger } = syncObjectNames(spec.table, tmpName);
-    const fnName = quoteQualified(spec.schema, fn);
     const fromNew = spec.reverse ? `NEW.${col} := ${spec.reverse(`NEW.${tmp}`)};` : 'NULL;';
     const unfinished = `EXISTS (SELECT 1 FROM ${qualified} t WHERE t.${tmp} IS DISTINCT FROM ${using(`t.${col}`)})`;
     const check = quoteIdent(notNullCheckName(spec.table, tmpName));
+    const body =
+      `  IF TG_OP = 'INSERT' THEN\n    IF NEW.${tmp} IS NULL THEN NEW.${tmp} := ${using(`NEW.${col}`)}; ELSE ${fromNew} END IF;\n` +
+      `  ELSIF NEW.${tmp} IS DISTINCT FROM OLD.${tmp} THEN\n    ${fromNew}\n` +
+      `  ELSE\n    NEW.${tmp} := ${using(`NEW.${col}`)};\n  END IF;`;
     const expand: PlannedUnit[] = [
       {
         kind: 'sql',
         name: `retype_expand_${spec.table}_${spec.column}`,
         transactional: true,
-        statements: [
-          alterTable(spec.schema, spec.table, `ADD COLUMN ${tmp} ${spec.type}`, 'ACCESS EXCLUSIVE'),
-          {
-            sql:
-              `CREATE FUNCTION ${fnName}() RETURNS trigger LANGUAGE plpgsql AS $evolve$\nBEGIN\n` +
-              `  IF TG_OP = 'INSERT' THEN\n    IF NEW.${tmp} IS NULL THEN NEW.${tmp} := ${using(`NEW.${col}`)}; ELSE ${fromNew} END IF;\n` +
-              `  ELSIF NEW.${tmp} IS DISTINCT FROM OLD.${tmp} THEN\n    ${fromNew}\n` +
-              `  ELSE\n    NEW.${tmp} := ${using(`NEW.${col}`)};\n  END IF;\n  RETURN NEW;\nEND\n$evolve$`,
-            lock: null,
-            scansData: false,
-          },
-          {
-            sql: `CREATE TRIGGER ${quoteIdent(trigger)} BEFORE INSERT OR UPDATE ON ${qualified} FOR EACH ROW EXECUTE FUNCTION ${fnName}()`,
-            lock: 'SHARE ROW EXCLUSIVE',
-            scansData: false,
-          },
-        ],
+        statements: [alterTable(spec.schema, spec.table, `ADD COLUMN ${tmp} ${spec.type}`, 'ACCESS EXCLUSIVE'), ...createSyncTrigger(spec.schema, spec.table, tmpName, body)],
       },
-      {
-        kind: 'data',
-        name: `retype_backfill_${spec.table}_${spec.column}`,
-        description: `convert "${spec.column}" into ${spec.type}`,
-        remaining: unfinished,
-        run: async (context) => {
-          const result = await backfill({
-            database: context.databaseUrl,
-            name: context.name,
-            schema: spec.schema,
-            table: spec.table,
-            set: { [tmpName]: using(`t.${col}`) },
-            where: `t.${tmp} IS DISTINCT FROM ${using(`t.${col}`)}`,
-            tracking: context.tracking,
-            signal: context.signal,
-            ...(context.onProgress ? { onProgress: context.onProgress } : {}),
-          });
-          return { processed: result.scanned, failed: 0, canceled: result.status === 'canceled' };
-        },
-      },
+      backfillUnit(
+        `retype_backfill_${spec.table}_${spec.column}`,
+        `convert "${spec.column}" into ${spec.type}`,
+        { schema: spec.schema, table: spec.table, set: { [tmpName]: using(`t.${col}`) }, where: `t.${tmp} IS DISTINCT FROM ${using(`t.${col}`)}` },
+        unfinished,
+      ),
     ];
     if (column.notNull) {
       expand.push(
@@ -130,13 +102,10 @@ export const changeColumnType = {
         { kind: 'sql', name: `retype_not_null_validate_${spec.table}_${spec.column}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `VALIDATE CONSTRAINT ${check}`, 'SHARE UPDATE EXCLUSIVE', true)] },
       );
     }
-    const drops = [
-      { sql: `DROP TRIGGER IF EXISTS ${quoteIdent(trigger)} ON ${qualified}`, lock: 'ACCESS EXCLUSIVE' as const, scansData: false },
-      { sql: `DROP FUNCTION IF EXISTS ${fnName}()`, lock: null, scansData: false },
-    ];
+    const drops = dropSyncTrigger(spec.schema, spec.table, tmpName);
     return {
       expand,
-      down: [{ kind: 'sql', name: `retype_down_${spec.table}_${spec.column}`, transactional: true, statements: [...drops, alterTable(spec.schema, spec.table, `DROP COLUMN ${tmp}`, 'ACCESS EXCLUSIVE')] }],
+      down: [{ kind: 'sql', name: `retype_down_${spec.table}_${spec.column}`, transactional: true, statements: [...drops, alterTable(spec.schema, spec.table, `DROP COLUMN IF EXISTS ${tmp}`, 'ACCESS EXCLUSIVE')] }],
       contract: [
         {
           kind: 'sql',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
-import { backfill } from '../backfill/backfill.js';
+import { backfillUnit } from './backfill-unit.js';
 import { InvalidArgumentError } from '../errors.js';
 import { toolkitName } from '../naming.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
@@ -74,28 +74,17 @@ export const dropColumn = {
     ];
     if (spec.backup) {
       const on = key.map((k) => `b.${quoteIdent(k)} = t.${quoteIdent(k)}`).join(' AND ');
-      down.push({
-        kind: 'data',
-        name: `restore_values_${spec.table}_${spec.column}`,
-        description: `copy "${spec.column}" back from ${backup}`,
-        run: async (context) => {
-          const result = await backfill({
-            database: context.databaseUrl,
-            name: context.name,
-            schema: spec.schema,
-            table: spec.table,
-            set: { [spec.column]: `b.${col}` },
-            join: [{ schema: spec.schema, table: droppedColumnBackupName(spec.table, spec.column), alias: 'b', on }],
-            where: `t.${col} IS DISTINCT FROM b.${col}`,
-            coverage: false,
-            tracking: context.tracking,
-            signal: context.signal,
-            restart: true,
-            ...(context.onProgress ? { onProgress: context.onProgress } : {}),
-          });
-          return { processed: result.scanned, failed: 0, canceled: result.status === 'canceled' };
-        },
-      });
+      down.push(
+        backfillUnit(`restore_values_${spec.table}_${spec.column}`, `copy "${spec.column}" back from ${backup}`, {
+          schema: spec.schema,
+          table: spec.table,
+          set: { [spec.column]: `b.${col}` },
+          join: [{ schema: spec.schema, table: droppedColumnBackupName(spec.table, spec.column), alias: 'b', on }],
+          where: `t.${col} IS DISTINCT FROM b.${col}`,
+          coverage: false,
+          restart: true,
+        }),
+      );
     }
     if (column.notNull) down.push(...notNullUnits(spec.schema, spec.table, spec.column));
     for (const index of table.indexes.filter((i) => i.constraint === null && i.references.includes(spec.column))) {

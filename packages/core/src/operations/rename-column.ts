@@ -1,22 +1,17 @@
 import { z } from 'zod';
-import { backfill } from '../backfill/backfill.js';
 import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
 import { InvalidArgumentError } from '../errors.js';
-import { toolkitName } from '../naming.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
+import { backfillUnit } from './backfill-unit.js';
 import { guardStatement } from './guard-sql.js';
 import type { Operation, PlannedUnit } from './operation.js';
 import { notNullUnits } from './set-not-null.js';
 import { alterTable, checkColumn, dependentsOf, identifier, schemaField } from './sql-builders.js';
+import { createSyncTrigger, dropSyncTrigger, syncObjectNames } from './sync-trigger.js';
 
 /** Spec of `renameColumn`. */
 export const renameColumnSpec = z.object({ schema: schemaField, table: identifier, from: identifier, to: identifier }).strict();
 export type RenameColumnSpec = z.infer<typeof renameColumnSpec>;
-
-/** Names of the sync function and trigger of an expand/contract column change. Pure. */
-export function syncObjectNames(table: string, column: string): { fn: string; trigger: string } {
-  return { fn: toolkitName('fn', table, column), trigger: toolkitName('trg', table, column) };
-}
 
 /**
  * Renames a column without breaking the code still running.
@@ -54,10 +49,12 @@ export const renameColumn = {
       throw new InvalidArgumentError('renameColumn.from', `"${spec.table}"."${spec.from}" is used by ${dependents.join(', ')}; recreate them on "${spec.to}" separately`);
     }
     const qualified = quoteQualified(spec.schema, spec.table);
-    const { fn, trigger } = syncObjectNames(spec.table, spec.to);
     const [oldCol, newCol] = [quoteIdent(spec.from), quoteIdent(spec.to)];
-    const fnName = quoteQualified(spec.schema, fn);
     const unfinished = `EXISTS (SELECT 1 FROM ${qualified} t WHERE t.${newCol} IS DISTINCT FROM t.${oldCol})`;
+    const body =
+      `  IF TG_OP = 'INSERT' THEN\n    IF NEW.${newCol} IS NULL THEN NEW.${newCol} := NEW.${oldCol}; ELSE NEW.${oldCol} := NEW.${newCol}; END IF;\n` +
+      `  ELSIF NEW.${newCol} IS DISTINCT FROM OLD.${newCol} THEN\n    NEW.${oldCol} := NEW.${newCol};\n` +
+      `  ELSE\n    NEW.${newCol} := NEW.${oldCol};\n  END IF;`;
     const expand: PlannedUnit[] = [
       {
         kind: 'sql',
@@ -66,42 +63,15 @@ export const renameColumn = {
         statements: [
           // No default yet: a NULL new column is how the trigger tells a write of old code from one of new code.
           alterTable(spec.schema, spec.table, `ADD COLUMN ${newCol} ${from.type}`, 'ACCESS EXCLUSIVE'),
-          {
-            sql:
-              `CREATE FUNCTION ${fnName}() RETURNS trigger LANGUAGE plpgsql AS $evolve$\nBEGIN\n` +
-              `  IF TG_OP = 'INSERT' THEN\n    IF NEW.${newCol} IS NULL THEN NEW.${newCol} := NEW.${oldCol}; ELSE NEW.${oldCol} := NEW.${newCol}; END IF;\n` +
-              `  ELSIF NEW.${newCol} IS DISTINCT FROM OLD.${newCol} THEN\n    NEW.${oldCol} := NEW.${newCol};\n` +
-              `  ELSE\n    NEW.${newCol} := NEW.${oldCol};\n  END IF;\n  RETURN NEW;\nEND\n$evolve$`,
-            lock: null,
-            scansData: false,
-          },
-          {
-            sql: `CREATE TRIGGER ${quoteIdent(trigger)} BEFORE INSERT OR UPDATE ON ${qualified} FOR EACH ROW EXECUTE FUNCTION ${fnName}()`,
-            lock: 'SHARE ROW EXCLUSIVE',
-            scansData: false,
-          },
+          ...createSyncTrigger(spec.schema, spec.table, spec.to, body),
         ],
       },
-      {
-        kind: 'data',
-        name: `rename_backfill_${spec.table}_${spec.to}`,
-        description: `copy "${spec.from}" into "${spec.to}"`,
-        remaining: unfinished,
-        run: async (context) => {
-          const result = await backfill({
-            database: context.databaseUrl,
-            name: context.name,
-            schema: spec.schema,
-            table: spec.table,
-            set: { [spec.to]: `t.${oldCol}` },
-            where: `t.${newCol} IS DISTINCT FROM t.${oldCol}`,
-            tracking: context.tracking,
-            signal: context.signal,
-            ...(context.onProgress ? { onProgress: context.onProgress } : {}),
-          });
-          return { processed: result.scanned, failed: 0, canceled: result.status === 'canceled' };
-        },
-      },
+      backfillUnit(
+        `rename_backfill_${spec.table}_${spec.to}`,
+        `copy "${spec.from}" into "${spec.to}"`,
+        { schema: spec.schema, table: spec.table, set: { [spec.to]: `t.${oldCol}` }, where: `t.${newCol} IS DISTINCT FROM t.${oldCol}` },
+        unfinished,
+      ),
     ];
     if (from.notNull) expand.push(...notNullUnits(spec.schema, spec.table, spec.to));
     return {
@@ -111,11 +81,7 @@ export const renameColumn = {
           kind: 'sql',
           name: `rename_down_${spec.table}_${spec.to}`,
           transactional: true,
-          statements: [
-            { sql: `DROP TRIGGER IF EXISTS ${quoteIdent(trigger)} ON ${qualified}`, lock: 'ACCESS EXCLUSIVE', scansData: false },
-            { sql: `DROP FUNCTION IF EXISTS ${fnName}()`, lock: null, scansData: false },
-            alterTable(spec.schema, spec.table, `DROP COLUMN ${newCol}`, 'ACCESS EXCLUSIVE'),
-          ],
+          statements: [...dropSyncTrigger(spec.schema, spec.table, spec.to), alterTable(spec.schema, spec.table, `DROP COLUMN IF EXISTS ${newCol}`, 'ACCESS EXCLUSIVE')],
         },
       ],
       contract: [
@@ -125,8 +91,7 @@ export const renameColumn = {
           transactional: true,
           statements: [
             guardStatement(unfinished, `"${spec.table}"."${spec.to}" is not yet backfilled from "${spec.from}"; run the expand phase first`),
-            { sql: `DROP TRIGGER IF EXISTS ${quoteIdent(trigger)} ON ${qualified}`, lock: 'ACCESS EXCLUSIVE', scansData: false },
-            { sql: `DROP FUNCTION IF EXISTS ${fnName}()`, lock: null, scansData: false },
+            ...dropSyncTrigger(spec.schema, spec.table, spec.to),
             alterTable(spec.schema, spec.table, `DROP COLUMN ${oldCol}`, 'ACCESS EXCLUSIVE'),
             ...(from.default ? [alterTable(spec.schema, spec.table, `ALTER COLUMN ${newCol} SET DEFAULT ${from.default}`, 'ACCESS EXCLUSIVE')] : []),
           ],

@@ -1,9 +1,8 @@
 import type pg from 'pg';
-import { backfill } from '../backfill/backfill.js';
-import type { BackfillOptions } from '../backfill/backfill-options.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Check, DataOutcome, DataUnitContext, OperationStep, Stage } from '../operations/operation.js';
-import { quoteQualified } from '../sql.js';
+import { backfillUnit, type BackfillUnitOptions } from '../operations/backfill-unit.js';
+import { quoteIdent, quoteQualified } from '../sql.js';
 import type { TrackingLocation } from '../tracking/data-migration-store.js';
 
 /** A schema step: one operation at one stage; its SQL becomes Prisma migration folders. */
@@ -214,26 +213,10 @@ export function dataStep(
  * A data step that runs `backfill` (resumable, batched; see docs/backfill.md). Its `remaining` guard is
  * "some row still matches `where`".
  */
-export function backfillStep(name: string, options: Omit<BackfillOptions, 'database' | 'name' | 'signal' | 'onProgress' | 'tracking'>): DataStepDefinition {
-  const schema = options.schema ?? 'public';
+export function backfillStep(name: string, options: BackfillUnitOptions): DataStepDefinition {
   const alias = options.alias ?? 't';
-  return {
-    kind: 'data',
-    name,
-    description: `backfill "${options.table}" (${Object.keys(options.set).join(', ')})`,
-    remaining: `EXISTS (SELECT 1 FROM ${quoteQualified(schema, options.table)} AS "${alias.replaceAll('"', '""')}" WHERE ${options.where})`,
-    run: async (context) => {
-      const result = await backfill({
-        ...options,
-        database: context.databaseUrl,
-        name: context.name,
-        tracking: context.tracking,
-        signal: context.signal,
-        ...(context.onProgress ? { onProgress: context.onProgress } : {}),
-      });
-      return { processed: result.scanned, failed: result.skipped, canceled: result.status === 'canceled', summary: result.coverage };
-    },
-  };
+  const remaining = `EXISTS (SELECT 1 FROM ${quoteQualified(options.schema ?? 'public', options.table)} AS ${quoteIdent(alias)} WHERE ${options.where})`;
+  return backfillUnit(name, `backfill "${options.table}" (${Object.keys(options.set).join(', ')})`, options, remaining);
 }
 
 /** A verify step from a SQL query returning rows `{ ok boolean, detail text }` (one check per row). */
