@@ -8,6 +8,8 @@ export interface SnapshotColumn {
   readonly type: string;
   readonly notNull: boolean;
   readonly default: string | null;
+  /** True for identity columns and for columns that own a sequence (serial). */
+  readonly generated: boolean;
 }
 
 /** A constraint (p, u, f, c, x) with its definition as PostgreSQL prints it. */
@@ -18,6 +20,9 @@ export interface SnapshotConstraint {
   readonly validated: boolean;
   /** Columns of this table the constraint involves (`conkey`), sorted. */
   readonly columns: readonly string[];
+  /** For a foreign key: the referenced table as `"schema"."table"`, and its ON DELETE action code (`a`, `r`, `c`, `n`, `d`). */
+  readonly referencedTable: string | null;
+  readonly deleteAction: string | null;
 }
 
 /** An index with its definition and validity. */
@@ -61,9 +66,20 @@ export interface CatalogSnapshot {
  * does not apply here).
  */
 export async function readCatalogSnapshot(client: pg.ClientBase, schemas: readonly string[]): Promise<CatalogSnapshot> {
-  const { rows: columns } = await client.query<{ schema: string; table: string; name: string; type: string; not_null: boolean; default: string | null }>(
+  const { rows: columns } = await client.query<{
+    schema: string;
+    table: string;
+    name: string;
+    type: string;
+    not_null: boolean;
+    default: string | null;
+    generated: boolean;
+  }>(
     `select n.nspname::text as schema, c.relname::text as table, a.attname::text as name,
-            format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null, pg_get_expr(d.adbin, d.adrelid) as default
+            format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null, pg_get_expr(d.adbin, d.adrelid) as default,
+            (a.attidentity <> '' or exists (select 1 from pg_depend dep where dep.refobjid = c.oid and dep.refobjsubid = a.attnum
+               and dep.classid = 'pg_class'::regclass and dep.deptype in ('a', 'i')
+               and (select relkind from pg_class s where s.oid = dep.objid) = 'S')) as generated
      from pg_class c join pg_namespace n on n.oid = c.relnamespace
      join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
      left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
@@ -79,9 +95,13 @@ export async function readCatalogSnapshot(client: pg.ClientBase, schemas: readon
     definition: string;
     validated: boolean;
     columns: string[];
+    referenced_table: string | null;
+    delete_action: string | null;
   }>(
     `select n.nspname::text as schema, c.relname::text as table, k.conname::text as name, k.contype::text as type,
             pg_get_constraintdef(k.oid) as definition, k.convalidated as validated,
+            (select '"' || replace(rn.nspname::text, '"', '""') || '"."' || replace(rc.relname::text, '"', '""') || '"' from pg_class rc join pg_namespace rn on rn.oid = rc.relnamespace where rc.oid = k.confrelid) as referenced_table,
+            nullif(k.confdeltype::text, ' ') as delete_action,
             array(select a.attname::text from pg_attribute a where a.attrelid = k.conrelid and a.attnum = any(k.conkey) order by 1) as columns
      from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
      where n.nspname = any($1) order by 1, 2, 3`,
@@ -130,10 +150,18 @@ export async function readCatalogSnapshot(client: pg.ClientBase, schemas: readon
       table = { schema: row.schema, name: row.table, columns: [], constraints: [], indexes: [], triggers: [] };
       tables.set(key(row), table);
     }
-    table.columns.push({ name: row.name, type: row.type, notNull: row.not_null, default: row.default });
+    table.columns.push({ name: row.name, type: row.type, notNull: row.not_null, default: row.default, generated: row.generated });
   }
   for (const row of constraints) {
-    tables.get(key(row))?.constraints.push({ name: row.name, type: row.type, definition: row.definition, validated: row.validated, columns: row.columns });
+    tables.get(key(row))?.constraints.push({
+      name: row.name,
+      type: row.type,
+      definition: row.definition,
+      validated: row.validated,
+      columns: row.columns,
+      referencedTable: row.referenced_table,
+      deleteAction: row.delete_action,
+    });
   }
   for (const row of indexes) {
     tables.get(key(row))?.indexes.push({

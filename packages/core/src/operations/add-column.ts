@@ -42,7 +42,7 @@ export const addColumn = {
     const definition = `${quoteIdent(spec.column)} ${spec.type}${spec.nullable ? '' : ' NOT NULL'}${spec.default ? ` DEFAULT ${spec.default}` : ''}`;
     return {
       expand: [{ kind: 'sql', name: `add_column_${spec.table}_${spec.column}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `ADD COLUMN ${definition}`, 'ACCESS EXCLUSIVE')] }],
-      down: [{ kind: 'sql', name: `drop_column_${spec.table}_${spec.column}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP COLUMN ${quoteIdent(spec.column)}`, 'ACCESS EXCLUSIVE')] }],
+      down: [{ kind: 'sql', name: `drop_column_${spec.table}_${spec.column}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP COLUMN IF EXISTS ${quoteIdent(spec.column)}`, 'ACCESS EXCLUSIVE')] }],
       contract: [],
     };
   },

@@ -3,7 +3,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/ret
 import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
 import { InvalidArgumentError } from '../errors.js';
 import { toolkitName } from '../naming.js';
-import { quoteIdent, quoteQualified } from '../sql.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
 import { runBatchedStatement } from './batched-statement.js';
 import type { Operation, PlannedUnit } from './operation.js';
 import { prismaStyleName } from './operation.js';
@@ -59,8 +59,10 @@ function orphanPredicate(spec: AddForeignKeySpec, alias: string): string {
  * Steps:
  * 1. Optionally, an index on the referencing columns (`CREATE INDEX CONCURRENTLY`), unless an index
  *    already starts with them.
- * 2. Orphans are nulled or deleted in short batches, each copied to a backup table first.
- * 3. `ADD CONSTRAINT … NOT VALID`: SHARE ROW EXCLUSIVE on both tables, brief, no scan.
+ * 2. `ADD CONSTRAINT … NOT VALID`: SHARE ROW EXCLUSIVE on both tables, brief, no scan. From here on no
+ *    new orphan can be written.
+ * 3. Orphans are nulled or deleted in short batches, each copied to a backup table first. Deleting is
+ *    refused when it would cascade into other tables.
  * 4. `VALIDATE CONSTRAINT`: SHARE UPDATE EXCLUSIVE on the table while it scans.
  *
  * Down drops the constraint, restores the backed-up orphans and drops the index it built.
@@ -78,6 +80,14 @@ export const addForeignKey = {
     for (const column of spec.references.columns) requireColumn(referenced, column, 'addForeignKey.references.columns');
     const name = foreignKeyName(spec);
     if (table.constraints.some((c) => c.name === name)) throw new InvalidArgumentError('addForeignKey.name', `constraint "${name}" already exists`);
+    if (spec.orphans === 'delete') {
+      const cascading = catalog.tables.flatMap((t) =>
+        t.constraints.filter((c) => c.type === 'f' && c.deleteAction === 'c' && c.referencedTable === quoteQualified(spec.schema, spec.table)).map((c) => `"${t.name}"."${c.name}"`),
+      );
+      if (cascading.length > 0) {
+        throw new InvalidArgumentError('addForeignKey.orphans', `deleting orphans of "${spec.table}" would cascade to ${cascading.join(', ')}, which a rollback could not restore; use 'set-null' or fix them first`);
+      }
+    }
     const key = primaryKeyOf(table);
     if (spec.orphans === 'set-null' && key.length === 0) throw new InvalidArgumentError('addForeignKey.orphans', `"${spec.table}" has no primary key to back nulled references up by`);
     const qualified = quoteQualified(spec.schema, spec.table);
@@ -87,12 +97,23 @@ export const addForeignKey = {
     const buildIndex = spec.index && !hasLeadingIndex;
     const expand: PlannedUnit[] = [];
     const down: PlannedUnit[] = [
-      { kind: 'sql', name: `drop_fk_${name}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`, 'SHARE ROW EXCLUSIVE')] },
+      { kind: 'sql', name: `drop_fk_${name}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`, 'ACCESS EXCLUSIVE')] },
     ];
     if (buildIndex) {
       expand.push(createIndexConcurrentlyUnit(`fk_index_${indexName}`, { schema: spec.schema, table: spec.table, name: indexName, columns: spec.columns }));
     }
+    const refs = `${quoteQualified(refSchema, spec.references.table)} (${columnList(spec.references.columns)})`;
+    const actions = `${spec.onDelete ? ` ON DELETE ${spec.onDelete}` : ''}${spec.onUpdate ? ` ON UPDATE ${spec.onUpdate}` : ''}`;
+    const addNotValid: PlannedUnit = {
+      kind: 'sql',
+      name: `fk_${name}`,
+      transactional: true,
+      statements: [alterTable(spec.schema, spec.table, `ADD CONSTRAINT ${quoteIdent(name)} FOREIGN KEY (${columnList(spec.columns)}) REFERENCES ${refs}${actions} NOT VALID`, 'SHARE ROW EXCLUSIVE')],
+    };
+    const validate: PlannedUnit = { kind: 'sql', name: `fk_validate_${name}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `VALIDATE CONSTRAINT ${quoteIdent(name)}`, 'SHARE UPDATE EXCLUSIVE', true)] };
     const timeouts = { lockMs: DEFAULT_LOCK_TIMEOUT_MS, statementMs: DEFAULT_STATEMENT_TIMEOUT_MS };
+    // The NOT VALID constraint goes first: from then on no new orphan can appear, so the cleanup below ends.
+    expand.push(addNotValid);
     if (spec.orphans !== 'fail') {
       const setNull = spec.orphans === 'set-null';
       expand.push({
@@ -105,7 +126,7 @@ export const addForeignKey = {
             : { sql: `CREATE TABLE IF NOT EXISTS ${backup} (LIKE ${qualified})`, lock: 'ACCESS SHARE', scansData: false },
         ],
       });
-      const batch = `SELECT t.ctid AS row_id FROM ${qualified} t WHERE ${orphanPredicate(spec, 't')} LIMIT 1000 FOR UPDATE OF t SKIP LOCKED`;
+      const batch = `SELECT t.ctid AS row_id FROM ${qualified} t WHERE ${orphanPredicate(spec, 't')} LIMIT 1000 FOR UPDATE OF t`;
       const statement = setNull
         ? `WITH v AS (${batch}), saved AS (INSERT INTO ${backup} SELECT ${[...key, ...spec.columns].map((c) => `t.${quoteIdent(c)}`).join(', ')} FROM ${qualified} t JOIN v ON t.ctid = v.row_id)
            UPDATE ${qualified} t SET ${spec.columns.map((c) => `${quoteIdent(c)} = NULL`).join(', ')} FROM v WHERE t.ctid = v.row_id`
@@ -121,29 +142,25 @@ export const addForeignKey = {
         },
       });
       const restore = setNull
-        ? `UPDATE ${qualified} t SET ${spec.columns.map((c) => `${quoteIdent(c)} = b.${quoteIdent(c)}`).join(', ')} FROM ${backup} b WHERE ${key.map((k) => `t.${quoteIdent(k)} = b.${quoteIdent(k)}`).join(' AND ')}`
+        ? // Only rows still nulled: a reference the application wrote since then wins.
+          `UPDATE ${qualified} t SET ${spec.columns.map((c) => `${quoteIdent(c)} = b.${quoteIdent(c)}`).join(', ')} FROM ${backup} b WHERE ${key.map((k) => `t.${quoteIdent(k)} = b.${quoteIdent(k)}`).join(' AND ')} AND ${spec.columns.map((c) => `t.${quoteIdent(c)} IS NULL`).join(' AND ')}`
         : `INSERT INTO ${qualified} SELECT * FROM ${backup}`;
       down.push({
         kind: 'sql',
         name: `orphan_restore_${name}`,
         transactional: true,
+        // Conditional: when the step failed before its backup existed there is nothing to restore.
         statements: [
-          { sql: restore, lock: 'ROW EXCLUSIVE', scansData: true },
-          { sql: `DROP TABLE ${backup}`, lock: 'ACCESS EXCLUSIVE', scansData: false },
+          {
+            sql: `DO $evolve_restore$ BEGIN\n  IF to_regclass(${quoteLiteral(backup)}) IS NOT NULL THEN\n    EXECUTE ${quoteLiteral(restore)};\n  END IF;\nEND $evolve_restore$`,
+            lock: 'ROW EXCLUSIVE',
+            scansData: true,
+          },
+          { sql: `DROP TABLE IF EXISTS ${backup}`, lock: 'ACCESS EXCLUSIVE', scansData: false },
         ],
       });
     }
-    const refs = `${quoteQualified(refSchema, spec.references.table)} (${columnList(spec.references.columns)})`;
-    const actions = `${spec.onDelete ? ` ON DELETE ${spec.onDelete}` : ''}${spec.onUpdate ? ` ON UPDATE ${spec.onUpdate}` : ''}`;
-    expand.push(
-      {
-        kind: 'sql',
-        name: `fk_${name}`,
-        transactional: true,
-        statements: [alterTable(spec.schema, spec.table, `ADD CONSTRAINT ${quoteIdent(name)} FOREIGN KEY (${columnList(spec.columns)}) REFERENCES ${refs}${actions} NOT VALID`, 'SHARE ROW EXCLUSIVE')],
-      },
-      { kind: 'sql', name: `fk_validate_${name}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `VALIDATE CONSTRAINT ${quoteIdent(name)}`, 'SHARE UPDATE EXCLUSIVE', true)] },
-    );
+    expand.push(validate);
     if (buildIndex) down.push(dropIndexConcurrentlyUnit(`drop_fk_index_${indexName}`, spec.schema, indexName));
     return { expand, down, contract: [] };
   },

@@ -89,7 +89,7 @@ export const addSoftDelete = {
       );
     }
     if (spec.index) down.push(dropIndexConcurrentlyUnit(`drop_soft_delete_index_${spec.table}`, spec.schema, indexName));
-    down.push({ kind: 'sql', name: `drop_soft_delete_column_${spec.table}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP COLUMN ${col}`, 'ACCESS EXCLUSIVE')] });
+    down.push({ kind: 'sql', name: `drop_soft_delete_column_${spec.table}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP COLUMN IF EXISTS ${col}`, 'ACCESS EXCLUSIVE')] });
     return { expand, down, contract: [] };
   },
   async verify(spec, client) {

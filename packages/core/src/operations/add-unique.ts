@@ -53,9 +53,13 @@ export const addUnique = {
     }
     return {
       expand,
-      down: spec.constraint
-        ? [{ kind: 'sql', name: `drop_unique_${name}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`, 'ACCESS EXCLUSIVE')] }]
-        : [dropIndexConcurrentlyUnit(`drop_unique_${name}`, spec.schema, name)],
+      // The index may exist without the constraint when the step failed in between: drop both.
+      down: [
+        ...(spec.constraint
+          ? [{ kind: 'sql' as const, name: `drop_unique_constraint_${name}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`, 'ACCESS EXCLUSIVE')] }]
+          : []),
+        dropIndexConcurrentlyUnit(`drop_unique_${name}`, spec.schema, name),
+      ],
       contract: [],
     };
   },

@@ -27,4 +27,22 @@ describeOperation('changeColumnType', [
       ]);
     },
   },
+  {
+    name: 'text codes to integers: the backfill never rewrites the values old code still reads',
+    setup: `create table codes (id int primary key, code text);
+            insert into codes values (1, '007'), (2, ' 42'), (3, '5'), (4, null)`,
+    step: step(changeColumnType, { table: 'codes', column: 'code', type: 'INTEGER', using: (v) => `trim(${v})::int`, reverse: (v) => `(${v})::text` }),
+    afterUp: async (url) => {
+      const { rows } = await exec(url, `select id, code, "_evolve_tmp_code" as converted from codes order by id`);
+      expect(rows).toEqual([
+        { id: 1, code: '007', converted: 7 },
+        { id: 2, code: ' 42', converted: 42 },
+        { id: 3, code: '5', converted: 5 },
+        { id: 4, code: null, converted: null },
+      ]);
+      await exec(url, `update codes set "_evolve_tmp_code" = 8 where id = 1`);
+      const { rows: written } = await exec(url, `select code from codes where id = 1`);
+      expect(written[0]?.code).toBe('8');
+    },
+  },
 ]);

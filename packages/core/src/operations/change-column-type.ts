@@ -79,8 +79,11 @@ export const changeColumnType = {
     const unfinished = `EXISTS (SELECT 1 FROM ${qualified} t WHERE t.${tmp} IS DISTINCT FROM ${using(`t.${col}`)})`;
     const check = quoteIdent(notNullCheckName(spec.table, tmpName));
     const body =
-      `  IF TG_OP = 'INSERT' THEN\n    IF NEW.${tmp} IS NULL THEN NEW.${tmp} := ${using(`NEW.${col}`)}; ELSE ${fromNew} END IF;\n` +
-      `  ELSIF NEW.${tmp} IS DISTINCT FROM OLD.${tmp} THEN\n    ${fromNew}\n` +
+      // New code's value flows back only when it disagrees with the conversion of the old column: the
+      // backfill (which sets exactly that conversion) must never rewrite values old code still reads.
+      `  IF TG_OP = 'INSERT' THEN\n    IF NEW.${tmp} IS NULL THEN NEW.${tmp} := ${using(`NEW.${col}`)};\n` +
+      `    ELSIF NEW.${tmp} IS DISTINCT FROM ${using(`NEW.${col}`)} THEN ${fromNew} END IF;\n` +
+      `  ELSIF NEW.${tmp} IS DISTINCT FROM OLD.${tmp} AND NEW.${tmp} IS DISTINCT FROM ${using(`NEW.${col}`)} THEN\n    ${fromNew}\n` +
       `  ELSE\n    NEW.${tmp} := ${using(`NEW.${col}`)};\n  END IF;`;
     const expand: PlannedUnit[] = [
       {

@@ -45,7 +45,7 @@ export const createTable = {
       expand: [
         { kind: 'sql', name: `create_table_${spec.table}`, transactional: true, statements: [{ sql: `CREATE TABLE ${qualified} (\n${[...columns, pk].join(',\n')}\n)`, lock: null, scansData: false }] },
       ],
-      down: [{ kind: 'sql', name: `drop_table_${spec.table}`, transactional: true, statements: [{ sql: `DROP TABLE ${qualified}`, lock: 'ACCESS EXCLUSIVE', scansData: false }] }],
+      down: [{ kind: 'sql', name: `drop_table_${spec.table}`, transactional: true, statements: [{ sql: `DROP TABLE IF EXISTS ${qualified}`, lock: 'ACCESS EXCLUSIVE', scansData: false }] }],
       contract: [],
     };
   },

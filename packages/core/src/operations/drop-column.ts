@@ -41,6 +41,9 @@ export const dropColumn = {
         `"${spec.table}"."${spec.column}" belongs to ${constraints.map((c) => `constraint "${c.name}"`).join(', ')}; drop it first`,
       );
     }
+    if (column.generated) {
+      throw new InvalidArgumentError('dropColumn.column', `"${spec.table}"."${spec.column}" is an identity/serial column; its sequence would go with it and a rollback could not bring it back`);
+    }
     const key = primaryKeyOf(table);
     if (spec.backup && key.length === 0) {
       throw new InvalidArgumentError('dropColumn.backup', `"${spec.table}" has no primary key to restore a backup by; pass backup: false`);
@@ -69,7 +72,8 @@ export const dropColumn = {
         kind: 'sql',
         name: `restore_column_${spec.table}_${spec.column}`,
         transactional: true,
-        statements: [alterTable(spec.schema, spec.table, `ADD COLUMN ${col} ${column.type}${column.default ? ` DEFAULT ${column.default}` : ''}`, 'ACCESS EXCLUSIVE')],
+        // Without its default: a volatile one would rewrite the table; it is set after the values are back.
+        statements: [alterTable(spec.schema, spec.table, `ADD COLUMN IF NOT EXISTS ${col} ${column.type}`, 'ACCESS EXCLUSIVE')],
       },
     ];
     if (spec.backup) {
@@ -86,6 +90,9 @@ export const dropColumn = {
         }),
       );
     }
+    if (column.default) {
+      down.push({ kind: 'sql', name: `restore_default_${spec.table}_${spec.column}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `ALTER COLUMN ${col} SET DEFAULT ${column.default}`, 'ACCESS EXCLUSIVE')] });
+    }
     if (column.notNull) down.push(...notNullUnits(spec.schema, spec.table, spec.column));
     for (const index of table.indexes.filter((i) => i.constraint === null && i.references.includes(spec.column))) {
       down.push({
@@ -97,7 +104,7 @@ export const dropColumn = {
       });
     }
     if (spec.backup) {
-      down.push({ kind: 'sql', name: `drop_backup_${spec.table}_${spec.column}`, transactional: true, statements: [{ sql: `DROP TABLE ${backup}`, lock: 'ACCESS EXCLUSIVE', scansData: false }] });
+      down.push({ kind: 'sql', name: `drop_backup_${spec.table}_${spec.column}`, transactional: true, statements: [{ sql: `DROP TABLE IF EXISTS ${backup}`, lock: 'ACCESS EXCLUSIVE', scansData: false }] });
     }
     return { expand, down, contract: [] };
   },

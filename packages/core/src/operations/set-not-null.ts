@@ -70,7 +70,11 @@ export const setNotNull = {
           kind: 'sql',
           name: `drop_not_null_${spec.table}_${spec.column}`,
           transactional: true,
-          statements: [alterTable(spec.schema, spec.table, `ALTER COLUMN ${quoteIdent(spec.column)} DROP NOT NULL`, 'ACCESS EXCLUSIVE')],
+          statements: [
+            // A failed VALIDATE leaves the NOT VALID check behind: drop it too.
+            alterTable(spec.schema, spec.table, `DROP CONSTRAINT IF EXISTS ${quoteIdent(notNullCheckName(spec.table, spec.column))}`, 'ACCESS EXCLUSIVE'),
+            alterTable(spec.schema, spec.table, `ALTER COLUMN ${quoteIdent(spec.column)} DROP NOT NULL`, 'ACCESS EXCLUSIVE'),
+          ],
         },
       ],
       contract: [],

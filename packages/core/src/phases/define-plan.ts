@@ -214,8 +214,13 @@ export function dataStep(
  * "some row still matches `where`".
  */
 export function backfillStep(name: string, options: BackfillUnitOptions): DataStepDefinition {
-  const alias = options.alias ?? 't';
-  const remaining = `EXISTS (SELECT 1 FROM ${quoteQualified(options.schema ?? 'public', options.table)} AS ${quoteIdent(alias)} WHERE ${options.where})`;
+  const schema = options.schema ?? 'public';
+  const from = [
+    `${quoteQualified(schema, options.table)} AS ${quoteIdent(options.alias ?? 't')}`,
+    ...(options.join ?? []).map((join) => `${quoteQualified(join.schema ?? schema, join.table)} AS ${quoteIdent(join.alias)}`),
+  ];
+  const conditions = [...(options.join ?? []).map((join) => `(${join.on})`), `(${options.where})`];
+  const remaining = `EXISTS (SELECT 1 FROM ${from.join(', ')} WHERE ${conditions.join(' AND ')})`;
   return backfillUnit(name, `backfill "${options.table}" (${Object.keys(options.set).join(', ')})`, options, remaining);
 }
 

@@ -130,6 +130,30 @@ describe('PhaseRunner', () => {
     expect(diagnosis.failedMigrationNames).toEqual([]);
   });
 
+  it('rolls back a phase whose step stopped at its precheck (nothing of that step ran)', async () => {
+    const dir = migrationsDir();
+    await applySetupMigration(db.url, dir, '20300100000006_init', `create table half (id int primary key, v text); insert into half values (1, null)`);
+    const plan = definePlan({
+      name: 'half',
+      migrationsDir: dir,
+      migrationPrefix: '20300106000000',
+      phases: [
+        definePhase({
+          name: 'half',
+          steps: [
+            schemaStep('extra', step(addColumn, { table: 'half', column: 'extra', type: 'INT' })),
+            schemaStep('v_not_null', step(setNotNull, { table: 'half', column: 'v' })),
+          ],
+        }),
+      ],
+    });
+    const runner = new PhaseRunner(plan, { databaseUrl: db.url, migrationsDir: dir });
+    await expect(runner.run('half')).rejects.toThrow(/1 row\(s\) of "public"."half" are NULL, e.g. \(1\)/);
+    expect(await runner.rollback('half')).toEqual(['half']);
+    const { rows } = await exec(db.url, `select count(*)::int as n from information_schema.columns where table_name = 'half' and column_name = 'extra'`);
+    expect(rows[0]?.n).toBe(0);
+  });
+
   it('guards contract folders: a plain Prisma deploy stops while the data step is unfinished', async () => {
     const target = await createTestDatabase(db.serverUrl, { prefix: 'evolve_guard' });
     try {

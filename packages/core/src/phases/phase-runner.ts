@@ -335,6 +335,11 @@ export class PhaseRunner {
       const row = await this.store.get(client, rowName);
       if (!row || row.status === 'pending' || row.status === 'rolled_back') continue;
       const context = this.dataContext(`${rowName}/down`);
+      if (step.kind === 'schema' && !row.rollbackData) {
+        // It failed its precheck: nothing of it ran.
+        await this.store.resetPrefix(client, rowName, 'rolled_back');
+        continue;
+      }
       if (step.kind === 'schema') {
         const catalog = row.rollbackData as CatalogSnapshot;
         const plan = step.operation.operation.plan(step.operation.spec, catalog);

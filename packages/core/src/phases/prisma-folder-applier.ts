@@ -4,7 +4,7 @@ import { isRetryable, retryDelayMs, sleep, type RetryPolicy } from '../db/retry-
 import { DatabaseError, SchemaEngineError } from '../errors.js';
 import { readMigrationsDir } from '../prisma/migrations-dir.js';
 import { callEngine, withSchemaEngine } from '../prisma/schema-engine.js';
-import { dropInvalidIndex } from './unit-executor.js';
+import { dropInvalidIndex, unitStatementTimeout } from './unit-executor.js';
 import type { PlannedFolder } from './migration-folders.js';
 
 const NO_FILTER = { externalTables: [], externalEnums: [] };
@@ -64,7 +64,7 @@ export async function applyPrismaFolder(
       await withSchemaEngine(
         {
           databaseUrl: options.databaseUrl,
-          sessionSettings: { lock_timeout: String(Math.round(options.timeouts.lockMs)), statement_timeout: String(Math.round(options.timeouts.statementMs)) },
+          sessionSettings: { lock_timeout: String(Math.round(options.timeouts.lockMs)), statement_timeout: String(unitStatementTimeout(folder.unit, options.timeouts)) },
         },
         async (engine, session) => {
           if (states.get(folder.name) === 'failed') {

@@ -6,6 +6,15 @@ import type { SqlUnit } from '../operations/operation.js';
 import { quoteQualified } from '../sql.js';
 
 /**
+ * The `statement_timeout` for a unit: none for units that scan rows (an index build, a VALIDATE, a guard
+ * on a large table may rightly take hours; they hold no lock that blocks writers, and `lock_timeout`
+ * still bounds every lock wait), the configured one otherwise. Pure.
+ */
+export function unitStatementTimeout(unit: SqlUnit, timeouts: BatchTimeouts): number {
+  return unit.statements.some((statement) => statement.scansData) ? 0 : Math.round(timeouts.statementMs);
+}
+
+/**
  * Drops an INVALID index left by a failed `CREATE INDEX CONCURRENTLY` (with `DROP INDEX CONCURRENTLY`, so
  * writes go on), so that the build can be tried again. A valid index or no index: nothing happens.
  * Returns whether it dropped one.
@@ -39,7 +48,8 @@ async function runOutsideTransaction(client: pg.ClientBase, sql: string, timeout
  * `retry.maxAttempts`, dropping an INVALID index left by a failed concurrent build before each new try.
  * Then it fails closed with a `DatabaseError` carrying the SQLSTATE and SQL.
  */
-export async function executeSqlUnit(client: pg.ClientBase, unit: SqlUnit, timeouts: BatchTimeouts, retry: RetryPolicy): Promise<void> {
+export async function executeSqlUnit(client: pg.ClientBase, unit: SqlUnit, configured: BatchTimeouts, retry: RetryPolicy): Promise<void> {
+  const timeouts = { lockMs: configured.lockMs, statementMs: unitStatementTimeout(unit, configured) };
   for (let attempt = 1; ; attempt += 1) {
     try {
       if (unit.buildsIndex) await dropInvalidIndex(client, unit.buildsIndex, timeouts);
