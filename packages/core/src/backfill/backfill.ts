@@ -127,12 +127,22 @@ export async function backfillWith<Row extends SourceRow = SourceRow, Out extend
   });
 }
 
-type WriterFactory = (
+/** Builds the batch writer of a job once the table and its key are known (validating against them). */
+export type WriterFactory = (
   client: pg.ClientBase,
   table: TableInfo,
   key: readonly KeyColumn[],
   alias: string,
 ) => Promise<{ writer: BatchWriter; fingerprint: Record<string, unknown> }>;
+
+/**
+ * The engine behind `backfill` and `backfillWith`, for other batched jobs over a table (JSON extraction):
+ * validation, tracking, range claims, workers, retries, progress, cancellation and the coverage gate, with
+ * the per-batch work supplied by `makeWriter`. Guarantees are those documented on `backfill`.
+ */
+export async function runBatchedTableJob(options: BackfillCommonOptions, makeWriter: WriterFactory): Promise<BackfillResult> {
+  return runBackfill(options, makeWriter);
+}
 
 async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFactory): Promise<BackfillResult> {
   const started = performance.now();

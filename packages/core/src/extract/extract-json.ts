@@ -1,0 +1,381 @@
+import pg from 'pg';
+import { runBatchedTableJob, type BackfillResult } from '../backfill/backfill.js';
+import type { BackfillCommonOptions } from '../backfill/backfill-options.js';
+import { readTableInfo } from '../db/table-catalog.js';
+import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
+import { runBatchedStatement } from '../operations/batched-statement.js';
+import { quoteIdent, quoteQualified } from '../sql.js';
+import { DataMigrationStore, DEFAULT_TRACKING, type TrackingLocation } from '../tracking/data-migration-store.js';
+import { parseDocument, type ShapeSet } from './document-parser.js';
+import { FastExtractWriter, ShapeExtractWriter, type ExtractParent, type ExtractPlan, type InvalidPolicy } from './extract-writers.js';
+import type { FastMap } from './fast-map-sql.js';
+
+/** Name of the dead-letter table (in the tracking state schema). */
+export const DEAD_LETTER_TABLE = 'extract_dead_letter';
+/** Dead letters copied into `DataMigration.errorLog` after a run, at most. */
+export const ERROR_LOG_SAMPLE = 10;
+
+/** Batching options `extractJson` shares with `backfill`. */
+export type ExtractBatchingOptions = Pick<
+  BackfillCommonOptions,
+  | 'database'
+  | 'name'
+  | 'description'
+  | 'workers'
+  | 'batch'
+  | 'rangeRows'
+  | 'leaseMs'
+  | 'lockTimeoutMs'
+  | 'statementTimeoutMs'
+  | 'maxAttempts'
+  | 'pauseMs'
+  | 'throttle'
+  | 'health'
+  | 'restart'
+  | 'signal'
+  | 'onProgress'
+  | 'onBatch'
+  | 'onPause'
+  | 'tracking'
+  | 'workerLabel'
+>;
+
+/** Where the documents are and where their elements go. */
+export interface ExtractSpec {
+  /**
+   * Parent table (single-column primary key) and its JSON column; `where` filters parents (alias `t`);
+   * `select` names parent columns handed to a TypeScript map as `parent.row` (e.g. its tenant).
+   */
+  readonly source: { readonly schema?: string; readonly table: string; readonly column: string; readonly where?: string; readonly select?: readonly string[] };
+  /**
+   * Child table: `parentKey` receives the parent's key. `idColumn`, when given, receives a deterministic id
+   * `md5(parentKey || ':' || ordinal)`, so a re-run writes the same ids. `fixed` gives other columns SQL
+   * expressions (e.g. `{ updatedAt: 'now()' }`). `distinctOn` keeps the first element per parent for each
+   * value of these columns (e.g. one vote per user).
+   */
+  readonly target: {
+    readonly schema?: string;
+    readonly table: string;
+    readonly parentKey: string;
+    readonly idColumn?: string;
+    readonly fixed?: Readonly<Record<string, string>>;
+    readonly distinctOn?: readonly string[];
+  };
+  /** `record` (default): dead-letter table + `failedRecords`; `skip`: count only; `fail`: stop at the first. */
+  readonly onInvalid?: InvalidPolicy;
+}
+
+/** `extractJson` with zod shapes and a TypeScript map (the validated path). */
+export interface ExtractWithShapes<Element> extends ExtractSpec {
+  readonly shapes: ShapeSet<Element>;
+  /** Child column values of one element; every key must be a column of the target table. */
+  readonly map: (element: Element, parent: ExtractParent) => Readonly<Record<string, unknown>>;
+}
+
+/** `extractJson` with a declarative map (the set-based fast path). */
+export interface ExtractWithFastMap extends ExtractSpec {
+  readonly fast: FastMap;
+}
+
+/** Options of `extractJson`. */
+export type ExtractJsonOptions<Element> = ExtractBatchingOptions & (ExtractWithShapes<Element> | ExtractWithFastMap);
+
+/** What `extractJson` did. */
+export interface ExtractResult extends BackfillResult {
+  /** Child rows written by this call. */
+  readonly children: number;
+  /** Documents no shape accepted (dead letters with `record`). */
+  readonly invalid: number;
+}
+
+interface Resolved {
+  readonly plan: ExtractPlan;
+  readonly tracking: TrackingLocation;
+  readonly sourceSchema: string;
+}
+
+async function resolve(client: pg.ClientBase, options: ExtractJsonOptions<unknown>, name: string): Promise<Resolved> {
+  const tracking = { ...DEFAULT_TRACKING, ...options.tracking };
+  const sourceSchema = options.source.schema ?? 'public';
+  const source = await readTableInfo(client, sourceSchema, options.source.table);
+  if (source.primaryKey.length !== 1) {
+    throw new NoUsableKeyError(source.qualified, 'extraction needs a single-column primary key on the parent table (its value goes into the children)');
+  }
+  const keyName = source.primaryKey[0] as string;
+  if (!source.columns.has(options.source.column)) throw new ColumnNotFoundError(source.qualified, options.source.column, '"source.column"');
+  for (const column of options.source.select ?? []) {
+    if (!source.columns.has(column)) throw new ColumnNotFoundError(source.qualified, column, '"source.select"');
+  }
+  if ('fast' in options && (options.source.select ?? []).length > 0) {
+    throw new InvalidArgumentError('source.select', 'parent columns reach a TypeScript map only; the fast path maps elements alone');
+  }
+  const target = await readTableInfo(client, options.target.schema ?? sourceSchema, options.target.table);
+  const require = (column: string, role: string): { name: string; type: string } => {
+    const info = target.columns.get(column);
+    if (!info) throw new ColumnNotFoundError(target.qualified, column, role);
+    return { name: column, type: info.type };
+  };
+  require(options.target.parentKey, '"target.parentKey"');
+  if (options.target.idColumn) require(options.target.idColumn, '"target.idColumn"');
+  for (const column of Object.keys(options.target.fixed ?? {})) require(column, '"target.fixed"');
+  for (const column of options.target.distinctOn ?? []) require(column, '"target.distinctOn"');
+  const mapped = 'fast' in options ? Object.keys(options.fast.columns) : await mappedColumns(options);
+  const columns = mapped.map((column) => require(column, 'fast' in options ? '"fast.columns"' : 'the values "map" returns'));
+  return {
+    tracking,
+    sourceSchema,
+    plan: {
+      migration: name,
+      source: {
+        table: source.qualified,
+        key: { name: keyName, type: source.columns.get(keyName)?.type ?? 'text' },
+        column: options.source.column,
+        where: options.source.where ?? 'true',
+        select: options.source.select ?? [],
+      },
+      target: {
+        table: target.qualified,
+        parentKey: options.target.parentKey,
+        idColumn: options.target.idColumn,
+        columns,
+        fixed: options.target.fixed ?? {},
+        distinctOn: options.target.distinctOn ?? [],
+      },
+      deadLetters: quoteQualified(tracking.stateSchema, DEAD_LETTER_TABLE),
+      onInvalid: options.onInvalid ?? 'record',
+    },
+  };
+}
+
+/** The columns a TypeScript map writes: declared by `columns` on the map function, or probed from the first element. */
+async function mappedColumns(options: ExtractWithShapes<unknown>): Promise<string[]> {
+  const declared = (options.map as { columns?: readonly string[] }).columns;
+  if (declared) return [...declared];
+  throw new InvalidArgumentError('map', 'declare the child columns it returns: attach them as `map.columns` (use mapColumns(fn, [...]))');
+}
+
+/** Attaches the list of child columns a map returns, so the insert statement is known before the first batch. */
+export function mapColumns<Element, Row extends Readonly<Record<string, unknown>>>(
+  map: (element: Element, parent: ExtractParent) => Row,
+  columns: readonly (keyof Row & string)[],
+): ((element: Element, parent: ExtractParent) => Row) & { columns: readonly string[] } {
+  return Object.assign(map, { columns });
+}
+
+async function ensureDeadLetters(client: pg.ClientBase, tracking: TrackingLocation): Promise<void> {
+  await new DataMigrationStore(tracking).ensure(client, [
+    `create table if not exists ${quoteQualified(tracking.stateSchema, DEAD_LETTER_TABLE)} (
+       migration text not null, parent_key text not null, issues jsonb not null, raw jsonb,
+       recorded_at timestamptz not null default now(), primary key (migration, parent_key))`,
+  ]);
+}
+
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function connectionString(database: string | pg.Pool): string {
+  if (typeof database === 'string') return database;
+  const url = database.options.connectionString;
+  if (!url) throw new InvalidArgumentError('database', 'extraction needs a connection string (or a pool created from one)');
+  return url;
+}
+
+/**
+ * Moves JSON documents into child rows, batched over the parents in keyset order, with the backfill
+ * engine's machinery: checkpoints in each batch's transaction, resume after a crash, progress,
+ * cancellation, parallel workers, lock timeouts with retries.
+ *
+ * Guarantees:
+ * - **Idempotent**: each batch deletes the children (and dead letters) its parents had before inserting
+ *   theirs, in the same transaction, and child ids are deterministic. A re-run or a resume therefore
+ *   never duplicates anything.
+ * - **Invalid documents** (no shape accepts them) never stop the run unless `onInvalid: 'fail'`. They go
+ *   to `_evolve.extract_dead_letter` with their parent key, the issue paths and the raw value; a sample
+ *   goes to `DataMigration.errorLog`; they are counted in `failedRecords`.
+ * - The source column is only read.
+ * - **Locks**: row locks on the children of one batch; ACCESS SHARE on the source.
+ * - With `fast` (a declarative map) each batch is one set-based statement in PostgreSQL. With `shapes` and
+ *   `map`, documents are validated by zod and mapped in TypeScript; either way children are written with
+ *   one statement per batch.
+ */
+export async function extractJson<Element>(options: ExtractJsonOptions<Element>): Promise<ExtractResult> {
+  const url = connectionString(options.database);
+  const name = options.name ?? `extract ${options.source.table}.${options.source.column} -> ${options.target.table}`;
+  const resolved = await withClient(url, async (client) => {
+    const found = await resolve(client, options as ExtractJsonOptions<unknown>, name);
+    await ensureDeadLetters(client, found.tracking);
+    return found;
+  });
+  const { plan } = resolved;
+  const result = await runBatchedTableJob(
+    {
+      ...options,
+      name,
+      schema: resolved.sourceSchema,
+      table: options.source.table,
+      coverage: false,
+      total: 'estimate',
+    },
+    async () => ({
+      writer: 'fast' in options ? new FastExtractWriter(plan, options.fast) : new ShapeExtractWriter(plan, options.shapes, options.map),
+      fingerprint: {
+        mode: 'fast' in options ? 'fast' : 'shapes',
+        column: plan.source.column,
+        where: plan.source.where,
+        target: plan.target,
+        fast: 'fast' in options ? options.fast : Object.keys(options.shapes),
+        onInvalid: plan.onInvalid,
+      },
+    }),
+  );
+  if (result.status === 'completed' && plan.onInvalid === 'record') {
+    await withClient(url, async (client) => {
+      const { rows } = await client.query<{ parent_key: string; issues: unknown }>(
+        `select parent_key, issues from ${plan.deadLetters} where migration = $1 order by parent_key limit ${ERROR_LOG_SAMPLE}`,
+        [name],
+      );
+      if (rows.length > 0) {
+        await new DataMigrationStore(resolved.tracking).logError(client, name, { error: 'invalid documents (sample)', deadLetters: rows });
+      }
+    });
+  }
+  return { ...result, children: result.updated, invalid: result.skipped };
+}
+
+/** Per-parent parity of an extraction. */
+export interface ExtractionReport {
+  readonly parents: number;
+  /** Parents whose document was valid (or empty). */
+  readonly validDocuments: number;
+  readonly invalidDocuments: number;
+  /** Children the valid documents should have (after `distinctOn`). */
+  readonly expectedChildren: number;
+  readonly children: number;
+  /** Parents whose child count differs, with both counts (at most 10). */
+  readonly mismatches: readonly { readonly key: string; readonly expected: number; readonly actual: number }[];
+  readonly mismatchCount: number;
+  readonly ok: boolean;
+}
+
+/**
+ * Checks an extraction parent by parent. It re-parses every document the way the extraction does and
+ * compares the number of valid elements with the child rows of that parent; for the fast path it does
+ * the same in SQL. Read-only; pages through the parents by key.
+ */
+export async function verifyExtraction<Element>(options: ExtractJsonOptions<Element>): Promise<ExtractionReport> {
+  const url = connectionString(options.database);
+  return withClient(url, async (client) => {
+    const { plan } = await resolve(client, options as ExtractJsonOptions<unknown>, options.name ?? 'verify');
+    const key = quoteIdent(plan.source.key.name);
+    const parent = quoteIdent(plan.target.parentKey);
+    let after: string | null = null;
+    const totals = { parents: 0, valid: 0, invalid: 0, expected: 0, children: 0, mismatchCount: 0 };
+    const mismatches: { key: string; expected: number; actual: number }[] = [];
+    for (;;) {
+      const page: pg.QueryResult<{ k: string; doc: unknown }> = await client.query<{ k: string; doc: unknown }>(
+        `select t.${key}::text as k, t.${quoteIdent(plan.source.column)} as doc from ${plan.source.table} t
+         where (${plan.source.where}) ${after === null ? '' : `and t.${key} > $1::${plan.source.key.type}`} order by t.${key} limit 5000`,
+        after === null ? [] : [after],
+      );
+      const rows = page.rows;
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]?.k ?? null;
+      const keys = rows.map((row) => row.k);
+      const expected = new Map<string, number>();
+      if ('fast' in options) {
+        const writer = new FastExtractWriter({ ...plan, onInvalid: 'skip' }, options.fast);
+        for (const [k, n] of await fastExpectedCounts(client, writer, plan, keys)) expected.set(k, n);
+        for (const k of keys) if (!expected.has(k)) expected.set(k, -1);
+      } else {
+        for (const row of rows) expected.set(row.k, expectedCount(parseDocument(row.doc, options.shapes), options, row.k));
+      }
+      const { rows: actual } = await client.query<{ k: string; n: number }>(
+        `select ${parent}::text as k, count(*)::int as n from ${plan.target.table} where ${parent} = any($1::${plan.source.key.type}[]) group by 1`,
+        [keys],
+      );
+      const counts = new Map(actual.map((row) => [row.k, row.n]));
+      for (const k of keys) {
+        const want = expected.get(k) ?? 0;
+        const got = counts.get(k) ?? 0;
+        totals.parents += 1;
+        totals.children += got;
+        if (want < 0) {
+          totals.invalid += 1;
+          if (got !== 0) record(k, 0, got);
+          continue;
+        }
+        totals.valid += 1;
+        totals.expected += want;
+        if (want !== got) record(k, want, got);
+      }
+    }
+    function record(k: string, expected: number, actual: number): void {
+      totals.mismatchCount += 1;
+      if (mismatches.length < 10) mismatches.push({ key: k, expected, actual });
+    }
+    return {
+      parents: totals.parents,
+      validDocuments: totals.valid,
+      invalidDocuments: totals.invalid,
+      expectedChildren: totals.expected,
+      children: totals.children,
+      mismatches,
+      mismatchCount: totals.mismatchCount,
+      ok: totals.mismatchCount === 0,
+    };
+  });
+}
+
+/** Expected children of one parsed document; -1 for an invalid one. */
+function expectedCount<Element>(parsed: ReturnType<typeof parseDocument<Element>>, options: ExtractWithShapes<Element>, key: string): number {
+  if (parsed.kind === 'invalid') return -1;
+  if (parsed.kind === 'empty') return 0;
+  const distinctOn = options.target.distinctOn ?? [];
+  if (distinctOn.length === 0) return parsed.elements.length;
+  const seen = new Set(parsed.elements.map((element) => JSON.stringify(distinctOn.map((column) => options.map(element, { key, row: {} })[column] ?? null))));
+  return seen.size;
+}
+
+async function fastExpectedCounts(client: pg.ClientBase, writer: FastExtractWriter, plan: ExtractPlan, keys: readonly string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const range = `t.${quoteIdent(plan.source.key.name)} = any($1::${plan.source.key.type}[])`;
+  const { rows } = await client.query<{ k: string; n: number }>(writer.countSql(range), [keys]);
+  for (const row of rows) counts.set(row.k, row.n);
+  return counts;
+}
+
+/**
+ * Removes what an extraction wrote: the children of the source's parents (batched, short transactions),
+ * the dead letters and checkpoints of `name`. Idempotent.
+ */
+export async function undoExtraction(options: { database: string; name: string; spec: ExtractSpec; tracking?: Partial<TrackingLocation>; signal?: AbortSignal }): Promise<number> {
+  const tracking = { ...DEFAULT_TRACKING, ...options.tracking };
+  const sourceSchema = options.spec.source.schema ?? 'public';
+  const result = await withClient(options.database, async (client) => {
+    const source = await readTableInfo(client, sourceSchema, options.spec.source.table);
+    const target = await readTableInfo(client, options.spec.target.schema ?? sourceSchema, options.spec.target.table);
+    const key = quoteIdent(source.primaryKey[0] ?? 'id');
+    const parent = quoteIdent(options.spec.target.parentKey);
+    return { source, target, key, parent };
+  });
+  const deleted = await runBatchedStatement(
+    options.database,
+    options.name,
+    result.target.qualified,
+    `delete from ${result.target.qualified} c where c.ctid in (select x.ctid from ${result.target.qualified} x
+       where exists (select 1 from ${result.source.qualified} p where p.${result.key} = x.${result.parent}) limit 5000)`,
+    { timeouts: { lockMs: 2_000, statementMs: 60_000 }, ...(options.signal ? { signal: options.signal } : {}) },
+  );
+  await withClient(options.database, async (client) => {
+    await client.query(`delete from ${quoteQualified(tracking.stateSchema, DEAD_LETTER_TABLE)} where migration = $1`, [options.name]).catch(() => undefined);
+    await client.query(`delete from ${quoteQualified(tracking.stateSchema, 'backfill_state')} where migration = $1`, [options.name]).catch(() => undefined);
+  });
+  return deleted.rows;
+}

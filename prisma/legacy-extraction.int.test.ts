@@ -1,0 +1,200 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { extractJson, InvalidArgumentError, undoExtraction, verifyExtraction } from '@prisma-evolve/core';
+import { tableChecksums } from '@prisma-evolve/testing';
+import { useTestDatabase } from '@prisma-evolve/testing/jest';
+import pg from 'pg';
+import type { LegacySummary } from '../scripts/legacy/legacy-generator.js';
+import { seedLegacyDatabase } from '../scripts/legacy/seed-legacy-database.js';
+import { addressMap, availabilityFast, availabilityMap, availabilityShapes, locationShapes, pricingMap, pricingShapes, voteFast, voteMap, voteShapes } from './legacy-shapes.js';
+
+const db = useTestDatabase();
+let summary: LegacySummary;
+
+async function sql<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const slotTable = (name: string) => `create table "${name}" ("id" text primary key, "profileId" text not null, "dayOfWeek" integer not null,
+  "startTime" text not null, "endTime" text not null, "timezone" text not null default 'Australia/Sydney', "isRecurring" boolean not null default true,
+  "createdAt" timestamp(3) not null default current_timestamp, "updatedAt" timestamp(3) not null);
+  create index on "${name}" ("profileId")`;
+
+beforeAll(async () => {
+  summary = await seedLegacyDatabase({ databaseUrl: db.url, scale: 1, seed: 3 });
+  await sql(slotTable('TutorAvailabilitySlot'));
+  await sql(slotTable('SlotFast'));
+  await sql(slotTable('SlotResumed'));
+  await sql(`create table "TutorPricingTier" ("id" text primary key, "profileId" text not null, "sessionType" text not null, "duration" integer not null,
+    "baseRate" double precision not null, "currency" text not null default 'AUD', "groupDiscount" double precision not null default 0,
+    "maxGroupSize" integer not null default 1, "updatedAt" timestamp(3) not null)`);
+  await sql(`create table "LearningAssetVote" ("id" text primary key, "requestId" text not null, "userId" text not null,
+    "createdAt" timestamp(3) not null default current_timestamp); create unique index on "LearningAssetVote" ("requestId", "userId")`);
+  await sql(`create table "Address" ("id" text primary key, "tenantId" text not null, "streetAddress" text, "suburb" text, "city" text, "state" text,
+    "postcode" text, "country" text not null default 'Australia', "latitude" double precision, "longitude" double precision,
+    "homeschoolFamilyId" text unique, "microSchoolId" text unique, "homeschoolCoopId" text unique, "updatedAt" timestamp(3) not null)`);
+}, 120_000);
+
+const availability = {
+  source: { table: 'TutorProfile', column: 'availability' },
+  target: { table: 'TutorAvailabilitySlot', parentKey: 'profileId', idColumn: 'id', fixed: { updatedAt: 'now()' } },
+} as const;
+
+describe('extractJson on seed 003 legacy data', () => {
+  it('extracts availability in every shape; malformed documents become readable dead letters; parity holds', async () => {
+    const before = await tableChecksums(db.url, { schema: 'public' });
+    const result = await extractJson({ database: db.url, name: 'availability', ...availability, shapes: availabilityShapes, map: availabilityMap, batch: { initial: 50, min: 20, max: 200, targetMs: 50 } });
+    expect(result.status).toBe('completed');
+    expect(result.invalid).toBe(summary.defects.malformedAvailability);
+    expect(result.children).toBeGreaterThan(300);
+
+    const dead = await sql<{ parent_key: string; issues: string[] }>(`select parent_key, issues from "_evolve".extract_dead_letter where migration = 'availability'`);
+    expect(dead).toHaveLength(summary.defects.malformedAvailability);
+    const reasons = dead.flatMap((d) => d.issues).join('\n');
+    expect(reasons).toMatch(/unknown day "funday"/);
+    expect(reasons).toMatch(/no end or endTime/);
+    expect(reasons).toMatch(/weekly\[0\]\.day: unknown day "funday" \(closest shape: \{weekly\}\)|\[0\]\.day: unknown day "funday" \(closest shape: bare array\)/);
+    expect(reasons).toMatch(/\[0\]\.day: expected a day 0-6 or a day name, got 9/);
+    expect(reasons).toMatch(/slots: Invalid input: expected array, received string \(closest shape: \{slots\}\)/);
+    const [tracking] = await sql<{ failedRecords: number; errorLog: unknown[] }>(`select "failedRecords", "errorLog" from "_evolve"."DataMigration" where name = 'availability'`);
+    expect(tracking?.failedRecords).toBe(summary.defects.malformedAvailability);
+    expect(JSON.stringify(tracking?.errorLog)).toContain('invalid documents');
+
+    const report = await verifyExtraction({ database: db.url, ...availability, shapes: availabilityShapes, map: availabilityMap });
+    expect(report).toMatchObject({ ok: true, invalidDocuments: summary.defects.malformedAvailability, children: result.children, mismatchCount: 0 });
+
+    // The source table is untouched; a re-run adds nothing and writes the same ids.
+    const sourceAfter = await tableChecksums(db.url, { schema: 'public' });
+    expect(sourceAfter['TutorProfile']).toEqual(before['TutorProfile']);
+    const ids = await sql<{ ids: string }>(`select md5(string_agg(id, ',' order by id)) as ids from "TutorAvailabilitySlot"`);
+    const again = await extractJson({ database: db.url, name: 'availability', ...availability, shapes: availabilityShapes, map: availabilityMap, restart: true });
+    expect(again.children).toBe(result.children);
+    expect(await sql(`select md5(string_agg(id, ',' order by id)) as ids from "TutorAvailabilitySlot"`)).toEqual(ids);
+  });
+
+  it('the set-SQL fast path writes exactly what the validated path writes', async () => {
+    const fast = await extractJson({ database: db.url, name: 'availability fast', ...availability, target: { ...availability.target, table: 'SlotFast' }, fast: availabilityFast });
+    expect(fast.invalid).toBe(summary.defects.malformedAvailability);
+    const columns = `id, "profileId", "dayOfWeek", "startTime", "endTime", timezone, "isRecurring"`;
+    const diff = await sql<{ n: number }>(
+      `select count(*)::int as n from ((select ${columns} from "TutorAvailabilitySlot" except select ${columns} from "SlotFast")
+        union all (select ${columns} from "SlotFast" except select ${columns} from "TutorAvailabilitySlot")) d`,
+    );
+    expect(diff[0]?.n).toBe(0);
+    const dead = await sql<{ n: number }>(
+      `select count(*)::int as n from (select parent_key from "_evolve".extract_dead_letter where migration = 'availability'
+        except select parent_key from "_evolve".extract_dead_letter where migration = 'availability fast') d`,
+    );
+    expect(dead[0]?.n).toBe(0);
+    const report = await verifyExtraction({ database: db.url, ...availability, target: { ...availability.target, table: 'SlotFast' }, fast: availabilityFast });
+    expect(report.ok).toBe(true);
+  });
+
+  it('resumes after a cancel mid-run and ends identical to a clean run', async () => {
+    const controller = new AbortController();
+    let batches = 0;
+    const spec = { database: db.url, name: 'availability resumed', ...availability, target: { ...availability.target, table: 'SlotResumed' }, shapes: availabilityShapes, map: availabilityMap, batch: { initial: 20, min: 20, max: 40, targetMs: 50 } };
+    const first = await extractJson({ ...spec, signal: controller.signal, onBatch: () => (batches += 1) === 3 && controller.abort() });
+    expect(first.status).toBe('canceled');
+    const second = await extractJson(spec);
+    expect(second).toMatchObject({ status: 'completed', resumed: true });
+    const diff = await sql<{ n: number }>(
+      `select count(*)::int as n from ((select id, "dayOfWeek", "startTime" from "TutorAvailabilitySlot" except select id, "dayOfWeek", "startTime" from "SlotResumed")
+        union all (select id, "dayOfWeek", "startTime" from "SlotResumed" except select id, "dayOfWeek", "startTime" from "TutorAvailabilitySlot")) d`,
+    );
+    expect(diff[0]?.n).toBe(0);
+  });
+
+  it('extracts votes (userId / user_id / id), one per user, validated and fast paths agreeing', async () => {
+    const votes = { source: { table: 'LearningAssetRequest', column: 'votes' }, target: { table: 'LearningAssetVote', parentKey: 'requestId', idColumn: 'id', distinctOn: ['userId'] } } as const;
+    const validated = await extractJson({ database: db.url, name: 'votes', ...votes, shapes: voteShapes, map: voteMap });
+    expect(validated.invalid).toBeGreaterThan(0);
+    const [counts] = await sql<{ children: number; pairs: number }>(`select count(*)::int as children, count(distinct ("requestId", "userId"))::int as pairs from "LearningAssetVote"`);
+    expect(counts?.children).toBe(counts?.pairs);
+    expect((await verifyExtraction({ database: db.url, ...votes, shapes: voteShapes, map: voteMap })).ok).toBe(true);
+    const ids = await sql(`select md5(string_agg(id || "userId", ',' order by id)) as h from "LearningAssetVote"`);
+    const fast = await extractJson({ database: db.url, name: 'votes fast', ...votes, fast: voteFast });
+    expect(fast).toMatchObject({ children: validated.children, invalid: validated.invalid });
+    expect(await sql(`select md5(string_agg(id || "userId", ',' order by id)) as h from "LearningAssetVote"`)).toEqual(ids);
+  });
+
+  it('extracts pricing tiers from three shapes and locations from three parent tables (tenant taken from the parent)', async () => {
+    const pricing = await extractJson({
+      database: db.url,
+      name: 'pricing',
+      source: { table: 'TutorProfile', column: 'pricing' },
+      target: { table: 'TutorPricingTier', parentKey: 'profileId', idColumn: 'id', fixed: { updatedAt: 'now()' } },
+      shapes: pricingShapes,
+      map: pricingMap,
+    });
+    expect(pricing).toMatchObject({ status: 'completed', invalid: 0 });
+    let invalid = 0;
+    for (const [table, parentKey] of [['HomeschoolFamily', 'homeschoolFamilyId'], ['MicroSchool', 'microSchoolId'], ['HomeschoolCoop', 'homeschoolCoopId']] as const) {
+      const result = await extractJson({
+        database: db.url,
+        name: `address ${table}`,
+        source: { table, column: 'location', select: ['tenantId'] },
+        target: { table: 'Address', parentKey, idColumn: 'id', fixed: { updatedAt: 'now()' } },
+        shapes: locationShapes,
+        map: addressMap,
+      });
+      invalid += result.invalid;
+    }
+    expect(invalid).toBe(summary.defects.malformedLocation);
+    const [wrongTenant] = await sql<{ n: number }>(
+      `select count(*)::int as n from "Address" a join "HomeschoolFamily" f on f.id = a."homeschoolFamilyId" where a."tenantId" <> f."tenantId"`,
+    );
+    expect(wrongTenant?.n).toBe(0);
+  });
+
+  it('stops at the first invalid document with onInvalid: fail, naming table, column and key; down removes what was extracted', async () => {
+    await sql(slotTable('SlotStrict'));
+    const failure = await extractJson({
+      database: db.url,
+      name: 'strict',
+      ...availability,
+      target: { ...availability.target, table: 'SlotStrict' },
+      shapes: availabilityShapes,
+      map: availabilityMap,
+      onInvalid: 'fail',
+    }).catch((error: unknown) => error);
+    expect(String(failure)).toMatch(/"public"."TutorProfile"."availability" of key tp_\d+ matches none of the shapes/);
+    await expect(
+      extractJson({ database: db.url, ...availability, target: { ...availability.target, idColumn: 'nope' }, shapes: availabilityShapes, map: availabilityMap }),
+    ).rejects.toThrow(/column "nope" \(named in "target.idColumn"\)/);
+    await expect(extractJson({ database: db.url, ...availability, shapes: availabilityShapes, map: ((s: unknown) => s) as never })).rejects.toThrow(InvalidArgumentError);
+
+    const removed = await undoExtraction({ database: db.url, name: 'availability', spec: availability });
+    expect(removed).toBeGreaterThan(300);
+    expect(await sql(`select count(*)::int as n from "TutorAvailabilitySlot"`)).toEqual([{ n: 0 }]);
+  });
+
+  it('maps arrays of scalars (seed 000 unavailable_days names to day-of-week rows)', async () => {
+    await sql(`create table teachers (id int primary key, unavailable_days jsonb);
+      insert into teachers values (1, '["Monday", "friday", " TUE "]'), (2, '[]'), (3, null), (4, '["Funday"]'), (5, '"Monday"');
+      create table teacher_availability (id text primary key, teacher_id int not null, day_of_week int not null)`);
+    const result = await extractJson({
+      database: db.url,
+      name: 'unavailable days',
+      source: { table: 'teachers', column: 'unavailable_days' },
+      target: { table: 'teacher_availability', parentKey: 'teacher_id', idColumn: 'id' },
+      fast: { arrays: [], columns: { day_of_week: { from: [], type: 'int', lookup: { monday: 1, mon: 1, tuesday: 2, tue: 2, friday: 5, fri: 5 }, min: 0, max: 6 } } },
+    });
+    expect(result).toMatchObject({ children: 3, invalid: 2 });
+    expect(await sql(`select teacher_id, day_of_week from teacher_availability order by 1, 2`)).toEqual([
+      { teacher_id: 1, day_of_week: 1 },
+      { teacher_id: 1, day_of_week: 2 },
+      { teacher_id: 1, day_of_week: 5 },
+    ]);
+    const dead = await sql<{ parent_key: string; issues: string[] }>(`select parent_key, issues from "_evolve".extract_dead_letter where migration = 'unavailable days' order by 1`);
+    expect(dead).toEqual([
+      { parent_key: '4', issues: ['element 1: "day_of_week" is missing or invalid'] },
+      { parent_key: '5', issues: ['the document is not a bare array'] },
+    ]);
+  });
+});
