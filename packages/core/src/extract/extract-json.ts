@@ -77,6 +77,9 @@ export interface ExtractWithFastMap extends ExtractSpec {
   readonly fast: FastMap;
 }
 
+/** What is extracted and how: validated shapes with a map, or a declarative fast map. */
+export type ExtractDefinition<Element> = (ExtractWithShapes<Element> | ExtractWithFastMap) & { readonly tracking?: Partial<TrackingLocation> };
+
 /** Options of `extractJson`. */
 export type ExtractJsonOptions<Element> = ExtractBatchingOptions & (ExtractWithShapes<Element> | ExtractWithFastMap);
 
@@ -94,7 +97,7 @@ interface Resolved {
   readonly sourceSchema: string;
 }
 
-async function resolve(client: pg.ClientBase, options: ExtractJsonOptions<unknown>, name: string): Promise<Resolved> {
+async function resolve(client: pg.ClientBase, options: ExtractDefinition<unknown>, name: string): Promise<Resolved> {
   const tracking = { ...DEFAULT_TRACKING, ...options.tracking };
   const sourceSchema = options.source.schema ?? 'public';
   const source = await readTableInfo(client, sourceSchema, options.source.table);
@@ -270,9 +273,13 @@ export interface ExtractionReport {
  * the same in SQL. Read-only; pages through the parents by key.
  */
 export async function verifyExtraction<Element>(options: ExtractJsonOptions<Element>): Promise<ExtractionReport> {
-  const url = connectionString(options.database);
-  return withClient(url, async (client) => {
-    const { plan } = await resolve(client, options as ExtractJsonOptions<unknown>, options.name ?? 'verify');
+  return withClient(connectionString(options.database), (client) => verifyExtractionOn(client, options));
+}
+
+/** {@link verifyExtraction} on a connection you hold (e.g. in a plan's verify step). Read-only. */
+export async function verifyExtractionOn<Element>(client: pg.ClientBase, options: ExtractDefinition<Element>): Promise<ExtractionReport> {
+  {
+    const { plan } = await resolve(client, options as ExtractDefinition<unknown>, 'verify');
     const key = quoteIdent(plan.source.key.name);
     const parent = quoteIdent(plan.target.parentKey);
     let after: string | null = null;
@@ -330,7 +337,7 @@ export async function verifyExtraction<Element>(options: ExtractJsonOptions<Elem
       mismatchCount: totals.mismatchCount,
       ok: totals.mismatchCount === 0,
     };
-  });
+  }
 }
 
 /** Expected children of one parsed document; -1 for an invalid one. */
