@@ -7,12 +7,13 @@
 import { parseArgs } from 'node:util';
 import { acquireTestServer, createTestDatabase } from '@prisma-evolve/testing';
 import { runBackfillBench } from './backfill-bench.js';
+import { runExtractBench } from './extract-json-bench.js';
 
-const BENCHMARKS = ['backfill'] as const;
+const BENCHMARKS = ['backfill', 'extract-json'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: pnpm bench <${BENCHMARKS.join('|')}> [--rows N] [--workers N] [--naive-sample N] [--json]`);
+  console.error(`${message}\nusage: pnpm bench <${BENCHMARKS.join('|')}> [--rows N | --parents N] [--workers N] [--naive-sample N] [--json]`);
   process.exit(2);
 }
 
@@ -29,6 +30,7 @@ try {
     allowPositionals: true,
     options: {
       rows: { type: 'string' },
+      parents: { type: 'string' },
       workers: { type: 'string' },
       'naive-sample': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -42,7 +44,8 @@ if (!name || rest.length > 0) usage(name ? `unexpected arguments: ${rest.join(' 
 if (!BENCHMARKS.includes(name as BenchmarkName)) usage(`unknown benchmark "${name}"`);
 const rows = positiveInt('rows', parsed.values.rows, 100_000);
 const workers = positiveInt('workers', parsed.values.workers, 1);
-const naiveSample = positiveInt('naive-sample', parsed.values['naive-sample'], 2_000);
+const naiveSample = positiveInt('naive-sample', parsed.values['naive-sample'], name === 'extract-json' ? 300 : 2_000);
+const parents = positiveInt('parents', parsed.values.parents, 100_000);
 const json = parsed.values.json;
 
 const started = performance.now();
@@ -50,7 +53,10 @@ const server = await acquireTestServer();
 const database = await createTestDatabase(server.url, { prefix: 'evolve_bench' });
 let exitCode = 0;
 try {
-  const report = await runBackfillBench({ url: database.url, rows, workers, naiveSample, progress: !json });
+  const report =
+    name === 'extract-json'
+      ? await runExtractBench({ url: database.url, parents, naiveSample, progress: !json })
+      : await runBackfillBench({ url: database.url, rows, workers, naiveSample, progress: !json });
   const full = { ...report, server: server.origin, seconds: Math.round((performance.now() - started) / 100) / 10 };
   if (json) {
     process.stdout.write(`${JSON.stringify(full)}\n`);

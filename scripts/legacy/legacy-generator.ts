@@ -152,8 +152,11 @@ function availabilitySlot(rng: RandomSource): Record<string, unknown> {
   return slot;
 }
 
-/** Availability in the legacy shapes; returns the document (undefined = SQL NULL) and its shape label. */
-function availabilityDoc(rng: RandomSource): { doc: unknown; shape: string; malformed: boolean } {
+/**
+ * Availability in the legacy shapes; returns the document (undefined = SQL NULL) and its shape label.
+ * Exported for the extraction benchmark, which needs the same mix of documents at any volume.
+ */
+export function availabilityDoc(rng: RandomSource): { doc: unknown; shape: string; malformed: boolean } {
   const slots = (): unknown[] => Array.from({ length: rng.int(1, 5) }, () => availabilitySlot(rng));
   const shape = rng.weighted({ 'bare array': 30, '{slots}': 25, '{weekly}': 20, 'empty array': 8, null: 9, 'json null': 2, malformed: 6 });
   switch (shape) {

@@ -133,7 +133,7 @@ export type { BackfillUnitOptions } from './operations/backfill-unit.js';
 export { createSyncTrigger, dropSyncTrigger, syncObjectNames } from './operations/sync-trigger.js';
 export { parseDocument } from './extract/document-parser.js';
 export type { ShapeSet, ParsedDocument, DocumentIssue } from './extract/document-parser.js';
-export { fastColumnSql, fastArraySql } from './extract/fast-map-sql.js';
+export { fastColumnStages, fastMappedSql, fastArraySql } from './extract/fast-map-sql.js';
 export type { FastMap, FastColumn, FastScalar } from './extract/fast-map-sql.js';
 export { extractJson, verifyExtraction, verifyExtractionOn, undoExtraction, mapColumns, DEAD_LETTER_TABLE, ERROR_LOG_SAMPLE } from './extract/extract-json.js';
 export type { ExtractJsonOptions, ExtractDefinition, ExtractSpec, ExtractWithShapes, ExtractWithFastMap, ExtractResult, ExtractionReport, ExtractBatchingOptions } from './extract/extract-json.js';

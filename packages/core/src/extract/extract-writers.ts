@@ -6,7 +6,7 @@ import { keyColumnList, keyOrder, keyRangePredicate, keyTextOf, keyTextSelect, t
 import { InvalidArgumentError } from '../errors.js';
 import { quoteIdent, quoteLiteral } from '../sql.js';
 import { parseDocument, type ShapeSet } from './document-parser.js';
-import { fastArraySql, fastColumnSql, type FastMap } from './fast-map-sql.js';
+import { fastArraySql, fastMappedSql, type FastMap } from './fast-map-sql.js';
 
 /** The parent a TypeScript map sees: its key (text) and the columns named in `source.select`. */
 export interface ExtractParent {
@@ -252,7 +252,6 @@ export class FastExtractWriter implements BatchWriter {
   private stages(range: string): { cte: string; byName: Map<string, string> } {
     const { plan, map } = this;
     const columns = Object.entries(map.columns);
-    const mapped = columns.map(([, column], i) => `${fastColumnSql(column)} as ${quoteIdent(`c${i}`)}`);
     const required = columns.flatMap(([name, column], i) =>
       column.default === undefined ? [`select pk, 'element ' || ord || ': "' || ${quoteLiteral(name)} || '" is missing or invalid' as reason from mapped where ${quoteIdent(`c${i}`)} is null`] : [],
     );
@@ -272,7 +271,7 @@ export class FastExtractWriter implements BatchWriter {
       ), elems as (
         select d.pk, e.ord, e.el from docs d cross join lateral jsonb_array_elements(coalesce(d.arr, '[]'::jsonb)) with ordinality e(el, ord)
       ), mapped as (
-        select pk, ord, ${mapped.join(', ')} from elems
+        ${fastMappedSql(map, 'elems')}
       ), problems as (
         ${problems.join('\n        union all ')}
       ), bad as (

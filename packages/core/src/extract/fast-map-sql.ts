@@ -41,31 +41,47 @@ function sqlType(type: FastColumn['type']): string {
 }
 
 /**
- * SQL of one column over the element `el` (jsonb): the typed value, or NULL when it is absent without a
- * default or present but invalid (wrong JSON type, not in the lookup, out of range, not matching the
- * pattern). Pure.
+ * SQL of one column over the element `el` (jsonb), in three stages so each is computed once per element:
+ * `raw` reads the value (first present key), `typed` converts `r<i>` (NULL when the JSON type is wrong or
+ * the string is not in the lookup), `final` applies bounds, pattern and default to `t<i>`/`r<i>`. The
+ * result is NULL when the value is absent without a default or present but invalid. Pure.
  */
-export function fastColumnSql(column: FastColumn): string {
-  const raw = column.from.length === 0 ? 'el' : `COALESCE(${column.from.map((key) => `el -> ${quoteLiteral(key)}`).join(', ')})`;
-  const text = `(${raw} #>> '{}')`;
+export function fastColumnStages(column: FastColumn, i: number): { raw: string; typed: string; final: string } {
+  const raw = column.from.length === 0 ? 'el' : column.from.length === 1 ? `el -> ${quoteLiteral(column.from[0] as string)}` : `COALESCE(${column.from.map((key) => `el -> ${quoteLiteral(key)}`).join(', ')})`;
+  const r = `r${i}`;
+  const t = `t${i}`;
+  const text = `(${r} #>> '{}')`;
   const type = sqlType(column.type);
   const direct =
     column.type === 'int'
-      ? `CASE WHEN jsonb_typeof(${raw}) = 'number' AND ${text} ~ '^-?[0-9]+$' THEN ${text}::integer END`
-      : `CASE WHEN jsonb_typeof(${raw}) = ${quoteLiteral(JSON_TYPE[column.type])} THEN ${text}::${type} END`;
+      ? `CASE WHEN jsonb_typeof(${r}) = 'number' AND ${text} ~ '^-?[0-9]+$' THEN ${text}::integer END`
+      : `CASE WHEN jsonb_typeof(${r}) = ${quoteLiteral(JSON_TYPE[column.type])} THEN ${text}::${type} END`;
   const lookup = column.lookup
-    ? `CASE WHEN jsonb_typeof(${raw}) = 'string' THEN (SELECT x.v FROM (VALUES ${Object.entries(column.lookup)
-        .map(([key, value]) => `(${quoteLiteral(key.trim().toLowerCase())}, ${literal(value)}::${type})`)
-        .join(', ')}) x(k, v) WHERE x.k = lower(btrim(${text}))) END`
+    ? `CASE WHEN jsonb_typeof(${r}) = 'string' THEN CASE lower(btrim(${text})) ${Object.entries(column.lookup)
+        .map(([key, value]) => `WHEN ${quoteLiteral(key.trim().toLowerCase())} THEN ${literal(value)}::${type}`)
+        .join(' ')} END END`
     : undefined;
-  let typed = lookup ? `COALESCE(${direct}, ${lookup})` : direct;
+  const typed = lookup ? `COALESCE(${direct}, ${lookup})` : direct;
   const checks: string[] = [];
-  if (column.min !== undefined) checks.push(`(${typed}) >= ${column.min}`);
-  if (column.max !== undefined) checks.push(`(${typed}) <= ${column.max}`);
-  if (column.pattern !== undefined) checks.push(`(${typed}) ~ ${quoteLiteral(column.pattern)}`);
-  if (checks.length > 0) typed = `CASE WHEN ${checks.join(' AND ')} THEN ${typed} END`;
-  const absent = `(${raw} IS NULL OR jsonb_typeof(${raw}) = 'null')`;
-  return `CASE WHEN ${absent} THEN ${column.default === undefined ? 'NULL' : `${literal(column.default)}::${type}`} ELSE ${typed} END`;
+  if (column.min !== undefined) checks.push(`${t} >= ${column.min}`);
+  if (column.max !== undefined) checks.push(`${t} <= ${column.max}`);
+  if (column.pattern !== undefined) checks.push(`${t} ~ ${quoteLiteral(column.pattern)}`);
+  const checked = checks.length > 0 ? `CASE WHEN ${checks.join(' AND ')} THEN ${t} END` : t;
+  const absent = `(${r} IS NULL OR jsonb_typeof(${r}) = 'null')`;
+  const final = `CASE WHEN ${absent} THEN ${column.default === undefined ? 'NULL' : `${literal(column.default)}::${type}`} ELSE ${checked} END`;
+  return { raw, typed, final };
+}
+
+/**
+ * A SELECT over `elements` (a relation with `pk`, `ord`, `el`) giving `pk`, `ord`, `el` and one column
+ * `c<i>` per mapped column, each computed once per element. Pure.
+ */
+export function fastMappedSql(map: FastMap, elements: string): string {
+  const stages = Object.values(map.columns).map((column, i) => fastColumnStages(column, i));
+  const raw = stages.map((stage, i) => `${stage.raw} as r${i}`).join(', ');
+  const typed = stages.map((stage, i) => `r${i}, ${stage.typed} as t${i}`).join(', ');
+  const final = stages.map((stage, i) => `${stage.final} as ${quoteIdent(`c${i}`)}`).join(', ');
+  return `select pk, ord, el, ${final} from (select pk, ord, el, ${typed} from (select pk, ord, el, ${raw} from ${elements}) raw_values) typed_values`;
 }
 
 /** SQL turning the document `doc` into its element array, or NULL when it has none of the shapes. Pure. */
