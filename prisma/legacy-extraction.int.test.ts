@@ -1,4 +1,7 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { execa } from 'execa';
 import { extractJson, InvalidArgumentError, undoExtraction, verifyExtraction } from '@prisma-evolve/core';
 import { tableChecksums } from '@prisma-evolve/testing';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
@@ -109,6 +112,36 @@ describe('extractJson on seed 003 legacy data', () => {
     );
     expect(diff[0]?.n).toBe(0);
   });
+
+  it('ends identical to a clean run after SIGKILLs at random points', async () => {
+    await sql(slotTable('SlotKilled'));
+    const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'extract-availability.ts');
+    const run = () => execa('node', ['--import', 'tsx', script, db.url, 'SlotKilled'], { reject: false, buffer: false });
+    for (let kill = 0; kill < 3; kill += 1) {
+      const child = run();
+      await new Promise<void>((resolve) => {
+        child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('progress') && resolve());
+        void child.then(() => resolve());
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 250)));
+      child.kill('SIGKILL');
+      expect((await child).signal).toBe('SIGKILL');
+    }
+    const [partial] = await sql<{ n: number }>(`select count(*)::int as n from "SlotKilled"`);
+    const [clean] = await sql<{ n: number }>(`select count(*)::int as n from "TutorAvailabilitySlot"`);
+    expect(partial?.n).toBeLessThan(clean?.n ?? 0);
+    const final = await execa('node', ['--import', 'tsx', script, db.url, 'SlotKilled'], { reject: false });
+    expect(final.stdout.trim().split('\n').at(-1)).toBe('completed');
+    const diff = await sql<{ n: number }>(
+      `select count(*)::int as n from ((select id, "profileId", "dayOfWeek", "startTime", "endTime", timezone, "isRecurring" from "TutorAvailabilitySlot"
+        except select id, "profileId", "dayOfWeek", "startTime", "endTime", timezone, "isRecurring" from "SlotKilled")
+        union all (select id, "profileId", "dayOfWeek", "startTime", "endTime", timezone, "isRecurring" from "SlotKilled"
+        except select id, "profileId", "dayOfWeek", "startTime", "endTime", timezone, "isRecurring" from "TutorAvailabilitySlot")) d`,
+    );
+    expect(diff[0]?.n).toBe(0);
+    const [dead] = await sql<{ n: number }>(`select count(*)::int as n from "_evolve".extract_dead_letter where migration = 'kill SlotKilled'`);
+    expect(dead?.n).toBe(summary.defects.malformedAvailability);
+  }, 120_000);
 
   it('extracts votes (userId / user_id / id), one per user, validated and fast paths agreeing', async () => {
     const votes = { source: { table: 'LearningAssetRequest', column: 'votes' }, target: { table: 'LearningAssetVote', parentKey: 'requestId', idColumn: 'id', distinctOn: ['userId'] } } as const;
