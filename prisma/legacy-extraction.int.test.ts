@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { extractJson, InvalidArgumentError, undoExtraction, verifyExtraction } from '@prisma-evolve/core';
 import { tableChecksums } from '@prisma-evolve/testing';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
-import pg from 'pg';
+import { sqlOn } from './fixtures/sql.js';
 import type { LegacySummary } from '../scripts/legacy/legacy-generator.js';
 import { seedLegacyDatabase } from '../scripts/legacy/seed-legacy-database.js';
 import { addressMap, availabilityFast, availabilityMap, availabilityShapes, locationShapes, pricingMap, pricingShapes, voteFast, voteMap, voteShapes } from './legacy-shapes.js';
@@ -13,15 +13,7 @@ import { addressMap, availabilityFast, availabilityMap, availabilityShapes, loca
 const db = useTestDatabase();
 let summary: LegacySummary;
 
-async function sql<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    return (await client.query<R>(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = sqlOn(() => db.url);
 
 const slotTable = (name: string) => `create table "${name}" ("id" text primary key, "profileId" text not null, "dayOfWeek" integer not null,
   "startTime" text not null, "endTime" text not null, "timezone" text not null default 'Australia/Sydney', "isRecurring" boolean not null default true,

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { backfill, dedupe, extractReferenceRows, mergeTables, reportDuplicates, undoDedupe } from '@prisma-evolve/core';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
-import pg from 'pg';
+import { sqlOn } from './fixtures/sql.js';
 import type { LegacySummary } from '../scripts/legacy/legacy-generator.js';
 import { seedLegacyDatabase } from '../scripts/legacy/seed-legacy-database.js';
 import { SUBJECT_CODE, subjectReferenceSources } from './legacy-reference.js';
@@ -9,15 +9,7 @@ import { SUBJECT_CODE, subjectReferenceSources } from './legacy-reference.js';
 const db = useTestDatabase();
 let summary: LegacySummary;
 
-async function sql<R extends pg.QueryResultRow = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    return (await client.query<R>(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = sqlOn(() => db.url);
 
 beforeAll(async () => {
   summary = await seedLegacyDatabase({ databaseUrl: db.url, scale: 1, seed: 5 });

@@ -5,7 +5,7 @@
  * Prisma update loop (on a sample, extrapolated). A separate writer process updates random rows during
  * the single UPDATE and the toolkit run and reports its latencies.
  */
-import pg from 'pg';
+import { exec, timed } from './bench-support.js';
 import { backfill, backfillWith, quoteIdent } from '@prisma-evolve/core';
 import { ProgressBar } from '@prisma-evolve/cli';
 import { startLatencyWriter, type WriterReport } from './latency-writer-process.js';
@@ -20,15 +20,6 @@ export interface BackfillBenchOptions {
   readonly progress: boolean;
 }
 
-async function exec(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text, params);
-  } finally {
-    await client.end();
-  }
-}
 
 async function createTable(url: string, table: string, rows: number): Promise<void> {
   const name = quoteIdent(table);
@@ -44,11 +35,6 @@ async function assertFilled(url: string, table: string): Promise<void> {
   if (rows[0]?.wrong !== 0) throw new Error(`benchmark table "${table}" has ${rows[0]?.wrong} wrong rows after the run`);
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const started = performance.now();
-  const value = await work();
-  return { seconds: (performance.now() - started) / 1000, value };
-}
 
 async function withWriter<T>(url: string, table: string, rows: number, work: () => Promise<T>): Promise<{ value: T; writer: WriterReport }> {
   const writer = await startLatencyWriter(url, table, rows);

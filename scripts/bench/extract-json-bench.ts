@@ -7,6 +7,7 @@
  * - the seed's loop of one `prisma.create` per slot (on a sample, extrapolated).
  */
 import pg from 'pg';
+import { exec, timed } from './bench-support.js';
 import { extractJson, fastArraySql, fastMappedSql, quoteIdent, verifyExtraction } from '@prisma-evolve/core';
 import { ProgressBar } from '@prisma-evolve/cli';
 import { availabilityFast, availabilityMap, availabilityShapes } from '../../prisma/legacy-shapes.js';
@@ -21,15 +22,6 @@ export interface ExtractBenchOptions {
   readonly progress: boolean;
 }
 
-async function exec(url: string, text: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text, params);
-  } finally {
-    await client.end();
-  }
-}
 
 const SLOT_COLUMNS = `"id" text primary key, "profileId" text not null, "dayOfWeek" integer not null, "startTime" text not null, "endTime" text not null,
   "timezone" text not null default 'Australia/Sydney', "isRecurring" boolean not null default true`;
@@ -59,11 +51,6 @@ async function setup(url: string, parents: number): Promise<void> {
   }
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ seconds: number; value: T }> {
-  const started = performance.now();
-  const value = await work();
-  return { seconds: (performance.now() - started) / 1000, value };
-}
 
 /** The single-statement limit: the same safe expressions, no batching, no dead letters, bad elements dropped. */
 function setSqlStatement(): string {

@@ -3,7 +3,8 @@ import { InvalidArgumentError } from '../errors.js';
 import { quoteIdent } from '../sql.js';
 import { inBatchTransaction, type BatchTimeouts } from './batch-transaction.js';
 import type { BatchOutcome, BatchRequest, BatchWriter, CheckpointWriter } from './batch-writer.js';
-import { keyColumnList, keyOrder, keyRangePredicate, keyTextOf, keyTextSelect, type KeyColumn } from './keyset-sql.js';
+import { probeBatchEnd } from './batch-probe.js';
+import { keyRangePredicate, type KeyColumn } from './keyset-sql.js';
 
 /** Another table joined into the UPDATE (`UPDATE … FROM other AS alias WHERE on`). */
 export interface BackfillJoin {
@@ -40,24 +41,13 @@ export class SqlBatchWriter implements BatchWriter {
   async run(client: pg.ClientBase, request: BatchRequest, timeouts: BatchTimeouts, checkpoint: CheckpointWriter): Promise<BatchOutcome> {
     const { key, alias } = this.spec;
     return inBatchTransaction(client, timeouts, async () => {
-      const probeParams: unknown[] = [];
-      const range = keyRangePredicate('k', key, request.after, request.upTo, probeParams);
-      probeParams.push(request.size);
-      const { rows } = await client.query(
-        `select ${keyTextSelect('s', key)}, count(*) over () as n
-         from (select ${keyColumnList('k', key)} from ${this.spec.table} k where ${range}
-               order by ${keyOrder('k', key, 'asc')} limit $${probeParams.length}) s
-         order by ${keyOrder('s', key, 'desc')} limit 1`,
-        probeParams,
-      );
-      const probe = rows[0];
+      const probe = await probeBatchEnd(client, this.spec.table, key, request);
       if (!probe) {
         const empty: BatchOutcome = { last: request.after, scanned: 0, updated: 0, skipped: 0, rangeDone: true };
         await checkpoint(client, empty);
         return empty;
       }
-      const last = keyTextOf(probe, key);
-      const scanned = Number(probe['n']);
+      const { last, count: scanned } = probe;
       const params: unknown[] = [];
       const batchRange = keyRangePredicate(alias, key, request.after, last, params);
       const result = await client.query(this.updateSql(batchRange), params);

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/retry-policy.js';
 import { readTableInfo } from '../db/table-catalog.js';
+import { withClient } from '../db/with-client.js';
 import { ColumnNotFoundError, NoUsableKeyError } from '../errors.js';
 import { toolkitName } from '../naming.js';
 import { runBatchedStatement } from '../operations/batched-statement.js';
@@ -73,15 +74,6 @@ async function resolve(client: pg.ClientBase, options: DedupeOptions): Promise<R
   };
 }
 
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * Counts duplicate groups of `columns` and shows which row each would keep and lose under `keep`. Run it

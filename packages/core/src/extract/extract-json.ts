@@ -2,6 +2,7 @@ import pg from 'pg';
 import { runBatchedTableJob, type BackfillResult } from '../backfill/backfill.js';
 import type { BackfillCommonOptions } from '../backfill/backfill-options.js';
 import { readTableInfo } from '../db/table-catalog.js';
+import { withClient } from '../db/with-client.js';
 import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
 import { runBatchedStatement } from '../operations/batched-statement.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
@@ -173,15 +174,6 @@ async function ensureDeadLetters(client: pg.ClientBase, tracking: TrackingLocati
   ]);
 }
 
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 function connectionString(database: string | pg.Pool): string {
   if (typeof database === 'string') return database;

@@ -2,7 +2,8 @@ import type pg from 'pg';
 import { inBatchTransaction, type BatchTimeouts } from '../backfill/batch-transaction.js';
 import type { BatchOutcome, BatchRequest, BatchWriter, CheckpointWriter } from '../backfill/batch-writer.js';
 import { toPgText } from '../backfill/computed-batch-writer.js';
-import { keyColumnList, keyOrder, keyRangePredicate, keyTextOf, keyTextSelect, type KeyColumn } from '../backfill/keyset-sql.js';
+import { probeBatchEnd } from '../backfill/batch-probe.js';
+import { keyOrder, keyRangePredicate, keyTextOf, keyTextSelect, type KeyColumn } from '../backfill/keyset-sql.js';
 import { InvalidArgumentError } from '../errors.js';
 import { quoteIdent, quoteLiteral } from '../sql.js';
 import { parseDocument, type ShapeSet } from './document-parser.js';
@@ -178,23 +179,13 @@ export class FastExtractWriter implements BatchWriter {
     const { plan } = this;
     const key = [plan.source.key];
     return inBatchTransaction(client, timeouts, async () => {
-      const probeParams: unknown[] = [];
-      const probeRange = keyRangePredicate('t', key, request.after, request.upTo, probeParams);
-      probeParams.push(request.size);
-      const { rows: probe } = await client.query(
-        `select ${keyTextSelect('s', key)}, count(*) over () as n
-         from (select ${keyColumnList('t', key)} from ${plan.source.table} t where ${probeRange} and (${plan.source.where})
-               order by ${keyOrder('t', key, 'asc')} limit $${probeParams.length}) s
-         order by ${keyOrder('s', key, 'desc')} limit 1`,
-        probeParams,
-      );
-      const found = probe[0];
+      const found = await probeBatchEnd(client, plan.source.table, key, request, plan.source.where);
       if (!found) {
         const empty: BatchOutcome = { last: request.after, scanned: 0, updated: 0, skipped: 0, rangeDone: true };
         await checkpoint(client, empty);
         return empty;
       }
-      const last = keyTextOf(found, key);
+      const { last } = found;
       const params: unknown[] = [];
       const range = keyRangePredicate('t', key, request.after, last, params);
       const keysSql = `select t.${quoteIdent(plan.source.key.name)} from ${plan.source.table} t where ${range} and (${plan.source.where})`;
@@ -207,7 +198,7 @@ export class FastExtractWriter implements BatchWriter {
         const sample = (result?.sample ?? []) as { pk: string; issues: string[] }[];
         throw new InvalidDocumentError(plan.source.table, plan.source.column, sample[0]?.pk ?? '?', sample[0]?.issues ?? []);
       }
-      const scanned = Number(found['n']);
+      const scanned = found.count;
       const outcome: BatchOutcome = { last, scanned, updated: Number(result?.inserted ?? 0), skipped: invalid, rangeDone: scanned < request.size };
       await checkpoint(client, outcome);
       return outcome;

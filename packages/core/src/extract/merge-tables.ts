@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { withClient } from '../db/with-client.js';
 import { readTableInfo } from '../db/table-catalog.js';
 import { ColumnNotFoundError, InvalidArgumentError } from '../errors.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
@@ -45,9 +45,7 @@ export interface MergeReport {
  *   is written under ROW EXCLUSIVE.
  */
 export async function mergeTables(options: MergeOptions): Promise<MergeReport> {
-  const client = new pg.Client({ connectionString: options.database });
-  await client.connect();
-  try {
+  return withClient(options.database, async (client) => {
     const schema = options.target.schema ?? 'public';
     const target = await readTableInfo(client, schema, options.target.table);
     for (const column of [...options.target.columns, ...options.distinctOn]) {
@@ -86,7 +84,5 @@ export async function mergeTables(options: MergeOptions): Promise<MergeReport> {
       await client.query('rollback');
       throw error;
     }
-  } finally {
-    await client.end();
-  }
+  });
 }

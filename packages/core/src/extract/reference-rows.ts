@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { withClient } from '../db/with-client.js';
 import { readTableInfo } from '../db/table-catalog.js';
 import { ColumnNotFoundError, InvalidArgumentError } from '../errors.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
@@ -49,9 +49,7 @@ export interface ReferenceRowsReport {
  * sources (reads) and writes only the reference table, which application code does not write yet.
  */
 export async function extractReferenceRows(options: ReferenceRowsOptions): Promise<ReferenceRowsReport> {
-  const client = new pg.Client({ connectionString: options.database });
-  await client.connect();
-  try {
+  return withClient(options.database, async (client) => {
     const schema = options.target.schema ?? 'public';
     const target = await readTableInfo(client, schema, options.target.table);
     const columns = [...options.target.key, ...(options.target.columns ?? [])];
@@ -98,7 +96,5 @@ export async function extractReferenceRows(options: ReferenceRowsOptions): Promi
       inserted: written,
       existing: distinctKeys - written,
     };
-  } finally {
-    await client.end();
-  }
+  });
 }
