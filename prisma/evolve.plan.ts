@@ -134,9 +134,9 @@ const referenceTables = definePhase({
       async (context) => {
         const report = await extractReferenceRows({
           database: context.databaseUrl,
-          // Subjects without any name in the legacy data take their code as name.
-          target: { table: 'Subject', idColumn: 'id', key: ['tenantId', 'code'], columns: ['name'], fixed: { updatedAt: 'now()' } },
-          sources: subjectReferenceSources.map((source) => ({ ...source, select: { ...source.select, name: `coalesce(${source.select['name']}, ${source.select['code']})` } })),
+          // A subject no source names takes its code as name (after the rows with a name were preferred).
+          target: { table: 'Subject', idColumn: 'id', key: ['tenantId', 'code'], columns: ['name'], defaults: { name: '"code"' }, fixed: { updatedAt: 'now()' } },
+          sources: subjectReferenceSources,
         });
         return { processed: report.distinctKeys, failed: 0, canceled: false, summary: report };
       },
@@ -197,7 +197,8 @@ const availability = extraction('availability_slots', {
 });
 const pricing = extraction('pricing_tiers', {
   source: { table: 'TutorProfile', column: 'pricing' },
-  target: { table: 'TutorPricingTier', parentKey: 'profileId', idColumn: 'id' },
+  // One tier per (session type, duration) within a profile, as the unique key requires.
+  target: { table: 'TutorPricingTier', parentKey: 'profileId', idColumn: 'id', distinctOn: ['sessionType', 'duration'] },
   shapes: pricingShapes,
   map: pricingMap,
 });

@@ -90,6 +90,36 @@ describe('extractJson on seed 003 legacy data', () => {
     expect(report.ok).toBe(true);
   });
 
+  it('agrees between the fast and validated paths on edge documents, and no document aborts a batch', async () => {
+    const docs = [
+      `[{"day": 1, "start": "09:00", "end": "10:00", "recurring": "yes"}]`,
+      `[{"day": 1, "start": "09:00", "end": "10:00", "timezone": 5}]`,
+      `[{"day": 3000000000, "start": "09:00", "end": "10:00"}]`,
+      `[{"day": 1.0, "start": "09:00", "end": "10:00"}]`,
+      `[{"day": "\\tmon", "start": "09:00", "end": "10:00"}]`,
+      `[{"dayOfWeek": 1, "day": "funday", "start": "09:00", "end": "10:00"}]`,
+      `[{"day": 2, "start": "09:00", "startTime": "9am", "end": "10:00"}]`,
+      `[{"day": 2, "start": "09:00", "end": "10:00", "recurring": null, "timezone": null}]`,
+      `{"slots": [{"day": 9}], "weekly": [{"day": 1, "start": "09:00", "end": "10:00"}]}`,
+      `{"slots": "weekdays", "weekly": [{"day": 1, "start": "09:00", "end": "10:00"}]}`,
+      `[{"day": 1e400, "start": "09:00", "end": "10:00"}]`,
+      `[42]`,
+    ];
+    await sql(`create table edge_profile (id text primary key, availability jsonb);
+      ${docs.map((doc, i) => `insert into edge_profile values ('e${String(i).padStart(2, '0')}', '${doc}');`).join('\n')}`);
+    await sql(slotTable('EdgeZod'));
+    await sql(slotTable('EdgeFast'));
+    const spec = { source: { table: 'edge_profile', column: 'availability' }, target: { table: 'EdgeZod', parentKey: 'profileId', idColumn: 'id', fixed: { updatedAt: 'now()' } } } as const;
+    const zod = await extractJson({ database: db.url, name: 'edge zod', ...spec, shapes: availabilityShapes, map: availabilityMap });
+    const fast = await extractJson({ database: db.url, name: 'edge fast', ...spec, target: { ...spec.target, table: 'EdgeFast' }, fast: availabilityFast });
+    expect({ children: fast.children, invalid: fast.invalid }).toEqual({ children: zod.children, invalid: zod.invalid });
+    const rows = (table: string) => sql(`select id, "profileId", "dayOfWeek", "startTime", "endTime", timezone, "isRecurring" from "${table}" order by id`);
+    expect(await rows('EdgeFast')).toEqual(await rows('EdgeZod'));
+    const dead = (name: string) => sql(`select parent_key from "_evolve".extract_dead_letter where migration = $1 order by 1`, [name]);
+    expect(await dead('edge fast')).toEqual(await dead('edge zod'));
+    expect((await dead('edge zod')).map((r) => r['parent_key'])).toEqual(['e00', 'e01', 'e02', 'e08', 'e10', 'e11']);
+  });
+
   it('resumes after a cancel mid-run and ends identical to a clean run', async () => {
     const controller = new AbortController();
     let batches = 0;

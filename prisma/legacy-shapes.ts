@@ -1,7 +1,9 @@
 /**
  * The shapes of seed 003's legacy JSON documents, for `extractJson`. Each document kind is described once
  * as zod shapes, which validate and normalise every known variant. Availability and votes also have a
- * declarative fast map that accepts exactly the same documents and runs as set-based SQL.
+ * declarative fast map that accepts exactly the same documents and runs as set-based SQL; both follow the
+ * fast map's rules: of several keys the first present one is read, JSON `null` counts as absent, and an
+ * object document uses the first array key it has.
  */
 import { mapColumns, type FastMap, type ShapeSet } from '@prisma-evolve/core';
 import { z } from 'zod';
@@ -16,7 +18,7 @@ export const DAY_NUMBERS: Readonly<Record<string, number>> = {
 export const dayOfWeek = z.unknown().transform((value, ctx): number => {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 6) return value;
   if (typeof value === 'string') {
-    const day = DAY_NUMBERS[value.trim().toLowerCase()];
+    const day = DAY_NUMBERS[value.replace(/^\s+|\s+$/g, '').toLowerCase()];
     if (day !== undefined) return day;
     ctx.addIssue({ code: 'custom', message: `unknown day "${value}"` });
     return z.NEVER;
@@ -37,32 +39,51 @@ export interface AvailabilitySlot {
   readonly timezone: string;
 }
 
-const slot = z
-  .object({
-    dayOfWeek: dayOfWeek.optional(),
-    day: dayOfWeek.optional(),
-    start: time.optional(),
-    startTime: time.optional(),
-    end: time.optional(),
-    endTime: time.optional(),
-    recurring: z.boolean().optional(),
-    timezone: z.string().optional(),
-  })
-  .transform((raw, ctx): AvailabilitySlot => {
-    const day = raw.dayOfWeek ?? raw.day;
-    const start = raw.start ?? raw.startTime;
-    const end = raw.end ?? raw.endTime;
-    if (day === undefined) ctx.addIssue({ code: 'custom', path: ['day'], message: 'no day or dayOfWeek' });
-    if (start === undefined) ctx.addIssue({ code: 'custom', path: ['start'], message: 'no start or startTime' });
-    if (end === undefined) ctx.addIssue({ code: 'custom', path: ['end'], message: 'no end or endTime' });
-    return { dayOfWeek: day ?? 0, startTime: start ?? '', endTime: end ?? '', isRecurring: raw.recurring ?? true, timezone: raw.timezone ?? 'Australia/Sydney' };
-  });
+/** The first key of `keys` whose value is present (not missing, not JSON null), with that value. */
+function firstPresent(raw: Readonly<Record<string, unknown>>, keys: readonly string[]): { key: string; value: unknown } | undefined {
+  for (const key of keys) {
+    const value = raw[key];
+    if (value !== undefined && value !== null) return { key, value };
+  }
+  return undefined;
+}
+
+/** Validates the first present of `keys` with `schema`; reports at that key. */
+function pick<T>(raw: Readonly<Record<string, unknown>>, keys: readonly string[], schema: z.ZodType<T>, ctx: z.RefinementCtx, label: string): T | undefined {
+  const found = firstPresent(raw, keys);
+  if (!found) {
+    ctx.addIssue({ code: 'custom', path: [keys[0] as string], message: `no ${label}` });
+    return undefined;
+  }
+  const parsed = schema.safeParse(found.value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: [found.key, ...issue.path.map(String)], message: issue.message });
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/** An optional field: absent (or null) gives `fallback`; present must satisfy `schema`. */
+function optional<T>(raw: Readonly<Record<string, unknown>>, key: string, schema: z.ZodType<T>, ctx: z.RefinementCtx, fallback: T): T {
+  return firstPresent(raw, [key]) ? (pick(raw, [key], schema, ctx, key) ?? fallback) : fallback;
+}
+
+const slot = z.record(z.string(), z.unknown()).transform((raw, ctx): AvailabilitySlot => ({
+  dayOfWeek: pick(raw, ['dayOfWeek', 'day'], dayOfWeek, ctx, 'day or dayOfWeek') ?? 0,
+  startTime: pick(raw, ['start', 'startTime'], time, ctx, 'start or startTime') ?? '',
+  endTime: pick(raw, ['end', 'endTime'], time, ctx, 'end or endTime') ?? '',
+  isRecurring: optional(raw, 'recurring', z.boolean(), ctx, true),
+  timezone: optional(raw, 'timezone', z.string(), ctx, 'Australia/Sydney'),
+}));
 
 /** Availability: a bare array, `{slots: [...]}` or `{weekly: [...]}`. */
 export const availabilityShapes: ShapeSet<AvailabilitySlot> = {
   'bare array': z.array(slot),
   '{slots}': z.object({ slots: z.array(slot) }).transform((doc) => doc.slots),
-  '{weekly}': z.object({ weekly: z.array(slot) }).transform((doc) => doc.weekly),
+  // An object with both keys is read by its first ("slots"), as the fast map does.
+  '{weekly}': z
+    .object({ weekly: z.array(slot), slots: z.unknown().refine((value) => !Array.isArray(value), 'has a "slots" array, which is read first').optional() })
+    .transform((doc) => doc.weekly),
 };
 
 /** Availability slot to `TutorAvailabilitySlot` columns. */
@@ -181,12 +202,8 @@ export interface Vote {
 }
 
 const vote = z
-  .object({ userId: z.string().min(1).optional(), user_id: z.string().min(1).optional(), id: z.string().min(1).optional() })
-  .transform((raw, ctx): Vote => {
-    const userId = raw.userId ?? raw.user_id ?? raw.id;
-    if (userId === undefined) ctx.addIssue({ code: 'custom', path: ['userId'], message: 'no userId, user_id or id' });
-    return { userId: userId ?? '' };
-  });
+  .record(z.string(), z.unknown())
+  .transform((raw, ctx): Vote => ({ userId: pick(raw, ['userId', 'user_id', 'id'], z.string().min(1), ctx, 'userId, user_id or id') ?? '' }));
 
 /** Votes: an array of `{userId}` / `{user_id}` / `{id}`. */
 export const voteShapes: ShapeSet<Vote> = { list: z.array(vote) };

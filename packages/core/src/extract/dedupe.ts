@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/retry-policy.js';
 import { readTableInfo } from '../db/table-catalog.js';
 import { withClient } from '../db/with-client.js';
-import { ColumnNotFoundError, NoUsableKeyError } from '../errors.js';
+import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
 import { toolkitName } from '../naming.js';
 import { runBatchedStatement } from '../operations/batched-statement.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
@@ -109,8 +109,8 @@ export interface DedupeResult {
  * 1. The keys to delete are computed once into a work table (in the state schema). A resume therefore
  *    continues with the same decisions.
  * 2. They are deleted in batches of 1,000, each batch one short transaction under lock_timeout. Each
- *    batch copies the rows to the backup table before deleting them, and only deletes a row while
- *    another row of its group still exists.
+ *    batch copies the rows to the backup table before deleting them, and only deletes a row while its
+ *    group's survivor (a row that is not itself marked for deletion) still exists.
  * Rows with a NULL in `columns` are never touched. Follow it with `addUnique`; if new duplicates arrive
  * in between, the unique build fails closed and a rerun of `dedupe` (restart) clears them.
  */
@@ -136,7 +136,8 @@ export async function dedupe(options: DedupeOptions & { readonly restart?: boole
     r.qualified,
     `with batch as (delete from ${r.work} w where w.victim in (select victim from ${r.work} limit 1000) returning w.victim),
           moved as (delete from ${r.qualified} t using batch b where t.${r.pk} = b.victim
-                    and exists (select 1 from ${r.qualified} k where ${same} and k.${r.pk} <> t.${r.pk}) returning t.*),
+                    and exists (select 1 from ${r.qualified} k where ${same} and k.${r.pk} <> t.${r.pk}
+                                and not exists (select 1 from ${r.work} w2 where w2.victim = k.${r.pk})) returning t.*),
           saved as (insert into ${r.backup} select * from moved returning 1)
      select victim from batch`,
     { timeouts: { lockMs: DEFAULT_LOCK_TIMEOUT_MS, statementMs: DEFAULT_STATEMENT_TIMEOUT_MS }, ...(options.signal ? { signal: options.signal } : {}) },
@@ -145,7 +146,10 @@ export async function dedupe(options: DedupeOptions & { readonly restart?: boole
   return { deleted, backupTable: r.backup, canceled: result.canceled };
 }
 
-/** Puts the rows `dedupe` deleted back (drop the unique constraint first) and drops the backup. */
+/**
+ * Puts the rows `dedupe` deleted back and drops the backup, in one transaction. Refuses (changing
+ * nothing) when any backed-up row cannot be restored, e.g. while the unique index is still in place.
+ */
 export async function undoDedupe(options: DedupeOptions): Promise<number> {
   return withClient(options.database, async (client) => {
     const r = await resolve(client, options);
@@ -154,6 +158,13 @@ export async function undoDedupe(options: DedupeOptions): Promise<number> {
     await client.query('begin');
     try {
       const restored = await client.query(`insert into ${r.qualified} select * from ${r.backup} on conflict do nothing`);
+      const { rows: backedUp } = await client.query<{ n: string }>(`select count(*)::text as n from ${r.backup}`);
+      if ((restored.rowCount ?? 0) !== Number(backedUp[0]?.n ?? 0)) {
+        throw new InvalidArgumentError(
+          'undoDedupe',
+          `only ${restored.rowCount} of ${backedUp[0]?.n} backed-up rows of ${r.qualified} could be put back (a unique index is still in place?); nothing was changed`,
+        );
+      }
       await client.query(`drop table ${r.backup}`);
       await client.query(`drop table if exists ${r.work}`);
       await client.query('commit');

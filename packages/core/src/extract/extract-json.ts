@@ -50,7 +50,7 @@ export interface ExtractSpec {
   readonly source: { readonly schema?: string; readonly table: string; readonly column: string; readonly where?: string; readonly select?: readonly string[] };
   /**
    * Child table: `parentKey` receives the parent's key. `idColumn`, when given, receives a deterministic id
-   * `md5(parentKey || ':' || ordinal)`, so a re-run writes the same ids. `fixed` gives other columns SQL
+   * `md5('<parentKey column>:' || parent key || ':' || ordinal)`, so a re-run writes the same ids. `fixed` gives other columns SQL
    * expressions (e.g. `{ updatedAt: 'now()' }`). `distinctOn` keeps the first element per parent for each
    * value of these columns (e.g. one vote per user).
    */
@@ -106,7 +106,11 @@ async function resolve(client: pg.ClientBase, options: ExtractDefinition<unknown
     throw new NoUsableKeyError(source.qualified, 'extraction needs a single-column primary key on the parent table (its value goes into the children)');
   }
   const keyName = source.primaryKey[0] as string;
-  if (!source.columns.has(options.source.column)) throw new ColumnNotFoundError(source.qualified, options.source.column, '"source.column"');
+  const documentColumn = source.columns.get(options.source.column);
+  if (!documentColumn) throw new ColumnNotFoundError(source.qualified, options.source.column, '"source.column"');
+  if (documentColumn.type !== 'jsonb' && documentColumn.type !== 'json') {
+    throw new InvalidArgumentError('source.column', `${source.qualified}."${options.source.column}" is ${documentColumn.type}, not json/jsonb`);
+  }
   for (const column of options.source.select ?? []) {
     if (!source.columns.has(column)) throw new ColumnNotFoundError(source.qualified, column, '"source.select"');
   }
@@ -351,8 +355,9 @@ async function fastExpectedCounts(client: pg.ClientBase, writer: FastExtractWrit
 }
 
 /**
- * Removes what an extraction wrote: the children of the source's parents (batched, short transactions),
- * the dead letters and checkpoints of `name`. Idempotent.
+ * Removes what an extraction wrote: the children of the source's parents matching `source.where`
+ * (batched, short transactions), the dead letters and checkpoints of `name`, and resets its tracking row
+ * so the extraction can run again. Idempotent.
  */
 export async function undoExtraction(options: { database: string; name: string; spec: ExtractSpec; tracking?: Partial<TrackingLocation>; signal?: AbortSignal }): Promise<number> {
   const tracking = { ...DEFAULT_TRACKING, ...options.tracking };
@@ -369,12 +374,14 @@ export async function undoExtraction(options: { database: string; name: string; 
     options.name,
     result.target.qualified,
     `delete from ${result.target.qualified} c where c.ctid in (select x.ctid from ${result.target.qualified} x
-       where exists (select 1 from ${result.source.qualified} p where p.${result.key} = x.${result.parent}) limit 5000)`,
+       where exists (select 1 from ${result.source.qualified} t where t.${result.key} = x.${result.parent} and (${options.spec.source.where ?? 'true'})) limit 5000)`,
     { timeouts: { lockMs: 2_000, statementMs: 60_000 }, ...(options.signal ? { signal: options.signal } : {}) },
   );
   await withClient(options.database, async (client) => {
     await client.query(`delete from ${quoteQualified(tracking.stateSchema, DEAD_LETTER_TABLE)} where migration = $1`, [options.name]).catch(() => undefined);
     await client.query(`delete from ${quoteQualified(tracking.stateSchema, 'backfill_state')} where migration = $1`, [options.name]).catch(() => undefined);
+    // A later extractJson of the same name must run again, not report "already completed".
+    await new DataMigrationStore(tracking).reset(client, options.name).catch(() => undefined);
   });
   return deleted.rows;
 }

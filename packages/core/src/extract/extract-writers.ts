@@ -53,7 +53,7 @@ function insertColumns(plan: ExtractPlan, values: (column: { name: string; type:
   const selects = [parent];
   if (plan.target.idColumn) {
     names.push(quoteIdent(plan.target.idColumn));
-    selects.push(`md5(${parent}::text || ':' || ${ordinal})`);
+    selects.push(`md5(${quoteLiteral(plan.target.parentKey)} || ':' || ${parent}::text || ':' || ${ordinal})`);
   }
   for (const column of plan.target.columns) {
     names.push(quoteIdent(column.name));
@@ -243,9 +243,11 @@ export class FastExtractWriter implements BatchWriter {
   private stages(range: string): { cte: string; byName: Map<string, string> } {
     const { plan, map } = this;
     const columns = Object.entries(map.columns);
-    const required = columns.flatMap(([name, column], i) =>
-      column.default === undefined ? [`select pk, 'element ' || ord || ': "' || ${quoteLiteral(name)} || '" is missing or invalid' as reason from mapped where ${quoteIdent(`c${i}`)} is null`] : [],
-    );
+    // Missing without a default, or present but invalid (even where a default exists).
+    const required = columns.map(([name, column], i) => {
+      const invalid = column.default === undefined ? `${quoteIdent(`c${i}`)} is null` : `${quoteIdent(`c${i}`)} is null and ${quoteIdent(`p${i}`)}`;
+      return `select pk, 'element ' || ord || ': "' || ${quoteLiteral(name)} || '" is missing or invalid' as reason from mapped where ${invalid}`;
+    });
     const needsObject = columns.some(([, column]) => column.from.length > 0);
     const shapes = ['a bare array', ...map.arrays.map((key) => `an object with an array "${key}"`)].join(' or ');
     const problems = [

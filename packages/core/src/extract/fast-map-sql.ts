@@ -20,7 +20,11 @@ export interface FastColumn {
   readonly pattern?: string;
 }
 
-/** A declarative mapping: where the element array is, and how each child column is read. */
+/**
+ * A declarative mapping: where the element array is, and how each child column is read. Rules shared
+ * with zod shapes that mirror it: of several keys, the first present one is read; JSON `null` counts as
+ * absent; an object document uses the first array key it has.
+ */
 export interface FastMap {
   /** Object keys under which the element array may be found; a bare array document is always accepted. */
   readonly arrays: readonly string[];
@@ -46,18 +50,23 @@ function sqlType(type: FastColumn['type']): string {
  * the string is not in the lookup), `final` applies bounds, pattern and default to `t<i>`/`r<i>`. The
  * result is NULL when the value is absent without a default or present but invalid. Pure.
  */
-export function fastColumnStages(column: FastColumn, i: number): { raw: string; typed: string; final: string } {
+export function fastColumnStages(column: FastColumn, i: number): { raw: string; typed: string; final: string; present: string } {
   const raw = column.from.length === 0 ? 'el' : column.from.length === 1 ? `el -> ${quoteLiteral(column.from[0] as string)}` : `COALESCE(${column.from.map((key) => `el -> ${quoteLiteral(key)}`).join(', ')})`;
   const r = `r${i}`;
   const t = `t${i}`;
   const text = `(${r} #>> '{}')`;
   const type = sqlType(column.type);
+  // Numbers go through numeric, so a value out of the target type's range is invalid instead of an error
+  // that would abort the batch; 1.0 counts as the integer 1, as it does in JavaScript.
+  const number = `(${text})::numeric`;
   const direct =
     column.type === 'int'
-      ? `CASE WHEN jsonb_typeof(${r}) = 'number' AND ${text} ~ '^-?[0-9]+$' THEN ${text}::integer END`
-      : `CASE WHEN jsonb_typeof(${r}) = ${quoteLiteral(JSON_TYPE[column.type])} THEN ${text}::${type} END`;
+      ? `CASE WHEN jsonb_typeof(${r}) = 'number' AND ${number} = trunc(${number}) AND ${number} BETWEEN -2147483648 AND 2147483647 THEN ${number}::integer END`
+      : column.type === 'numeric'
+        ? `CASE WHEN jsonb_typeof(${r}) = 'number' AND abs(${number}) <= 1e308 THEN ${number}::double precision END`
+        : `CASE WHEN jsonb_typeof(${r}) = ${quoteLiteral(JSON_TYPE[column.type])} THEN ${text}::${type} END`;
   const lookup = column.lookup
-    ? `CASE WHEN jsonb_typeof(${r}) = 'string' THEN CASE lower(btrim(${text})) ${Object.entries(column.lookup)
+    ? `CASE WHEN jsonb_typeof(${r}) = 'string' THEN CASE lower(regexp_replace(${text}, '^[[:space:]]+|[[:space:]]+$', '', 'g')) ${Object.entries(column.lookup)
         .map(([key, value]) => `WHEN ${quoteLiteral(key.trim().toLowerCase())} THEN ${literal(value)}::${type}`)
         .join(' ')} END END`
     : undefined;
@@ -69,18 +78,19 @@ export function fastColumnStages(column: FastColumn, i: number): { raw: string; 
   const checked = checks.length > 0 ? `CASE WHEN ${checks.join(' AND ')} THEN ${t} END` : t;
   const absent = `(${r} IS NULL OR jsonb_typeof(${r}) = 'null')`;
   const final = `CASE WHEN ${absent} THEN ${column.default === undefined ? 'NULL' : `${literal(column.default)}::${type}`} ELSE ${checked} END`;
-  return { raw, typed, final };
+  return { raw, typed, final, present: `NOT ${absent}` };
 }
 
 /**
- * A SELECT over `elements` (a relation with `pk`, `ord`, `el`) giving `pk`, `ord`, `el` and one column
- * `c<i>` per mapped column, each computed once per element. Pure.
+ * A SELECT over `elements` (a relation with `pk`, `ord`, `el`) giving `pk`, `ord`, `el`, and per mapped
+ * column `c<i>` (its value, NULL when invalid or absent without default) and `p<i>` (whether the element
+ * has it), each computed once per element. Pure.
  */
 export function fastMappedSql(map: FastMap, elements: string): string {
   const stages = Object.values(map.columns).map((column, i) => fastColumnStages(column, i));
   const raw = stages.map((stage, i) => `${stage.raw} as r${i}`).join(', ');
   const typed = stages.map((stage, i) => `r${i}, ${stage.typed} as t${i}`).join(', ');
-  const final = stages.map((stage, i) => `${stage.final} as ${quoteIdent(`c${i}`)}`).join(', ');
+  const final = stages.map((stage, i) => `${stage.final} as ${quoteIdent(`c${i}`)}, ${stage.present} as ${quoteIdent(`p${i}`)}`).join(', ');
   return `select pk, ord, el, ${final} from (select pk, ord, el, ${typed} from (select pk, ord, el, ${raw} from ${elements}) raw_values) typed_values`;
 }
 

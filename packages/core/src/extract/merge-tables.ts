@@ -61,7 +61,8 @@ export async function mergeTables(options: MergeOptions): Promise<MergeReport> {
     }
     const key = options.distinctOn.map(quoteIdent).join(', ');
     const union = `(${selects.join(' union all ')}) u`;
-    await client.query('begin');
+    // One snapshot for counting and writing, so the reconciliation describes exactly what was merged.
+    await client.query('begin isolation level repeatable read');
     try {
       const { rows: counts } = await client.query<{ source_rank: number; n: string }>(`select source_rank, count(*)::text as n from ${union} group by 1 order by 1`);
       await client.query(`delete from ${target.qualified}`);

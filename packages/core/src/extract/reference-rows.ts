@@ -29,6 +29,8 @@ export interface ReferenceRowsOptions {
     readonly fixed?: Readonly<Record<string, string>>;
     /** Among the candidate rows of one key, which to keep first (SQL over the target column names). Default: nulls last on every column. */
     readonly prefer?: string;
+    /** Fallbacks applied after the pick, for columns still NULL (SQL over the picked row, e.g. `{ name: '"code"' }`). */
+    readonly defaults?: Readonly<Record<string, string>>;
   };
   readonly sources: readonly ReferenceSource[];
 }
@@ -79,7 +81,9 @@ export async function extractReferenceRows(options: ReferenceRowsOptions): Promi
          select distinct on (${key.join(', ')}) * from ${candidates} where ${notNull} order by ${key.join(', ')}, ${prefer}
        ), ins as (
          insert into ${target.qualified} (${[options.target.idColumn, ...columns, ...fixed.map(([name]) => name)].map(quoteIdent).join(', ')})
-         select md5(concat_ws('|', ${key.join(', ')})), ${columns.map(quoteIdent).join(', ')}${fixed.map(([, expression]) => `, (${expression})`).join('')} from picked
+         select md5(concat_ws('|', ${key.join(', ')})), ${columns
+           .map((c) => (options.target.defaults?.[c] ? `coalesce(${quoteIdent(c)}, ${options.target.defaults[c]})` : quoteIdent(c)))
+           .join(', ')}${fixed.map(([, expression]) => `, (${expression})`).join('')} from picked
          on conflict (${key.join(', ')}) do nothing
          returning 1
        )
