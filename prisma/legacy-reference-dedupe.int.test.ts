@@ -80,6 +80,18 @@ describe('dedupe before unique (seed 003 phase 5)', () => {
     expect((after?.n ?? 0) - (before?.n ?? 0)).toBe(summary.defects.duplicateReviews);
   });
 
+  it('never deletes a whole group, even when the application deletes the kept row mid-run', async () => {
+    await sql(`create table notes (id int primary key, k text, "createdAt" timestamp(3) not null);
+      insert into notes values (1, 'a', '2026-01-01'), (2, 'a', '2026-01-02'), (3, 'a', '2026-01-03'), (4, 'b', '2026-01-01'), (5, 'b', '2026-01-02')`);
+    const options = { database: db.url, table: 'notes', columns: ['k'], keep: 'latest' as const };
+    const stopped = new AbortController();
+    stopped.abort();
+    expect(await dedupe({ ...options, signal: stopped.signal })).toMatchObject({ deleted: 0, canceled: true });
+    await sql(`delete from notes where id = 3`); // the row "latest" keeps for group a, gone before the deletes
+    await dedupe(options);
+    expect(await sql(`select id from notes order by id`)).toEqual([{ id: 1 }, { id: 2 }, { id: 5 }]);
+  });
+
   it('keeps the first purchase by a caller-given rule', async () => {
     const options = { database: db.url, table: 'ContentPurchase', columns: ['contentId', 'buyerId'], keep: { orderBy: '"purchasedAt" asc' } };
     const first = await sql<{ id: string }>(`select distinct on ("contentId", "buyerId") id from "ContentPurchase" order by "contentId", "buyerId", "purchasedAt", id`);
