@@ -1,6 +1,6 @@
 /**
  * `pnpm generate` (also run after `pnpm install`): generates the example app's Prisma 7 client (and the
- * benchmark's, from scripts/bench/bench.prisma) without network access. Prisma's CLI insists on a native schema engine before any command, even `generate`,
+ * benchmark's and the soft-delete tests' clients) without network access. Prisma's CLI insists on a native schema engine before any command, even `generate`,
  * which never uses it; pointing PRISMA_SCHEMA_ENGINE_BINARY at a stand-in skips the download. A user
  * behind a firewall can do the same. If the variable is already set (a real engine), it is respected.
  */
@@ -26,7 +26,10 @@ const env = {
 };
 const extra = process.argv.slice(2);
 // With explicit arguments (e.g. --schema) generate exactly what was asked; otherwise both clients.
-const runs = extra.length > 0 ? [extra] : [[], ['--schema', path.join('scripts', 'bench', 'bench.prisma')]];
+const runs =
+  extra.length > 0
+    ? [extra]
+    : [[], ['--schema', path.join('scripts', 'bench', 'bench.prisma')], ['--schema', path.join('packages', 'soft-delete', 'test-schema', 'schema.prisma')]];
 for (const args of runs) {
   const result = await execa(prismaBin, ['generate', ...args], { cwd: root, stdio: 'inherit', reject: false, env });
   if (result.exitCode !== 0) process.exit(result.exitCode ?? 1);

@@ -1,0 +1,10 @@
+/**
+ * `@prisma-evolve/soft-delete`: Prisma Client extensions for API servers (soft delete, audit log) and the
+ * `prisma-evolve-meta` generator that gives them the schema's metadata.
+ */
+export { softDelete } from './soft-delete-extension.js';
+export type { SoftDeleteConfig } from './soft-delete-extension.js';
+export { SoftDeleteRewriter } from './soft-delete-rewriter.js';
+export type { SoftDeleteModelConfig } from './soft-delete-rewriter.js';
+export { delegateName } from './model-meta.js';
+export type { ModelMeta, ModelInfo, RelationMeta, ScalarOf } from './model-meta.js';

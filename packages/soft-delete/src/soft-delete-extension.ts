@@ -1,0 +1,145 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Prisma } from '@prisma/client/extension';
+import { delegateName, type ModelMeta, type ScalarOf } from './model-meta.js';
+import { SoftDeleteRewriter, type SoftDeleteModelConfig } from './soft-delete-rewriter.js';
+
+/** Configuration of `softDelete`: for each soft-deletable model its field and, optionally, cascades. */
+export type SoftDeleteConfig<Meta extends ModelMeta> = {
+  readonly meta: Meta;
+  readonly models: { readonly [M in keyof Meta['models'] & string]?: { readonly field: ScalarOf<Meta, M>; readonly cascade?: readonly (keyof Meta['models'][M]['relations'] & string)[] } };
+};
+
+/** Prisma's internal parameters of a query extension call (the operation's action, its transaction). */
+interface InternalParams {
+  readonly action: string;
+  readonly clientMethod: string;
+  readonly [key: string]: unknown;
+}
+
+type QueryFn = (args: unknown, internal?: InternalParams) => Promise<unknown>;
+
+const bypass = new AsyncLocalStorage<boolean>();
+
+const UNIQUE_READS = new Set(['findUnique', 'findUniqueOrThrow']);
+const FILTERED_READS = new Set(['findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy']);
+/** Operations whose `where` selects existing rows: deleted rows are left out of all of them. */
+const WHERE_OPERATIONS = new Set([...UNIQUE_READS, ...FILTERED_READS, 'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany']);
+
+/**
+ * The soft-delete Prisma Client extension (Prisma 7, `$extends`).
+ *
+ * Guarantees:
+ * - `delete` sets the field and `deleteMany` becomes `updateMany`; already-deleted rows keep their stamp,
+ *   and a `delete` of one is P2025 like a hard delete of a missing row.
+ * - Reads leave deleted rows out: `findUnique` stays a unique lookup; `findMany`, `findFirst`, `count`,
+ *   `aggregate` and `groupBy` are filtered, unless the `where` names the field (through AND/OR/NOT too).
+ * - Nested reads: to-many `include`/`select` (and `_count`) are filtered at any depth, and to-one
+ *   relations to a deleted row read as null. Relation filters `some`/`every`/`none`/`is`/`isNot` ignore
+ *   deleted rows.
+ * - `update`, `updateMany` and `upsert` never touch deleted rows unless the `where` names the field. A
+ *   nested `delete`/`deleteMany` inside a write becomes a soft delete.
+ * - **Transactions**: the rewritten operation is the same Prisma operation call, so it runs inside the
+ *   caller's `$transaction` (interactive or batch) and commits or rolls back with it. It uses Prisma's
+ *   internal query-extension parameters to change the action (`delete` → `update`); a startup check fails
+ *   loudly if a Prisma version lacks them.
+ * - **Cascades**: `cascade: ['posts']` soft-deletes those to-many children with the parent, in the same
+ *   statement. Without it, children stay visible (reads through the deleted parent still hide the parent).
+ * - **Escape hatches** on every model: `restore`, `findDeleted`, `findManyWithDeleted`, `hardDelete`.
+ */
+export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta>) {
+  const models = config.models as Readonly<Record<string, SoftDeleteModelConfig>>;
+  for (const [model, settings] of Object.entries(models)) {
+    const info = config.meta.models[model];
+    if (!info) throw new Error(`softDelete: model "${model}" is not in the generated metadata`);
+    if (!info.scalars.includes(settings.field)) throw new Error(`softDelete: "${model}" has no field "${settings.field}"`);
+    for (const relation of settings.cascade ?? []) {
+      if (!info.relations[relation]?.list) throw new Error(`softDelete: cascade "${model}.${relation}" is not a to-many relation`);
+    }
+  }
+  const rewriter = new SoftDeleteRewriter(config.meta, models);
+
+  async function handle({ model, operation, args, query, __internalParams }: { model: string; operation: string; args: unknown; query: QueryFn; __internalParams?: InternalParams }): Promise<unknown> {
+    const input = (args ?? {}) as Record<string, unknown>;
+    const field = rewriter.field(model);
+    const now = new Date();
+    const selection = rewriter.selection(model, input);
+    const next: Record<string, unknown> = { ...selection.args };
+    const run = async (nextArgs: unknown, action?: string): Promise<unknown> => {
+      if (!action) return rewriter.hideDeleted(await query(nextArgs), selection.plan);
+      if (!__internalParams || typeof __internalParams.action !== 'string') {
+        throw new Error('softDelete: this Prisma version does not expose query-extension internal parameters; a soft delete cannot stay in your transaction');
+      }
+      const internal = { ...__internalParams, action, clientMethod: `${delegateName(model)}.${action}`, args: nextArgs };
+      return rewriter.hideDeleted(await query(nextArgs, internal), selection.plan);
+    };
+    if (field && operation === 'delete' && !bypass.getStore()) {
+      next['where'] = rewriter.where(model, input['where'], true);
+      next['data'] = { [field]: now, ...rewriter.cascadeData(model, now) };
+      return run(next, 'update');
+    }
+    if (field && operation === 'deleteMany' && !bypass.getStore()) {
+      if ((models[model]?.cascade ?? []).length > 0) {
+        throw new Error(`softDelete: "${model}" cascades to ${models[model]?.cascade?.join(', ')}; deleteMany cannot cascade in one statement, delete the rows one by one`);
+      }
+      return run({ where: rewriter.where(model, input['where'], false), data: { [field]: now } }, 'updateMany');
+    }
+    if (WHERE_OPERATIONS.has(operation)) {
+      const unique = UNIQUE_READS.has(operation) || operation === 'update' || operation === 'upsert' || operation === 'delete';
+      next['where'] = field && !bypass.getStore() ? rewriter.where(model, input['where'], unique) : rewriter.relationFilters(model, input['where']);
+      if (next['where'] === undefined) delete next['where'];
+    }
+    if ('data' in input) next['data'] = rewriter.data(model, input['data'], now);
+    if (operation === 'upsert') {
+      if ('update' in input) next['update'] = rewriter.data(model, input['update'], now);
+      if ('create' in input) next['create'] = rewriter.data(model, input['create'], now);
+    }
+    return run(next);
+  }
+
+  return Prisma.defineExtension((client) =>
+    client.$extends({
+      name: 'prisma-evolve-soft-delete',
+      query: {
+        $allModels: {
+          $allOperations(params) {
+            return handle(params as unknown as Parameters<typeof handle>[0]);
+          },
+        },
+      },
+      model: {
+        $allModels: {
+          /** Un-deletes the rows matching `where` (sets the field back to NULL). */
+          async restore<T>(this: T, args: { where: Record<string, unknown> }): Promise<{ count: number }> {
+            const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; updateMany(a: unknown): Promise<{ count: number }> };
+            const field = fieldOf(ctx.$name);
+            return ctx.updateMany({ where: { AND: [args.where, { [field]: { not: null } }] }, data: { [field]: null } });
+          },
+          /** Soft-deleted rows only. */
+          async findDeleted<T>(this: T, args: Record<string, unknown> = {}): Promise<unknown[]> {
+            const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; findMany(a: unknown): Promise<unknown[]> };
+            const field = fieldOf(ctx.$name);
+            return ctx.findMany({ ...args, where: { AND: [args['where'] ?? {}, { [field]: { not: null } }] } });
+          },
+          /** Live and soft-deleted rows. */
+          async findManyWithDeleted<T>(this: T, args: Record<string, unknown> = {}): Promise<unknown[]> {
+            const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; findMany(a: unknown): Promise<unknown[]> };
+            const field = fieldOf(ctx.$name);
+            return ctx.findMany({ ...args, where: { AND: [args['where'] ?? {}, { OR: [{ [field]: null }, { [field]: { not: null } }] }] } });
+          },
+          /** A real `DELETE`. */
+          async hardDelete<T>(this: T, args: Record<string, unknown>): Promise<unknown> {
+            const ctx = Prisma.getExtensionContext(this) as unknown as { delete(a: unknown): Promise<unknown> };
+            return bypass.run(true, async () => await ctx.delete(args));
+          },
+        },
+      },
+    }),
+  );
+
+  function fieldOf(name: string): string {
+    const model = Object.keys(models).find((m) => m === name || delegateName(m) === name);
+    const field = model ? models[model]?.field : undefined;
+    if (!field) throw new Error(`softDelete: model "${name}" is not soft-deletable`);
+    return field;
+  }
+}

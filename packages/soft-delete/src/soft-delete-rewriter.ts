@@ -1,0 +1,243 @@
+import type { ModelMeta, RelationMeta } from './model-meta.js';
+
+/** Per model: the soft-delete field, and the to-many relations whose rows are soft-deleted with it. */
+export interface SoftDeleteModelConfig {
+  readonly field: string;
+  readonly cascade?: readonly string[];
+}
+
+type Args = Record<string, unknown>;
+type Where = Record<string, unknown>;
+
+const LOGICAL = new Set(['AND', 'OR', 'NOT']);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+/** What to do with one relation of a result: hide it when soft-deleted (to-one), strip fields we added, recurse. */
+interface ReadPlan {
+  readonly relations: Map<string, { readonly toOneField?: string; readonly stripField?: string; readonly nested: ReadPlan }>;
+}
+
+/**
+ * Rewrites Prisma query arguments so soft-deleted rows behave as deleted, and results so soft-deleted
+ * to-one relations read as null. Pure functions over plain argument objects; the extension applies them.
+ */
+export class SoftDeleteRewriter {
+  constructor(
+    private readonly meta: ModelMeta,
+    private readonly models: Readonly<Record<string, SoftDeleteModelConfig>>,
+  ) {}
+
+  /** The soft-delete field of `model`, or undefined when the model is not soft-deletable. */
+  field(model: string): string | undefined {
+    return this.models[model]?.field;
+  }
+
+  /** True when `where` names `field` itself at this level (through AND/OR/NOT): the caller decides about deleted rows. */
+  static mentions(where: unknown, field: string): boolean {
+    if (Array.isArray(where)) return where.some((item) => SoftDeleteRewriter.mentions(item, field));
+    if (!isObject(where)) return false;
+    return Object.entries(where).some(([key, value]) => key === field || (LOGICAL.has(key) && SoftDeleteRewriter.mentions(value, field)));
+  }
+
+  /**
+   * The `where` of a query on `model`: relation filters respect deletion, and unless the caller named the
+   * field, deleted rows are excluded. `unique` keeps the unique fields at the top level (findUnique,
+   * update, delete accept extra filters there).
+   */
+  where(model: string, where: unknown, unique: boolean): Where | undefined {
+    const rewritten = this.relationFilters(model, where);
+    const field = this.field(model);
+    if (!field || SoftDeleteRewriter.mentions(rewritten, field)) return rewritten;
+    if (unique) return { ...(rewritten ?? {}), [field]: null };
+    return rewritten && Object.keys(rewritten).length > 0 ? { AND: [rewritten, { [field]: null }] } : { [field]: null };
+  }
+
+  /** Rewrites relation filters (`some`/`every`/`none`/`is`/`isNot`) of `model`'s where, at any depth. */
+  relationFilters(model: string, where: unknown): Where | undefined {
+    if (!isObject(where)) return where as Where | undefined;
+    const out: Where = {};
+    for (const [key, value] of Object.entries(where)) {
+      if (LOGICAL.has(key)) {
+        out[key] = Array.isArray(value) ? value.map((item) => this.relationFilters(model, item)) : this.relationFilters(model, value);
+        continue;
+      }
+      const relation = this.meta.models[model]?.relations[key];
+      out[key] = relation && isObject(value) ? this.relationFilter(relation, value) : value;
+    }
+    return out;
+  }
+
+  private relationFilter(relation: RelationMeta, filter: Record<string, unknown>): unknown {
+    const field = this.field(relation.model);
+    const alive = (inner: unknown): Where => {
+      const nested = this.relationFilters(relation.model, inner) ?? {};
+      if (!field || SoftDeleteRewriter.mentions(nested, field)) return nested;
+      return Object.keys(nested).length > 0 ? { AND: [nested, { [field]: null }] } : { [field]: null };
+    };
+    if (relation.list) {
+      const out: Where = { ...filter };
+      if ('some' in filter) out['some'] = alive(filter['some']);
+      if ('none' in filter) out['none'] = alive(filter['none']);
+      // "every live row matches": deleted rows match vacuously.
+      if ('every' in filter) {
+        const nested = this.relationFilters(relation.model, filter['every']) ?? {};
+        out['every'] = field && !SoftDeleteRewriter.mentions(nested, field) ? { OR: [nested, { [field]: { not: null } }] } : nested;
+      }
+      return out;
+    }
+    if ('is' in filter || 'isNot' in filter) {
+      const out: Where = { ...filter };
+      if ('is' in filter) out['is'] = filter['is'] === null ? null : alive(filter['is']);
+      if ('isNot' in filter) out['isNot'] = filter['isNot'] === null ? null : alive(filter['isNot']);
+      return out;
+    }
+    return alive(filter);
+  }
+
+  /**
+   * Rewrites `include`/`select` of a query on `model`: to-many relations to soft-deletable models get the
+   * deleted filter (at any depth, `_count` included); to-one relations get the field selected so that
+   * {@link hideDeleted} can null them. Returns the new args and the plan for the result.
+   */
+  selection(model: string, args: Args): { args: Args; plan: ReadPlan } {
+    const plan: ReadPlan = { relations: new Map() };
+    const out: Args = { ...args };
+    for (const key of ['include', 'select'] as const) {
+      const selection = args[key];
+      if (!isObject(selection)) continue;
+      const next: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(selection)) {
+        if (name === '_count') {
+          next[name] = this.countSelection(model, value);
+          continue;
+        }
+        const relation = this.meta.models[model]?.relations[name];
+        if (!relation || !value) {
+          next[name] = value;
+          continue;
+        }
+        const field = this.field(relation.model);
+        const inner: Args = isObject(value) ? { ...value } : {};
+        if (relation.list && field) inner['where'] = this.where(relation.model, inner['where'], false);
+        else if (relation.list) inner['where'] = this.relationFilters(relation.model, inner['where']);
+        const nested = this.selection(relation.model, inner);
+        let stripField: string | undefined;
+        if (!relation.list && field && isObject(nested.args['select']) && !nested.args['select'][field]) {
+          nested.args['select'] = { ...nested.args['select'], [field]: true };
+          stripField = field;
+        }
+        next[name] = Object.keys(nested.args).length === 0 ? true : nested.args;
+        plan.relations.set(name, { ...(!relation.list && field ? { toOneField: field } : {}), ...(stripField ? { stripField } : {}), nested: nested.plan });
+      }
+      out[key] = next;
+    }
+    return { args: out, plan };
+  }
+
+  private countSelection(model: string, value: unknown): unknown {
+    if (!isObject(value) || !isObject(value['select'])) return value;
+    const select: Record<string, unknown> = {};
+    for (const [name, inner] of Object.entries(value['select'])) {
+      const relation = this.meta.models[model]?.relations[name];
+      if (!relation || !inner || !this.field(relation.model)) {
+        select[name] = inner;
+        continue;
+      }
+      const args: Args = isObject(inner) ? { ...inner } : {};
+      select[name] = { ...args, where: this.where(relation.model, args['where'], false) };
+    }
+    return { ...value, select };
+  }
+
+  /** Applies a read plan to a result: soft-deleted to-one relations become null; added fields are removed. */
+  hideDeleted<T>(result: T, plan: ReadPlan): T {
+    if (plan.relations.size === 0 || result === null || result === undefined) return result;
+    if (Array.isArray(result)) return result.map((item) => this.hideDeleted(item, plan)) as T;
+    if (!isObject(result)) return result;
+    const record = result as Record<string, unknown>;
+    for (const [name, step] of plan.relations) {
+      const value = record[name];
+      if (value === undefined) continue;
+      if (step.toOneField && isObject(value) && value[step.toOneField] !== null && value[step.toOneField] !== undefined) {
+        record[name] = null;
+        continue;
+      }
+      const cleaned = this.hideDeleted(value, step.nested);
+      if (step.stripField && isObject(cleaned)) delete cleaned[step.stripField];
+      record[name] = cleaned;
+    }
+    return result;
+  }
+
+  /**
+   * Rewrites nested writes in `data` of a create/update on `model`: a nested `delete`/`deleteMany` of a
+   * soft-deletable relation becomes an `update`/`updateMany` setting its field, at any depth.
+   */
+  data(model: string, data: unknown, now: Date): unknown {
+    if (Array.isArray(data)) return data.map((item) => this.data(model, item, now));
+    if (!isObject(data)) return data;
+    const out: Record<string, unknown> = { ...data };
+    for (const [name, value] of Object.entries(data)) {
+      const relation = this.meta.models[model]?.relations[name];
+      if (!relation || !isObject(value)) continue;
+      const field = this.field(relation.model);
+      const nested: Record<string, unknown> = {};
+      for (const [op, arg] of Object.entries(value)) {
+        if (['create', 'update', 'upsert', 'connectOrCreate', 'createMany', 'updateMany'].includes(op)) nested[op] = this.nestedData(relation.model, op, arg, now);
+        else nested[op] = arg;
+      }
+      if (field && 'delete' in value) {
+        const target = value['delete'];
+        delete nested['delete'];
+        if (relation.list) {
+          const list = (Array.isArray(target) ? target : [target]).map((where) => ({ where: { ...(where as Where), [field]: null }, data: { [field]: now } }));
+          nested['update'] = [...(Array.isArray(nested['update']) ? nested['update'] : nested['update'] ? [nested['update']] : []), ...list];
+        } else if (target === true) {
+          nested['update'] = { [field]: now };
+        } else {
+          nested['update'] = { where: { ...(target as Where), [field]: null }, data: { [field]: now } };
+        }
+      }
+      if (field && 'deleteMany' in value) {
+        const target = value['deleteMany'];
+        delete nested['deleteMany'];
+        const list = (Array.isArray(target) ? target : [target]).map((where) => ({ where: this.where(relation.model, where, false) ?? {}, data: { [field]: now } }));
+        nested['updateMany'] = [...(Array.isArray(nested['updateMany']) ? nested['updateMany'] : nested['updateMany'] ? [nested['updateMany']] : []), ...list];
+      }
+      out[name] = nested;
+    }
+    return out;
+  }
+
+  private nestedData(model: string, op: string, arg: unknown, now: Date): unknown {
+    const each = (item: unknown): unknown => {
+      if (!isObject(item)) return item;
+      if (op === 'create') return this.data(model, item, now);
+      if (op === 'createMany') return item;
+      if ('data' in item || 'create' in item || 'update' in item) {
+        const copy: Record<string, unknown> = { ...item };
+        for (const key of ['data', 'create', 'update']) if (key in copy) copy[key] = this.data(model, copy[key], now);
+        return copy;
+      }
+      return this.data(model, item, now);
+    };
+    return Array.isArray(arg) ? arg.map(each) : each(arg);
+  }
+
+  /** Nested `update` data that soft-deletes the cascade relations of a `model` row (to-many only). */
+  cascadeData(model: string, now: Date): Record<string, unknown> {
+    const config = this.models[model];
+    const out: Record<string, unknown> = {};
+    for (const name of config?.cascade ?? []) {
+      const relation = this.meta.models[model]?.relations[name];
+      const field = relation ? this.field(relation.model) : undefined;
+      if (!relation?.list || !field) continue;
+      // One level: updateMany cannot nest further writes (deeper rows follow their own delete's cascade).
+      out[name] = { updateMany: { where: { [field]: null }, data: { [field]: now } } };
+    }
+    return out;
+  }
+}

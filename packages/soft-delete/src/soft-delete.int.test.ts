@@ -1,0 +1,182 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { diffEmptyToSchema } from '@prisma-evolve/core';
+import { useTestDatabase } from '@prisma-evolve/testing/jest';
+import pg from 'pg';
+import { PrismaClient } from '../test-schema/generated/client/client.js';
+import { evolveMeta } from '../test-schema/generated/evolve-meta.js';
+import { softDelete } from './soft-delete-extension.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const db = useTestDatabase();
+let base: PrismaClient;
+let prisma: ReturnType<typeof extend>;
+
+function extend(client: PrismaClient) {
+  return client.$extends(
+    softDelete({
+      meta: evolveMeta,
+      models: { User: { field: 'deletedAt', cascade: ['comments'] }, Post: { field: 'deletedAt' }, Comment: { field: 'deletedAt' }, Profile: { field: 'deletedAt' } },
+    }),
+  );
+}
+
+async function sql(text: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  await sql(await diffEmptyToSchema(db.url, path.join(here, '..', 'test-schema', 'schema.prisma')));
+  // The addSoftDelete operation's partial unique: a deleted user's email can be used again.
+  await sql(`create unique index "User_email_key" on "User" (email) where "deletedAt" is null`);
+  base = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }) });
+  prisma = extend(base);
+});
+afterAll(async () => base.$disconnect());
+
+let ids: { alice: number; bob: number; alivePost: number; deadPost: number };
+beforeEach(async () => {
+  await sql(`truncate "Comment", "Post", "Profile", "User", "Tag", "AuditLog" restart identity cascade`);
+  const alice = await base.user.create({ data: { email: 'alice@x.io', name: 'Alice', profile: { create: { bio: 'hi' } } } });
+  const bob = await base.user.create({ data: { email: 'bob@x.io', name: 'Bob' } });
+  const alivePost = await base.post.create({ data: { title: 'alive', authorId: alice.id } });
+  const deadPost = await base.post.create({ data: { title: 'dead', authorId: alice.id, deletedAt: new Date('2026-01-01') } });
+  await base.comment.create({ data: { body: 'on alive', postId: alivePost.id, authorId: bob.id } });
+  await base.comment.create({ data: { body: 'deleted comment', postId: alivePost.id, authorId: bob.id, deletedAt: new Date('2026-01-01') } });
+  ids = { alice: alice.id, bob: bob.id, alivePost: alivePost.id, deadPost: deadPost.id };
+});
+
+describe('softDelete: deletes', () => {
+  it('delete sets the field; the row is gone for reads but still in the table', async () => {
+    const deleted = await prisma.user.delete({ where: { id: ids.bob } });
+    expect(deleted.deletedAt).toBeInstanceOf(Date);
+    expect(await prisma.user.findUnique({ where: { id: ids.bob } })).toBeNull();
+    await expect(prisma.user.findUniqueOrThrow({ where: { id: ids.bob } })).rejects.toThrow();
+    expect(await prisma.user.count()).toBe(1);
+    expect(await base.user.count()).toBe(2);
+    await expect(prisma.user.delete({ where: { id: ids.bob } })).rejects.toMatchObject({ code: 'P2025' });
+  });
+
+  it('deleteMany becomes updateMany and keeps the stamp of rows deleted earlier', async () => {
+    const result = await prisma.post.deleteMany({ where: { authorId: ids.alice } });
+    expect(result).toEqual({ count: 1 });
+    const dead = await base.post.findUnique({ where: { id: ids.deadPost } });
+    expect(dead?.deletedAt?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+    expect(await base.post.count({ where: { deletedAt: null } })).toBe(0);
+  });
+
+  it('cascades to configured children in the same statement', async () => {
+    await prisma.user.delete({ where: { id: ids.bob } });
+    expect(await base.comment.count({ where: { deletedAt: null } })).toBe(0);
+    await expect(prisma.user.deleteMany({ where: { id: ids.alice } })).rejects.toThrow(/cascades to comments/);
+  });
+
+  it('a nested delete inside update becomes a soft delete', async () => {
+    await prisma.user.update({ where: { id: ids.alice }, data: { posts: { delete: { id: ids.alivePost } } } });
+    expect((await base.post.findUnique({ where: { id: ids.alivePost } }))?.deletedAt).toBeInstanceOf(Date);
+    await prisma.user.update({ where: { id: ids.alice }, data: { profile: { delete: true } } });
+    expect((await base.profile.findFirst())?.deletedAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('softDelete: reads and filters', () => {
+  it('filters findMany/findFirst/count/aggregate/groupBy unless the where names the field (also inside NOT/AND/OR)', async () => {
+    expect((await prisma.post.findMany()).map((p) => p.title)).toEqual(['alive']);
+    expect(await prisma.post.findFirst({ where: { title: 'dead' } })).toBeNull();
+    expect((await prisma.post.aggregate({ _count: { _all: true } }))._count._all).toBe(1);
+    expect((await prisma.post.groupBy({ by: ['authorId'], _count: { _all: true } })).map((g) => g._count._all)).toEqual([1]);
+    expect((await prisma.post.findMany({ where: { deletedAt: { not: null } } })).map((p) => p.title)).toEqual(['dead']);
+    expect((await prisma.post.findMany({ where: { NOT: { deletedAt: null } } })).map((p) => p.title)).toEqual(['dead']);
+    expect((await prisma.post.findMany({ where: { OR: [{ deletedAt: null }, { deletedAt: { not: null } }] }, orderBy: { id: 'asc' } })).map((p) => p.title)).toEqual(['alive', 'dead']);
+  });
+
+  it('filters to-many includes at any depth (and _count); to-one relations to a deleted row read as null', async () => {
+    const alice = await prisma.user.findUnique({
+      where: { id: ids.alice },
+      include: { posts: { include: { comments: true } }, _count: { select: { posts: true } } },
+    });
+    expect(alice?.posts.map((p) => p.title)).toEqual(['alive']);
+    expect(alice?.posts[0]?.comments.map((c) => c.body)).toEqual(['on alive']);
+    expect(alice?._count.posts).toBe(1);
+    await base.user.update({ where: { id: ids.alice }, data: { deletedAt: new Date() } });
+    const post = await prisma.post.findUnique({ where: { id: ids.alivePost }, include: { author: true } });
+    expect(post?.author).toBeNull();
+    const selected = await prisma.post.findUnique({ where: { id: ids.alivePost }, select: { title: true, author: { select: { name: true } } } });
+    expect(selected).toEqual({ title: 'alive', author: null });
+    await base.user.update({ where: { id: ids.alice }, data: { deletedAt: null } });
+    const visible = await prisma.post.findUnique({ where: { id: ids.alivePost }, select: { author: { select: { name: true } } } });
+    expect(visible).toEqual({ author: { name: 'Alice' } });
+  });
+
+  it('relation filters some/every/none/is/isNot ignore deleted rows', async () => {
+    expect((await prisma.user.findMany({ where: { posts: { some: { title: 'dead' } } } })).length).toBe(0);
+    expect((await prisma.user.findMany({ where: { posts: { every: { title: 'alive' } } }, orderBy: { id: 'asc' } })).map((u) => u.name)).toEqual(['Alice', 'Bob']);
+    expect((await prisma.user.findMany({ where: { posts: { none: { title: 'dead' } } } })).length).toBe(2);
+    await base.user.update({ where: { id: ids.alice }, data: { deletedAt: new Date() } });
+    expect(await prisma.post.count({ where: { author: { is: { name: 'Alice' } } } })).toBe(0);
+    expect(await prisma.post.count({ where: { author: { name: 'Alice' } } })).toBe(0);
+    expect(await prisma.post.count({ where: { author: { isNot: { name: 'Alice' } } } })).toBe(1);
+  });
+});
+
+describe('softDelete: writes, hatches, transactions, uniques', () => {
+  it('update/updateMany/upsert never touch deleted rows unless asked', async () => {
+    await expect(prisma.post.update({ where: { id: ids.deadPost }, data: { title: 'revived?' } })).rejects.toMatchObject({ code: 'P2025' });
+    expect(await prisma.post.updateMany({ data: { title: 'renamed' } })).toEqual({ count: 1 });
+    expect((await base.post.findUnique({ where: { id: ids.deadPost } }))?.title).toBe('dead');
+    const upserted = await prisma.post.upsert({ where: { id: ids.deadPost }, update: { title: 'x' }, create: { title: 'fresh', authorId: ids.alice } });
+    expect(upserted.title).toBe('fresh');
+    expect(await prisma.post.updateMany({ where: { deletedAt: { not: null } }, data: { title: 'asked' } })).toEqual({ count: 1 });
+  });
+
+  it('restore, findDeleted, findManyWithDeleted and hardDelete', async () => {
+    expect((await prisma.post.findDeleted()).map((p) => (p as { title: string }).title)).toEqual(['dead']);
+    expect(await prisma.post.findManyWithDeleted()).toHaveLength(2);
+    expect(await prisma.post.restore({ where: { id: ids.deadPost } })).toEqual({ count: 1 });
+    expect(await prisma.post.count()).toBe(2);
+    await prisma.post.hardDelete({ where: { id: ids.deadPost } });
+    expect(await base.post.count()).toBe(1);
+  });
+
+  it('a soft delete inside an interactive transaction rolls back with it', async () => {
+    await expect(
+      prisma.$transaction(async (tx) => {
+        await tx.user.delete({ where: { id: ids.bob } });
+        expect(await tx.user.findUnique({ where: { id: ids.bob } })).toBeNull();
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect((await base.user.findUnique({ where: { id: ids.bob } }))?.deletedAt).toBeNull();
+    await prisma.$transaction(async (tx) => {
+      await tx.post.delete({ where: { id: ids.alivePost } });
+    });
+    expect((await base.post.findUnique({ where: { id: ids.alivePost } }))?.deletedAt).toBeInstanceOf(Date);
+  });
+
+  it('a soft delete inside a batch transaction rolls back with it', async () => {
+    await expect(
+      prisma.$transaction([prisma.user.delete({ where: { id: ids.bob } }), prisma.post.create({ data: { title: 'broken', authorId: 999_999 } })]),
+    ).rejects.toThrow();
+    expect((await base.user.findUnique({ where: { id: ids.bob } }))?.deletedAt).toBeNull();
+  });
+
+  it("with addSoftDelete's partial unique index, a deleted user's email can register again", async () => {
+    await expect(base.user.create({ data: { email: 'bob@x.io' } })).rejects.toThrow();
+    await prisma.user.delete({ where: { id: ids.bob } });
+    const again = await prisma.user.create({ data: { email: 'bob@x.io', name: 'Bob again' } });
+    expect(again.id).not.toBe(ids.bob);
+  });
+
+  it('rejects a configuration naming an unknown model, field or cascade', () => {
+    expect(() => softDelete({ meta: evolveMeta, models: { User: { field: 'removedAt' as 'deletedAt' } } })).toThrow('"User" has no field "removedAt"');
+    expect(() => softDelete({ meta: evolveMeta, models: { User: { field: 'deletedAt', cascade: ['profile'] } } })).toThrow('not a to-many relation');
+  });
+});
