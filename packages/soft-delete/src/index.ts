@@ -8,3 +8,5 @@ export { SoftDeleteRewriter } from './soft-delete-rewriter.js';
 export type { SoftDeleteModelConfig } from './soft-delete-rewriter.js';
 export { delegateName } from './model-meta.js';
 export type { ModelMeta, ModelInfo, RelationMeta, ScalarOf } from './model-meta.js';
+export { auditLog, auditContext, diffRecords } from './audit-log-extension.js';
+export type { AuditLogConfig, AuditActor } from './audit-log-extension.js';

@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { diffEmptyToSchema } from '@prisma-evolve/core';
+import { useTestDatabase } from '@prisma-evolve/testing/jest';
+import pg from 'pg';
+import { PrismaClient } from '../test-schema/generated/client/client.js';
+import { evolveMeta } from '../test-schema/generated/evolve-meta.js';
+import { auditContext, auditLog } from './audit-log-extension.js';
+import { softDelete } from './soft-delete-extension.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const db = useTestDatabase();
+let base: PrismaClient;
+let prisma: ReturnType<typeof extend>;
+
+function extend(client: PrismaClient) {
+  return client
+    .$extends(softDelete({ meta: evolveMeta, models: { User: { field: 'deletedAt' }, Post: { field: 'deletedAt' } } }))
+    .$extends(auditLog({ meta: evolveMeta, models: ['User', 'Post'], softDeleteFields: { User: 'deletedAt', Post: 'deletedAt' }, sensitivity: { User: 'high' } }));
+}
+
+async function sql(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  await sql(await diffEmptyToSchema(db.url, path.join(here, '..', 'test-schema', 'schema.prisma')));
+  base = new PrismaClient({ adapter: new PrismaPg({ connectionString: db.url }) });
+  prisma = extend(base);
+});
+afterAll(async () => base.$disconnect());
+beforeEach(async () => sql(`truncate "Comment", "Post", "Profile", "User", "AuditLog" restart identity cascade`));
+
+const actor = { userId: 'u-admin', email: 'admin@x.io', role: 'admin', requestId: 'req-1', ip: '10.0.0.1', tenantId: 'ten-1' };
+
+describe('auditLog', () => {
+  it('records create, update and (soft) delete with the actor and a before/after diff', async () => {
+    await auditContext.run(actor, async () => {
+      const user = await prisma.user.create({ data: { email: 'a@x.io', name: 'A' } });
+      await prisma.user.update({ where: { id: user.id }, data: { name: 'B' } });
+      await prisma.user.delete({ where: { id: user.id } });
+    });
+    const entries = await base.auditLog.findMany({ orderBy: { timestamp: 'asc' } });
+    expect(entries.map((e) => e.action)).toEqual(['create', 'update', 'delete']);
+    expect(entries[0]).toMatchObject({ entityType: 'User', entityId: '1', userId: 'u-admin', userEmail: 'admin@x.io', userRole: 'admin', requestId: 'req-1', ipAddress: '10.0.0.1', tenantId: 'ten-1', sensitivity: 'high' });
+    expect(entries[1]?.changes).toEqual({ name: { before: 'A', after: 'B' } });
+    expect((entries[2]?.changes as Record<string, { before: unknown; after: unknown }>)['deletedAt']?.before).toBeNull();
+    expect(await base.user.count({ where: { deletedAt: null } })).toBe(0);
+  });
+
+  it('writes the entry in the caller transaction: a rollback removes both the change and its entry', async () => {
+    await expect(
+      prisma.$transaction(async (tx) => {
+        await tx.post.create({ data: { title: 't', author: { create: { email: 'x@x.io' } } } });
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await base.post.count()).toBe(0);
+    expect(await base.auditLog.count()).toBe(0);
+  });
+
+  it('wraps a standalone write in its own transaction: when the entry cannot be written, the change is undone', async () => {
+    await sql(`alter table "AuditLog" add constraint refuse_entries check (false) not valid`);
+    try {
+      await expect(prisma.user.create({ data: { email: 'lost@x.io' } })).rejects.toThrow(/refuse_entries/);
+      expect(await base.user.count()).toBe(0);
+    } finally {
+      await sql(`alter table "AuditLog" drop constraint refuse_entries`);
+    }
+  });
+
+  it('records updateMany and deleteMany per row, and skips updates that change nothing', async () => {
+    const user = await base.user.create({ data: { email: 'm@x.io' } });
+    await base.post.createMany({ data: [{ title: 'one', authorId: user.id }, { title: 'two', authorId: user.id }] });
+    await prisma.post.updateMany({ where: { authorId: user.id }, data: { title: 'same' } });
+    await prisma.post.updateMany({ where: { authorId: user.id }, data: { title: 'same' } });
+    await prisma.post.deleteMany({ where: { authorId: user.id } });
+    const entries = await base.auditLog.findMany({ where: { entityType: 'Post' }, orderBy: [{ timestamp: 'asc' }, { entityId: 'asc' }] });
+    expect(entries.map((e) => `${e.action} ${e.entityId}`)).toEqual(['update 1', 'update 2', 'delete 1', 'delete 2']);
+  });
+});
