@@ -8,12 +8,13 @@ import { parseArgs } from 'node:util';
 import { acquireTestServer, createTestDatabase } from '@prisma-evolve/testing';
 import { runBackfillBench } from './backfill-bench.js';
 import { runExtractBench } from './extract-json-bench.js';
+import { runSoftDeleteBench } from './soft-delete-bench.js';
 
-const BENCHMARKS = ['backfill', 'extract-json'] as const;
+const BENCHMARKS = ['backfill', 'extract-json', 'soft-delete'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: pnpm bench <${BENCHMARKS.join('|')}> [--rows N | --parents N] [--workers N] [--naive-sample N] [--json]`);
+  console.error(`${message}\nusage: pnpm bench <${BENCHMARKS.join('|')}> [--rows N | --parents N | --cycles N] [--workers N] [--naive-sample N] [--json]`);
   process.exit(2);
 }
 
@@ -31,6 +32,7 @@ try {
     options: {
       rows: { type: 'string' },
       parents: { type: 'string' },
+      cycles: { type: 'string' },
       workers: { type: 'string' },
       'naive-sample': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -46,6 +48,7 @@ const rows = positiveInt('rows', parsed.values.rows, 100_000);
 const workers = positiveInt('workers', parsed.values.workers, 1);
 const naiveSample = positiveInt('naive-sample', parsed.values['naive-sample'], name === 'extract-json' ? 300 : 2_000);
 const parents = positiveInt('parents', parsed.values.parents, 100_000);
+const cycles = positiveInt('cycles', parsed.values.cycles, 1_000);
 const json = parsed.values.json;
 
 const started = performance.now();
@@ -56,7 +59,9 @@ try {
   const report =
     name === 'extract-json'
       ? await runExtractBench({ url: database.url, parents, naiveSample, progress: !json })
-      : await runBackfillBench({ url: database.url, rows, workers, naiveSample, progress: !json });
+      : name === 'soft-delete'
+        ? await runSoftDeleteBench({ url: database.url, cycles })
+        : await runBackfillBench({ url: database.url, rows, workers, naiveSample, progress: !json });
   const full = { ...report, server: server.origin, seconds: Math.round((performance.now() - started) / 100) / 10 };
   if (json) {
     process.stdout.write(`${JSON.stringify(full)}\n`);
