@@ -41,7 +41,7 @@ interface InternalParams {
 
 type QueryFn = (args: unknown, internal?: InternalParams) => Promise<unknown>;
 
-const AUDITED = new Set(['create', 'update', 'upsert', 'delete', 'updateMany', 'deleteMany']);
+const AUDITED = new Set(['create', 'update', 'upsert', 'delete', 'updateMany', 'deleteMany', 'createMany', 'createManyAndReturn', 'updateManyAndReturn']);
 
 function plain(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
@@ -86,8 +86,8 @@ export function auditLog<Meta extends ModelMeta>(config: AuditLogConfig<Meta>) {
   const actorOf = config.actor ?? (() => auditContext.getStore());
 
   return Prisma.defineExtension((client) => {
-    let extended: { $transaction<T>(fn: (tx: Record<string, Record<string, (args: unknown) => Promise<T>>>) => Promise<T>): Promise<T> } | undefined;
-    const result = client.$extends({
+    const base = client as unknown as { $transaction<T>(fn: (tx: { _createPrismaPromise(cb: (t: unknown) => Promise<unknown>): Promise<unknown> }) => Promise<T>): Promise<T> };
+    return client.$extends({
       name: 'prisma-evolve-audit-log',
       query: {
         $allModels: {
@@ -100,43 +100,66 @@ export function auditLog<Meta extends ModelMeta>(config: AuditLogConfig<Meta>) {
               __internalParams: InternalParams;
             };
             if (!audited.has(model) || !AUDITED.has(operation)) return query(args);
-            if (__internalParams.transaction === undefined && extended) {
-              // No transaction of the caller's: open one, in which this same operation is audited.
-              const delegate = delegateName(model);
-              return extended.$transaction(async (tx) => (tx[delegate] as Record<string, (a: unknown) => Promise<unknown>>)[operation]?.(args));
+            const transaction = __internalParams.transaction as { kind?: string } | undefined;
+            if (transaction?.kind === 'batch') {
+              throw new Error(`auditLog: ${model}.${operation} in a batch $transaction([...]) cannot be audited atomically (the audit reads and writes need their own round trips); use an interactive $transaction(async (tx) => …)`);
+            }
+            if (transaction === undefined) {
+              // No transaction of the caller's: open one and run this same operation chain inside it, so
+              // every later extension still applies and the change and its entry commit together.
+              return base.$transaction(async (tx) => {
+                const handle = await tx._createPrismaPromise((t) => Promise.resolve(t));
+                return audit(model, operation, args, query, { ...__internalParams, transaction: handle });
+              });
             }
             return audit(model, operation, args, query, __internalParams);
           },
         },
       },
     });
-    extended = result as unknown as typeof extended;
-    return result;
   });
 
   async function audit(model: string, operation: string, args: Record<string, unknown>, query: QueryFn, internal: InternalParams): Promise<unknown> {
     const info = config.meta.models[model];
     if (!info) return query(args);
+    if (info.id.length === 0) throw new Error(`auditLog: "${model}" has neither an id nor a unique key to name its rows by`);
     const run = (action: string, runArgs: unknown, target = model): Promise<unknown> =>
       query(runArgs, { ...internal, model: target, action, clientMethod: `${delegateName(target)}.${action}`, args: runArgs, dataPath: [] });
-    const many = operation === 'updateMany' || operation === 'deleteMany';
-    const before: Record<string, unknown>[] =
-      operation === 'create'
-        ? []
-        : many
-          ? ((await run('findMany', { where: args['where'] })) as Record<string, unknown>[])
-          : ([await run('findUnique', { where: args['where'] })].filter(Boolean) as Record<string, unknown>[]);
-    const result = await query(args);
+    const byIds = (rows: readonly Record<string, unknown>[]): Record<string, unknown> => ({ OR: rows.map((row) => Object.fromEntries(info.id.map((f) => [f, row[f]]))) });
+    const many = ['updateMany', 'deleteMany', 'updateManyAndReturn'].includes(operation);
+    const creates = ['create', 'createMany', 'createManyAndReturn'].includes(operation);
+    const before: Record<string, unknown>[] = creates
+      ? []
+      : many
+        ? ((await run('findMany', { where: args['where'] })) as Record<string, unknown>[])
+        : ([await run('findUnique', { where: args['where'] })].filter(Boolean) as Record<string, unknown>[]);
+    // The ids of written rows must come back even when the caller selects other fields: add, then strip.
+    const select = args['select'] as Record<string, unknown> | undefined;
+    const missing = select ? info.id.filter((field) => !select[field]) : [];
+    const writeArgs = missing.length > 0 ? { ...args, select: { ...select, ...Object.fromEntries(missing.map((f) => [f, true])) } } : args;
+    let result: unknown;
+    if (operation === 'createMany') {
+      // Run as createManyAndReturn to learn the new rows; the caller still gets { count }.
+      const rows = (await run('createManyAndReturn', writeArgs)) as Record<string, unknown>[];
+      result = { count: rows.length };
+      before.length = 0;
+      (args as Record<string, unknown>)['__created'] = rows;
+    } else {
+      // With `internal`, so the write runs in the transaction this audit runs in.
+      result = await query(writeArgs, { ...internal, args: writeArgs });
+    }
     const idOf = (row: Record<string, unknown>): string => info.id.map((field) => String(row[field])).join(':');
     let after: Record<string, unknown>[];
-    if (operation === 'deleteMany') after = [];
-    else if (operation === 'updateMany') {
-      after = before.length > 0 ? ((await run('findMany', { where: { OR: before.map((row) => Object.fromEntries(info.id.map((f) => [f, row[f]]))) } })) as Record<string, unknown>[]) : [];
-    } else if (operation === 'delete') after = [];
-    else {
-      const row = result as Record<string, unknown>;
-      const full = info.id.every((f) => f in row) ? await run('findUnique', { where: Object.fromEntries(info.id.map((f) => [f, row[f]])) }) : null;
-      after = full ? [full as Record<string, unknown>] : [];
+    if (operation === 'deleteMany' || operation === 'delete') after = [];
+    else if (operation === 'updateMany' || operation === 'updateManyAndReturn') {
+      after = before.length > 0 ? ((await run('findMany', { where: byIds(before) })) as Record<string, unknown>[]) : [];
+    } else {
+      const written = operation === 'createMany' ? ((args as Record<string, unknown>)['__created'] as Record<string, unknown>[]) : Array.isArray(result) ? (result as Record<string, unknown>[]) : [result as Record<string, unknown>];
+      delete (args as Record<string, unknown>)['__created'];
+      after = written.length > 0 ? ((await run('findMany', { where: byIds(written) })) as Record<string, unknown>[]) : [];
+    }
+    if (missing.length > 0 && result !== null && typeof result === 'object') {
+      for (const row of Array.isArray(result) ? result : [result]) for (const field of missing) delete (row as Record<string, unknown>)[field];
     }
     const softField = config.softDeleteFields?.[model as keyof Meta['models'] & string];
     const actor = actorOf() ?? {};

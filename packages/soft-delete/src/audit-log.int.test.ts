@@ -77,6 +77,44 @@ describe('auditLog', () => {
     }
   });
 
+  it('still soft-deletes when added before softDelete, and later extensions keep applying', async () => {
+    const seen: string[] = [];
+    const reversed = base
+      .$extends(auditLog({ meta: evolveMeta, models: ['Post'] }))
+      .$extends(softDelete({ meta: evolveMeta, models: { Post: { field: 'deletedAt' } } }))
+      .$extends({ query: { $allModels: { $allOperations({ model, operation, args, query }) { seen.push(`${model}.${operation}`); return query(args); } } } });
+    const user = await base.user.create({ data: { email: 'r@x.io' } });
+    const post = await base.post.create({ data: { title: 'p', authorId: user.id } });
+    await reversed.post.delete({ where: { id: post.id } });
+    expect((await base.post.findUnique({ where: { id: post.id } }))?.deletedAt).toBeInstanceOf(Date);
+    expect(seen).toContain('Post.update');
+    expect((await base.auditLog.findMany()).map((e) => e.action)).toEqual(['delete']);
+  });
+
+  it('refuses an audited write in a batch transaction instead of splitting it', async () => {
+    await expect(prisma.$transaction([prisma.user.create({ data: { email: 'b@x.io' } })])).rejects.toThrow(/batch \$transaction/);
+    expect(await base.user.count()).toBe(0);
+  });
+
+  it('handles compound ids, a select without the id, and createMany (entries per row, { count } returned)', async () => {
+    const audited = base.$extends(auditLog({ meta: evolveMeta, models: ['Membership', 'User'] }));
+    await audited.membership.create({ data: { orgId: 1, userId: 2, role: 'member' } });
+    await audited.membership.update({ where: { orgId_userId: { orgId: 1, userId: 2 } }, data: { role: 'owner' } });
+    const user = await audited.user.create({ data: { email: 's@x.io', name: 'S' }, select: { email: true } });
+    expect(user).toEqual({ email: 's@x.io' });
+    await audited.user.updateMany({ data: { name: 'T' } });
+    expect(await audited.user.createMany({ data: [{ email: 'c1@x.io' }, { email: 'c2@x.io' }] })).toEqual({ count: 2 });
+    const entries = await base.auditLog.findMany({ orderBy: [{ timestamp: 'asc' }, { entityId: 'asc' }] });
+    expect(entries.map((e) => `${e.entityType} ${e.action} ${e.entityId}`)).toEqual([
+      'Membership create 1:2',
+      'Membership update 1:2',
+      'User create 1',
+      'User update 1',
+      'User create 2',
+      'User create 3',
+    ]);
+  });
+
   it('records updateMany and deleteMany per row, and skips updates that change nothing', async () => {
     const user = await base.user.create({ data: { email: 'm@x.io' } });
     await base.post.createMany({ data: [{ title: 'one', authorId: user.id }, { title: 'two', authorId: user.id }] });

@@ -13,9 +13,20 @@ export interface ModelInfo {
   readonly name: string;
   readonly table: string;
   readonly scalars: readonly string[];
+  /** Prisma type and optionality of each scalar field. */
+  readonly fieldTypes: Readonly<Record<string, { readonly type: string; readonly optional: boolean }>>;
   readonly relations: Readonly<Record<string, RelationMeta>>;
+  /** Fields identifying a row: the primary key, else the first unique key. */
   readonly id: readonly string[];
+  /** Compound where-input name for a multi-field `id` (`orgId_userId`), null for one field. */
+  readonly idInput: string | null;
   readonly uniques: readonly (readonly string[])[];
+}
+
+/** The unique `where` that finds `row` of a model (compound keys nested under their input name). Pure. */
+export function whereById(info: ModelInfo, row: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const values = Object.fromEntries(info.id.map((field) => [field, row[field]]));
+  return info.idInput ? { [info.idInput]: values } : values;
 }
 
 /**

@@ -52,6 +52,10 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
     const info = config.meta.models[model];
     if (!info) throw new Error(`softDelete: model "${model}" is not in the generated metadata`);
     if (!info.scalars.includes(settings.field)) throw new Error(`softDelete: "${model}" has no field "${settings.field}"`);
+    const type = info.fieldTypes[settings.field];
+    if (type && (type.type !== 'DateTime' || !type.optional)) {
+      throw new Error(`softDelete: "${model}.${settings.field}" must be an optional DateTime (it is ${type.type}${type.optional ? '?' : ''})`);
+    }
     for (const relation of settings.cascade ?? []) {
       if (!info.relations[relation]?.list) throw new Error(`softDelete: cascade "${model}.${relation}" is not a to-many relation`);
     }
@@ -65,12 +69,13 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
     const selection = rewriter.selection(model, input);
     const next: Record<string, unknown> = { ...selection.args };
     const run = async (nextArgs: unknown, action?: string): Promise<unknown> => {
-      if (!action) return rewriter.hideDeleted(await query(nextArgs), selection.plan);
+      const dataPath = Array.isArray(__internalParams?.['dataPath']) ? (__internalParams['dataPath'] as string[]) : [];
+      if (!action) return rewriter.unwrapped(await query(nextArgs), selection.plan, dataPath);
       if (!__internalParams || typeof __internalParams.action !== 'string') {
         throw new Error('softDelete: this Prisma version does not expose query-extension internal parameters; a soft delete cannot stay in your transaction');
       }
       const internal = { ...__internalParams, action, clientMethod: `${delegateName(model)}.${action}`, args: nextArgs };
-      return rewriter.hideDeleted(await query(nextArgs, internal), selection.plan);
+      return rewriter.unwrapped(await query(nextArgs, internal), selection.plan, dataPath);
     };
     if (field && operation === 'delete' && !bypass.getStore()) {
       next['where'] = rewriter.where(model, input['where'], true);
@@ -81,7 +86,8 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
       if ((models[model]?.cascade ?? []).length > 0) {
         throw new Error(`softDelete: "${model}" cascades to ${models[model]?.cascade?.join(', ')}; deleteMany cannot cascade in one statement, delete the rows one by one`);
       }
-      return run({ where: rewriter.where(model, input['where'], false), data: { [field]: now } }, 'updateMany');
+      // Every other argument (e.g. `limit`) carries over to the updateMany.
+      return run({ ...input, where: rewriter.where(model, input['where'], false), data: { [field]: now } }, 'updateMany');
     }
     if (WHERE_OPERATIONS.has(operation)) {
       const unique = UNIQUE_READS.has(operation) || operation === 'update' || operation === 'upsert' || operation === 'delete';
@@ -108,25 +114,25 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
       },
       model: {
         $allModels: {
-          /** Un-deletes the rows matching `where` (sets the field back to NULL). */
-          async restore<T>(this: T, args: { where: Record<string, unknown> }): Promise<{ count: number }> {
-            const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; updateMany(a: unknown): Promise<{ count: number }> };
+          /** Un-deletes the rows matching `where` (sets the field back to NULL). A Prisma promise: batch transactions accept it. */
+          restore<T>(this: T, args: { where: Record<string, unknown> }): Prisma.PrismaPromise<{ count: number }> {
+            const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; updateMany(a: unknown): Prisma.PrismaPromise<{ count: number }> };
             const field = fieldOf(ctx.$name);
             return ctx.updateMany({ where: { AND: [args.where, { [field]: { not: null } }] }, data: { [field]: null } });
           },
-          /** Soft-deleted rows only. */
-          async findDeleted<T>(this: T, args: Record<string, unknown> = {}): Promise<unknown[]> {
-            const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; findMany(a: unknown): Promise<unknown[]> };
+          /** Soft-deleted rows only. A Prisma promise. */
+          findDeleted<T>(this: T, args: Record<string, unknown> = {}): Prisma.PrismaPromise<unknown[]> {
+            const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; findMany(a: unknown): Prisma.PrismaPromise<unknown[]> };
             const field = fieldOf(ctx.$name);
             return ctx.findMany({ ...args, where: { AND: [args['where'] ?? {}, { [field]: { not: null } }] } });
           },
-          /** Live and soft-deleted rows. */
-          async findManyWithDeleted<T>(this: T, args: Record<string, unknown> = {}): Promise<unknown[]> {
-            const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; findMany(a: unknown): Promise<unknown[]> };
+          /** Live and soft-deleted rows. A Prisma promise. */
+          findManyWithDeleted<T>(this: T, args: Record<string, unknown> = {}): Prisma.PrismaPromise<unknown[]> {
+            const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; findMany(a: unknown): Prisma.PrismaPromise<unknown[]> };
             const field = fieldOf(ctx.$name);
             return ctx.findMany({ ...args, where: { AND: [args['where'] ?? {}, { OR: [{ [field]: null }, { [field]: { not: null } }] }] } });
           },
-          /** A real `DELETE`. */
+          /** A real `DELETE` (an async function: use it in interactive transactions, not in a batch). */
           async hardDelete<T>(this: T, args: Record<string, unknown>): Promise<unknown> {
             const ctx = Prisma.getExtensionContext(this) as unknown as { delete(a: unknown): Promise<unknown> };
             return bypass.run(true, async () => await ctx.delete(args));

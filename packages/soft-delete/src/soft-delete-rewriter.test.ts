@@ -4,8 +4,8 @@ import { SoftDeleteRewriter } from './soft-delete-rewriter.js';
 
 const meta: ModelMeta = {
   models: {
-    User: { name: 'User', table: 'User', scalars: ['id', 'deletedAt'], id: ['id'], uniques: [], relations: { posts: { model: 'Post', list: true, from: [], to: [], required: true } } },
-    Post: { name: 'Post', table: 'Post', scalars: ['id', 'authorId', 'deletedAt'], id: ['id'], uniques: [], relations: { author: { model: 'User', list: false, from: ['authorId'], to: ['id'], required: true } } },
+    User: { name: 'User', table: 'User', scalars: ['id', 'deletedAt'], fieldTypes: {}, id: ['id'], idInput: null, uniques: [], relations: { posts: { model: 'Post', list: true, from: [], to: [], required: true } } },
+    Post: { name: 'Post', table: 'Post', scalars: ['id', 'authorId', 'deletedAt'], fieldTypes: {}, id: ['id'], idInput: null, uniques: [], relations: { author: { model: 'User', list: false, from: ['authorId'], to: ['id'], required: true } } },
   },
 };
 const rewriter = new SoftDeleteRewriter(meta, { User: { field: 'deletedAt' }, Post: { field: 'deletedAt' } });

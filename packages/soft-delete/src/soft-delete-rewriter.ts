@@ -39,7 +39,8 @@ export class SoftDeleteRewriter {
   static mentions(where: unknown, field: string): boolean {
     if (Array.isArray(where)) return where.some((item) => SoftDeleteRewriter.mentions(item, field));
     if (!isObject(where)) return false;
-    return Object.entries(where).some(([key, value]) => key === field || (LOGICAL.has(key) && SoftDeleteRewriter.mentions(value, field)));
+    // A key set to undefined is ignored by Prisma (conditionally built filters), so it does not count.
+    return Object.entries(where).some(([key, value]) => value !== undefined && (key === field || (LOGICAL.has(key) && SoftDeleteRewriter.mentions(value, field))));
   }
 
   /**
@@ -65,6 +66,12 @@ export class SoftDeleteRewriter {
         continue;
       }
       const relation = this.meta.models[model]?.relations[key];
+      const targetField = relation ? this.field(relation.model) : undefined;
+      if (relation && !relation.list && value === null && targetField) {
+        // `profile: null`: no live related row.
+        out[key] = { isNot: { [targetField]: null } };
+        continue;
+      }
       out[key] = relation && isObject(value) ? this.relationFilter(relation, value) : value;
     }
     return out;
@@ -90,8 +97,21 @@ export class SoftDeleteRewriter {
     }
     if ('is' in filter || 'isNot' in filter) {
       const out: Where = { ...filter };
-      if ('is' in filter) out['is'] = filter['is'] === null ? null : alive(filter['is']);
-      if ('isNot' in filter) out['isNot'] = filter['isNot'] === null ? null : alive(filter['isNot']);
+      // With soft deletes, "no related row" means "no live related row", and the other way round.
+      if ('is' in filter) {
+        if (filter['is'] !== null) out['is'] = alive(filter['is']);
+        else if (field) {
+          delete out['is'];
+          out['isNot'] = { [field]: null };
+        }
+      }
+      if ('isNot' in filter) {
+        if (filter['isNot'] !== null) out['isNot'] = alive(filter['isNot']);
+        else if (field) {
+          delete out['isNot'];
+          out['is'] = { [field]: null };
+        }
+      }
       return out;
     }
     return alive(filter);
@@ -111,7 +131,7 @@ export class SoftDeleteRewriter {
       const next: Record<string, unknown> = {};
       for (const [name, value] of Object.entries(selection)) {
         if (name === '_count') {
-          next[name] = this.countSelection(model, value);
+          next[name] = this.countSelection(model, value === true ? { select: this.listRelations(model) } : value);
           continue;
         }
         const relation = this.meta.models[model]?.relations[name];
@@ -128,6 +148,10 @@ export class SoftDeleteRewriter {
         if (!relation.list && field && isObject(nested.args['select']) && !nested.args['select'][field]) {
           nested.args['select'] = { ...nested.args['select'], [field]: true };
           stripField = field;
+        } else if (!relation.list && field && !isObject(nested.args['select'])) {
+          // The field is needed to hide a deleted row, even when the query or the client omits it.
+          if (isObject(nested.args['omit']) && nested.args['omit'][field]) stripField = field;
+          nested.args['omit'] = { ...(isObject(nested.args['omit']) ? nested.args['omit'] : {}), [field]: false };
         }
         next[name] = Object.keys(nested.args).length === 0 ? true : nested.args;
         plan.relations.set(name, { ...(!relation.list && field ? { toOneField: field } : {}), ...(stripField ? { stripField } : {}), nested: nested.plan });
@@ -135,6 +159,30 @@ export class SoftDeleteRewriter {
       out[key] = next;
     }
     return { args: out, plan };
+  }
+
+  /** `{ relation: true }` for every to-many relation of `model` (what `_count: true` counts). */
+  private listRelations(model: string): Record<string, boolean> {
+    const relations = this.meta.models[model]?.relations ?? {};
+    return Object.fromEntries(Object.entries(relations).filter(([, relation]) => relation.list).map(([name]) => [name, true]));
+  }
+
+  /**
+   * For results unwrapped along `dataPath` (the fluent API, `post.findUnique(…).author()`): the plan step
+   * the result now stands at, so a deleted to-one row still reads as null.
+   */
+  unwrapped<T>(result: T, plan: ReadPlan, dataPath: readonly string[]): T {
+    let step: { toOneField?: string; nested: ReadPlan } | undefined;
+    let current = plan;
+    for (const segment of dataPath) {
+      if (segment === 'select' || segment === 'include') continue;
+      step = current.relations.get(segment);
+      if (!step) return result;
+      current = step.nested;
+    }
+    if (!step) return this.hideDeleted(result, plan);
+    if (step.toOneField && isObject(result) && result[step.toOneField] !== null && result[step.toOneField] !== undefined) return null as T;
+    return this.hideDeleted(result, current);
   }
 
   private countSelection(model: string, value: unknown): unknown {
@@ -189,16 +237,21 @@ export class SoftDeleteRewriter {
         if (['create', 'update', 'upsert', 'connectOrCreate', 'createMany', 'updateMany'].includes(op)) nested[op] = this.nestedData(relation.model, op, arg, now);
         else nested[op] = arg;
       }
+      if (field) this.guardNestedWrites(relation, field, nested);
+      const cascade = this.cascadeData(relation.model, now);
+      if (field && 'deleteMany' in value && Object.keys(cascade).length > 0) {
+        throw new Error(`softDelete: "${relation.model}" cascades to ${Object.keys(cascade).join(', ')}; a nested deleteMany cannot cascade, delete the rows one by one`);
+      }
       if (field && 'delete' in value) {
         const target = value['delete'];
         delete nested['delete'];
         if (relation.list) {
-          const list = (Array.isArray(target) ? target : [target]).map((where) => ({ where: { ...(where as Where), [field]: null }, data: { [field]: now } }));
+          const list = (Array.isArray(target) ? target : [target]).map((where) => ({ where: { ...(where as Where), [field]: null }, data: { [field]: now, ...cascade } }));
           nested['update'] = [...(Array.isArray(nested['update']) ? nested['update'] : nested['update'] ? [nested['update']] : []), ...list];
         } else if (target === true) {
-          nested['update'] = { [field]: now };
+          nested['update'] = { where: { [field]: null }, data: { [field]: now, ...cascade } };
         } else {
-          nested['update'] = { where: { ...(target as Where), [field]: null }, data: { [field]: now } };
+          nested['update'] = { where: { ...(target as Where), [field]: null }, data: { [field]: now, ...cascade } };
         }
       }
       if (field && 'deleteMany' in value) {
@@ -210,6 +263,23 @@ export class SoftDeleteRewriter {
       out[name] = nested;
     }
     return out;
+  }
+
+  /** Nested `update`/`updateMany`/`upsert` of a soft-deletable relation never reach deleted rows. */
+  private guardNestedWrites(relation: RelationMeta, field: string, nested: Record<string, unknown>): void {
+    const live = (where: unknown, unique: boolean): Where | undefined => this.where(relation.model, where, unique);
+    for (const op of ['update', 'updateMany', 'upsert'] as const) {
+      const arg = nested[op];
+      if (arg === undefined) continue;
+      const each = (item: unknown): unknown => {
+        if (!isObject(item)) return item;
+        if (relation.list || op === 'updateMany') return 'where' in item ? { ...item, where: live(item['where'], op !== 'updateMany') } : item;
+        // To-one: `update: data` or `update: { where, data }`; `upsert: { create, update, where? }`.
+        if (op === 'upsert') return { ...item, where: live(item['where'], true) };
+        return 'data' in item && Object.keys(item).every((k) => k === 'data' || k === 'where') ? { ...item, where: live(item['where'], true) } : { where: { [field]: null }, data: item };
+      };
+      nested[op] = Array.isArray(arg) ? arg.map(each) : each(arg);
+    }
   }
 
   private nestedData(model: string, op: string, arg: unknown, now: Date): unknown {

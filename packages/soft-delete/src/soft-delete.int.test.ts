@@ -175,7 +175,40 @@ describe('softDelete: writes, hatches, transactions, uniques', () => {
     expect(again.id).not.toBe(ids.bob);
   });
 
+  it('keeps the filter on edge inputs: fluent to-one reads, omit, _count: true, null relation filters, undefined fields, deleteMany limit', async () => {
+    await base.user.update({ where: { id: ids.alice }, data: { deletedAt: new Date() } });
+    expect(await prisma.post.findUnique({ where: { id: ids.alivePost } }).author()).toBeNull();
+    const omitted = await prisma.post.findUnique({ where: { id: ids.alivePost }, include: { author: { omit: { deletedAt: true } } } });
+    expect(omitted?.author).toBeNull();
+    await base.user.update({ where: { id: ids.alice }, data: { deletedAt: null } });
+    const live = await prisma.post.findUnique({ where: { id: ids.alivePost }, include: { author: { omit: { deletedAt: true } } } });
+    expect(live?.author).toEqual({ id: ids.alice, email: 'alice@x.io', name: 'Alice' });
+    const counted = await prisma.post.findUnique({ where: { id: ids.alivePost }, include: { _count: true } });
+    expect(counted?._count).toEqual({ comments: 1, tags: 0 });
+    await base.profile.updateMany({ data: { deletedAt: new Date() } });
+    expect(await prisma.user.count({ where: { profile: { isNot: null } } })).toBe(0);
+    expect(await prisma.user.count({ where: { profile: null } })).toBe(2);
+    expect(await prisma.post.count({ where: { deletedAt: undefined } })).toBe(1);
+    await base.post.create({ data: { title: 'second', authorId: ids.alice } });
+    expect(await prisma.post.deleteMany({ where: { authorId: ids.alice }, limit: 1 })).toEqual({ count: 1 });
+  });
+
+  it('nested writes leave deleted children alone, and a nested delete cascades like a top-level one', async () => {
+    await prisma.user.update({ where: { id: ids.alice }, data: { posts: { updateMany: { where: {}, data: { title: 'changed' } } } } });
+    expect((await base.post.findUnique({ where: { id: ids.deadPost } }))?.title).toBe('dead');
+    const cascading = base.$extends(softDelete({ meta: evolveMeta, models: { Post: { field: 'deletedAt', cascade: ['comments'] }, Comment: { field: 'deletedAt' } } }));
+    await cascading.user.update({ where: { id: ids.alice }, data: { posts: { delete: { id: ids.alivePost } } } });
+    expect(await base.comment.count({ where: { postId: ids.alivePost, deletedAt: null } })).toBe(0);
+  });
+
+  it('restore and findDeleted are Prisma promises that join a batch transaction', async () => {
+    const [restored, deleted] = await prisma.$transaction([prisma.post.restore({ where: { id: ids.deadPost } }), prisma.post.findDeleted()]);
+    expect(restored).toEqual({ count: 1 });
+    expect(deleted).toEqual([]);
+  });
+
   it('rejects a configuration naming an unknown model, field or cascade', () => {
+    expect(() => softDelete({ meta: evolveMeta, models: { Post: { field: 'title' as 'deletedAt' } } })).toThrow('"Post.title" must be an optional DateTime (it is String)');
     expect(() => softDelete({ meta: evolveMeta, models: { User: { field: 'removedAt' as 'deletedAt' } } })).toThrow('"User" has no field "removedAt"');
     expect(() => softDelete({ meta: evolveMeta, models: { User: { field: 'deletedAt', cascade: ['profile'] } } })).toThrow('not a to-many relation');
   });

@@ -26,12 +26,28 @@ function modelMeta(model) {
       required: field.isRequired,
     };
   }
-  const id = model.primaryKey?.fields ?? model.fields.filter((f) => f.isId).map((f) => f.name);
+  const fieldTypes = Object.fromEntries(model.fields.filter((f) => f.kind !== 'object').map((f) => [f.name, { type: f.type, optional: !f.isRequired }]));
   const uniques = [
-    ...model.fields.filter((f) => f.isUnique).map((f) => [f.name]),
-    ...(model.uniqueFields ?? []),
+    ...model.fields.filter((f) => f.isUnique).map((f) => ({ fields: [f.name], name: null })),
+    ...(model.uniqueIndexes ?? []).map((u) => ({ fields: u.fields, name: u.name ?? u.fields.join('_') })),
   ];
-  return { name: model.name, table: model.dbName ?? model.name, scalars, relations, id, uniques };
+  const primary = model.primaryKey
+    ? { fields: model.primaryKey.fields, name: model.primaryKey.name ?? model.primaryKey.fields.join('_') }
+    : model.fields.some((f) => f.isId)
+      ? { fields: model.fields.filter((f) => f.isId).map((f) => f.name), name: null }
+      : uniques[0];
+  // The key that identifies a row: the primary key, else the first unique; `idInput` is the compound
+  // where-input name Prisma expects for multi-field keys (null for a single field).
+  return {
+    name: model.name,
+    table: model.dbName ?? model.name,
+    scalars,
+    fieldTypes,
+    relations,
+    id: primary?.fields ?? [],
+    idInput: primary && primary.fields.length > 1 ? primary.name : null,
+    uniques: uniques.map((u) => u.fields),
+  };
 }
 
 generatorHandler({
