@@ -146,3 +146,8 @@ export { dedupe, reportDuplicates, undoDedupe } from './extract/dedupe.js';
 export type { DedupeOptions, DedupeResult, DuplicateReport, KeepRule } from './extract/dedupe.js';
 export { mergeTables } from './extract/merge-tables.js';
 export type { MergeOptions, MergeReport, MergeSource } from './extract/merge-tables.js';
+export { lintSql, lintPaths, migrationFiles, readLiveFacts } from './lint/migration-linter.js';
+export { RULES, SMALL_TABLE_ROWS, isBinaryCoercible, checkStatement } from './lint/lint-rules.js';
+export type { Finding, Severity, LintRule, LiveFacts } from './lint/lint-rules.js';
+export { parseMigrationSql, loadSqlParser } from './lint/sql-source.js';
+export type { SourceStatement, ParsedSource } from './lint/sql-source.js';

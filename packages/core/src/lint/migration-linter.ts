@@ -1,0 +1,84 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { withClient } from '../db/with-client.js';
+import { MIGRATION_FILE } from '../prisma/migrations-dir.js';
+import { checkStatement, type FileState, type Finding, type LiveFacts } from './lint-rules.js';
+import { loadSqlParser, parseMigrationSql } from './sql-source.js';
+
+/**
+ * Lints one migration file's SQL with PostgreSQL's grammar: every rule on every statement, in order, with
+ * the file's context (tables it creates are exempt, constraints it adds NOT VALID, lock_timeout set).
+ * A `-- evolve-ignore <rule>: <reason>` comment before a statement suppresses that rule there. A file that
+ * does not parse gives one `parse-error` finding. Pure given the parser and `facts`.
+ */
+export async function lintSql(sql: string, file: string, facts?: LiveFacts): Promise<Finding[]> {
+  await loadSqlParser();
+  const parsed = parseMigrationSql(sql);
+  if (!parsed.ok) {
+    return [{ file, line: parsed.line, rule: 'parse-error', severity: 'error', message: parsed.message, suggestion: 'fix the SQL' }];
+  }
+  const state: FileState = { file, created: new Set(), notValid: new Set(), lockTimeout: false, statementCount: parsed.statements.length, facts };
+  const findings: Finding[] = [];
+  for (const statement of parsed.statements) {
+    for (const finding of checkStatement(statement, state)) {
+      if (!statement.ignored.has(finding.rule)) findings.push(finding);
+    }
+  }
+  return findings;
+}
+
+/** Migration files under `target`: the file itself, a folder's `migration.sql`, or every folder's below a directory. */
+export async function migrationFiles(target: string): Promise<string[]> {
+  const info = await stat(target);
+  if (info.isFile()) return [target];
+  const own = path.join(target, MIGRATION_FILE);
+  if (await stat(own).then((s) => s.isFile(), () => false)) return [own];
+  const entries = await readdir(target, { withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries.filter((e) => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
+    const file = path.join(target, entry.name, MIGRATION_FILE);
+    if (await stat(file).then((s) => s.isFile(), () => false)) files.push(file);
+  }
+  return files;
+}
+
+/**
+ * Reads facts the rules grade severity with: row estimates, column types, function volatility and the
+ * server version. Read-only catalog queries.
+ */
+export async function readLiveFacts(databaseUrl: string): Promise<LiveFacts> {
+  return withClient(databaseUrl, async (client) => {
+    const { rows: tables } = await client.query<{ schema: string; name: string; rows: number }>(
+      `select n.nspname::text as schema, c.relname::text as name, greatest(c.reltuples, 0)::float8 as rows from pg_class c
+       join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema')`,
+    );
+    const { rows: columns } = await client.query<{ schema: string; table: string; name: string; type: string }>(
+      `select n.nspname::text as schema, c.relname::text as table, a.attname::text as name, format_type(a.atttypid, a.atttypmod) as type
+       from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+       where c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped and n.nspname not in ('pg_catalog', 'information_schema')`,
+    );
+    const { rows: functions } = await client.query<{ name: string; volatility: string }>(
+      `select proname::text as name, max(provolatile::text) as volatility from pg_proc group by proname`,
+    );
+    const { rows: version } = await client.query<{ v: string }>(`show server_version_num`);
+    const rowCounts = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t.rows]));
+    const types = new Map(columns.map((c) => [`${c.schema}.${c.table}.${c.name}`, c.type]));
+    const volatility = new Map(functions.map((f) => [f.name, f.volatility]));
+    return {
+      rows: (schema, table) => rowCounts.get(`${schema}.${table}`),
+      columnType: (schema, table, column) => types.get(`${schema}.${table}.${column}`),
+      volatility: (name) => volatility.get(name.toLowerCase()) ?? volatility.get(name),
+      version: Number(version[0]?.v ?? 0),
+    };
+  });
+}
+
+/** Lints every migration file under `paths` (files, migration folders, or migrations directories). */
+export async function lintPaths(paths: readonly string[], options: { databaseUrl?: string } = {}): Promise<Finding[]> {
+  const facts = options.databaseUrl ? await readLiveFacts(options.databaseUrl) : undefined;
+  const findings: Finding[] = [];
+  for (const target of paths) {
+    for (const file of await migrationFiles(target)) findings.push(...(await lintSql(await readFile(file, 'utf8'), file, facts)));
+  }
+  return findings;
+}
