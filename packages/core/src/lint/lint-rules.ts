@@ -1,3 +1,4 @@
+import { notNullCheckName } from '../operations/set-not-null.js';
 import type { SourceStatement } from './sql-source.js';
 
 /** Severity of a finding: `error` fails `lint` (exit 1), `warning` is reported only. */
@@ -173,6 +174,8 @@ export interface FileState {
   readonly file: string;
   readonly created: Set<string>;
   readonly notValid: Set<string>;
+  /** Constraint names the file drops anywhere (the toolkit's NOT NULL path drops its proving check). */
+  readonly dropped: ReadonlySet<string>;
   lockTimeout: boolean;
   readonly statementCount: number;
   readonly facts: LiveFacts | undefined;
@@ -339,7 +342,10 @@ export function checkStatement(statement: SourceStatement, state: FileState): Fi
           }
         }
         if (!existing) continue;
-        if (subtype === 'AT_SetNotNull') add('set-not-null', `"${relation.table}"."${String(cmd['name'])}" SET NOT NULL`, relation);
+        // The toolkit's path proves NOT NULL with a validated check it drops in the same file: no scan.
+        if (subtype === 'AT_SetNotNull' && !state.dropped.has(notNullCheckName(relation.table, String(cmd['name'])))) {
+          add('set-not-null', `"${relation.table}"."${String(cmd['name'])}" SET NOT NULL`, relation);
+        }
         if (subtype === 'AT_DropColumn') add('drop-column', `column "${String(cmd['name'])}" of "${relation.table}" dropped`);
         if (subtype === 'AT_AlterColumnType' && isObj(def['ColumnDef'])) {
           const target = typeName(def['ColumnDef']['typeName']);

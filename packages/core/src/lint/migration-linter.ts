@@ -17,7 +17,14 @@ export async function lintSql(sql: string, file: string, facts?: LiveFacts): Pro
   if (!parsed.ok) {
     return [{ file, line: parsed.line, rule: 'parse-error', severity: 'error', message: parsed.message, suggestion: 'fix the SQL' }];
   }
-  const state: FileState = { file, created: new Set(), notValid: new Set(), lockTimeout: false, statementCount: parsed.statements.length, facts };
+  const dropped = new Set<string>();
+  for (const statement of parsed.statements) {
+    if (statement.type !== 'AlterTableStmt') continue;
+    for (const item of (statement.body['cmds'] as { AlterTableCmd?: { subtype?: string; name?: string } }[] | undefined) ?? []) {
+      if (item.AlterTableCmd?.subtype === 'AT_DropConstraint' && item.AlterTableCmd.name) dropped.add(item.AlterTableCmd.name);
+    }
+  }
+  const state: FileState = { file, created: new Set(), notValid: new Set(), dropped, lockTimeout: false, statementCount: parsed.statements.length, facts };
   const findings: Finding[] = [];
   for (const statement of parsed.statements) {
     for (const finding of checkStatement(statement, state)) {
