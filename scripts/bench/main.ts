@@ -9,12 +9,13 @@ import { acquireTestServer, createTestDatabase } from '@prisma-evolve/testing';
 import { runBackfillBench } from './backfill-bench.js';
 import { runExtractBench } from './extract-json-bench.js';
 import { runSoftDeleteBench } from './soft-delete-bench.js';
+import { runLintBench } from './lint-bench.js';
 
-const BENCHMARKS = ['backfill', 'extract-json', 'soft-delete'] as const;
+const BENCHMARKS = ['backfill', 'extract-json', 'soft-delete', 'lint'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: pnpm bench <${BENCHMARKS.join('|')}> [--rows N | --parents N | --cycles N] [--workers N] [--naive-sample N] [--json]`);
+  console.error(`${message}\nusage: pnpm bench <${BENCHMARKS.join('|')}> [--rows N | --parents N | --cycles N | --files N] [--workers N] [--naive-sample N] [--json]`);
   process.exit(2);
 }
 
@@ -33,6 +34,7 @@ try {
       rows: { type: 'string' },
       parents: { type: 'string' },
       cycles: { type: 'string' },
+      files: { type: 'string' },
       workers: { type: 'string' },
       'naive-sample': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -49,9 +51,16 @@ const workers = positiveInt('workers', parsed.values.workers, 1);
 const naiveSample = positiveInt('naive-sample', parsed.values['naive-sample'], name === 'extract-json' ? 300 : 2_000);
 const parents = positiveInt('parents', parsed.values.parents, 100_000);
 const cycles = positiveInt('cycles', parsed.values.cycles, 1_000);
+const files = positiveInt('files', parsed.values.files, 1_000);
 const json = parsed.values.json;
 
 const started = performance.now();
+if (name === 'lint') {
+  // No database needed.
+  const report = { ...(await runLintBench({ files })), total_seconds: Math.round((performance.now() - started) / 100) / 10 };
+  process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${Object.entries(report).map(([k, v]) => `${k.padEnd(30)} ${String(v)}`).join('\n')}\n`);
+  process.exit(0);
+}
 const server = await acquireTestServer();
 const database = await createTestDatabase(server.url, { prefix: 'evolve_bench' });
 let exitCode = 0;

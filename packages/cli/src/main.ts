@@ -2,11 +2,11 @@
  * `pnpm migrate:phase <command>`: the deploy-time command of prisma-evolve.
  * Exit codes: 0 ok, 1 failed (a step failed, something not applied, verification failed), 2 usage error.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { abortOnSignals, PhaseRunner, type RunnerEvent } from '@prisma-evolve/core';
+import { abortOnSignals, lintPaths, PhaseRunner, rewriteMigrationFolder, type RunnerEvent } from '@prisma-evolve/core';
 import { renderChecks, renderPhases, renderPlan } from './phase-commands.js';
 import { DEFAULT_CONFIG, loadPlan, type LoadedPlan } from './plan-loader.js';
 import { ProgressBar } from './progress-bar.js';
@@ -20,6 +20,8 @@ commands:
   run <phase>|--all   run a phase (or all, in dependency order); idempotent, resumes a failed one
   verify <phase>|--all  check the post-conditions of a phase (or of every completed one)
   rollback <phase>    undo a phase; refuses while a phase depending on it is applied (see --cascade)
+  lint [paths...]     check migration SQL for locking and data-loss hazards (default: the migrations folder)
+  rewrite <folder>    turn an unsafe Prisma migration folder into the safe sequence of folders
 
 options:
   --config FILE          plan module exporting \`plan\` (default: ${DEFAULT_CONFIG})
@@ -62,11 +64,56 @@ if (values.help) {
   process.exit(0);
 }
 const [command, ...args] = positionals;
-const COMMANDS = ['status', 'plan', 'run', 'verify', 'rollback'];
+const COMMANDS = ['status', 'plan', 'run', 'verify', 'rollback', 'lint', 'rewrite'];
 if (!command) usage('no command given');
 if (!COMMANDS.includes(command)) usage(`unknown command "${command}"`);
-const databaseUrl = values['database-url'] ?? process.env['DATABASE_URL'];
-if (!databaseUrl) usage('no database: pass --database-url or set DATABASE_URL');
+const OFFLINE = new Set(['lint', 'rewrite']);
+const databaseUrl = values['database-url'] ?? process.env['DATABASE_URL'] ?? '';
+if (!databaseUrl && !OFFLINE.has(command)) usage('no database: pass --database-url or set DATABASE_URL');
+if (command === 'lint' || command === 'rewrite') {
+  const configured = values.config || existsSync(DEFAULT_CONFIG) ? await loadPlan(values.config ?? DEFAULT_CONFIG).catch(() => undefined) : undefined;
+  const migrationsDir = values['migrations-dir'] ? path.resolve(values['migrations-dir']) : (configured?.migrationsDir ?? path.resolve('prisma', 'migrations'));
+  const code = command === 'lint' ? await lintCommand(args.length > 0 ? args : [migrationsDir]) : await rewriteCommand(args);
+  process.exit(code);
+}
+
+async function lintCommand(paths: readonly string[]): Promise<number> {
+  try {
+    const findings = await lintPaths(paths, values['database-url'] || process.env['DATABASE_URL'] ? { databaseUrl: values['database-url'] ?? process.env['DATABASE_URL'] ?? '' } : {});
+    const shown = (file: string): string => (path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file));
+    const report = { findings: findings.map((f) => ({ file: shown(f.file), line: f.line, rule: f.rule, severity: f.severity, message: f.message, suggestion: f.suggestion })) };
+    print(report, renderFindings(report.findings));
+    return findings.some((f) => f.severity === 'error') ? 1 : 0;
+  } catch (error) {
+    console.error(`migrate:phase lint failed: ${error instanceof Error ? error.message : String(error)}`);
+    return (error as { code?: string }).code === 'ENOENT' ? 2 : 1;
+  }
+}
+
+async function rewriteCommand(targets: readonly string[]): Promise<number> {
+  if (targets.length !== 1 || !targets[0]) usage('"rewrite" needs one migration folder');
+  const folder = path.resolve(targets[0]);
+  if (!existsSync(path.join(folder, 'migration.sql'))) usage(`"${folder}" is not a migration folder (no migration.sql)`);
+  const result = await rewriteMigrationFolder(folder);
+  if (result.refusals.length > 0) {
+    print({ folders: [], refusals: result.refusals }, result.refusals.map((r) => `line ${r.line} (${r.rule}): ${r.reason}`).join('\n'));
+    return 1;
+  }
+  if (!values['dry-run']) {
+    const parent = path.dirname(folder);
+    for (const out of result.folders) {
+      mkdirSync(path.join(parent, out.name), { recursive: true });
+      writeFileSync(path.join(parent, out.name, 'migration.sql'), out.sql);
+    }
+  }
+  print({ folders: result.folders.map((f) => f.name), refusals: [] }, `${values['dry-run'] ? 'would write' : 'wrote'} ${result.folders.length} folder(s):\n${result.folders.map((f) => `  ${f.name}`).join('\n')}`);
+  return 0;
+}
+
+function renderFindings(findings: readonly { file: string; line: number; rule: string; severity: string; message: string; suggestion: string }[]): string {
+  if (findings.length === 0) return 'no findings';
+  return findings.map((f) => `${f.file}:${f.line} ${f.severity} ${f.rule}: ${f.message}\n  safe alternative: ${f.suggestion}`).join('\n');
+}
 
 function phaseArgument(allowAll: boolean): string | undefined {
   if (args.length > 1) usage(`"${command}" takes one phase, got "${args.join(' ')}"`);

@@ -127,3 +127,32 @@ describe('pnpm migrate:phase with the example plan (seed 003 phases 1 to 6) on l
     expect(unknown.stderr).toContain('unknown phase "phase_nine"');
   });
 });
+
+describe('pnpm migrate:phase lint and rewrite', () => {
+  it('lints with exit 1 and the JSON contract, rewrites the folder, then lints clean', async () => {
+    const { expectMigrationsSafe } = await import('@prisma-evolve/testing/jest');
+    const dir = mkdtempSync(path.join(tmpdir(), 'evolve-lint-'));
+    const folder = path.join(dir, '20300101000000_index_and_fk');
+    const { mkdirSync, writeFileSync, readdirSync } = await import('node:fs');
+    mkdirSync(folder);
+    writeFileSync(
+      path.join(folder, 'migration.sql'),
+      `-- CreateIndex\nCREATE INDEX "Post_authorId_idx" ON "Post"("authorId");\n\n-- AddForeignKey\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;\n`,
+    );
+    const lint = await cli(['lint', dir, '--json']);
+    expect(lint.exitCode).toBe(1);
+    const report = JSON.parse(lint.stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(report.findings.filter((f: { severity: string }) => f.severity === 'error')).toEqual([
+      { file: path.join(folder, 'migration.sql'), line: 2, rule: 'create-index-non-concurrent', severity: 'error', message: expect.any(String), suggestion: expect.stringContaining('createIndex') },
+      { file: path.join(folder, 'migration.sql'), line: 5, rule: 'foreign-key-validating', severity: 'error', message: expect.any(String), suggestion: expect.stringContaining('addForeignKey') },
+    ]);
+    await expect(expectMigrationsSafe(dir)).rejects.toThrow(/create-index-non-concurrent/);
+
+    const rewrite = await cli(['rewrite', folder, '--json']);
+    expect(rewrite.exitCode).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(JSON.parse(rewrite.stdout.trim().split('\n').at(-1) ?? '{}').folders.sort());
+    expect((await cli(['lint', dir])).exitCode).toBe(0);
+    expect((await expectMigrationsSafe(dir)).every((f) => f.severity === 'warning')).toBe(true);
+    expect((await cli(['rewrite', path.join(dir, 'nope')])).exitCode).toBe(2);
+  });
+});

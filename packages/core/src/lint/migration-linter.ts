@@ -67,7 +67,7 @@ export async function readLiveFacts(databaseUrl: string): Promise<LiveFacts> {
     const { rows: functions } = await client.query<{ name: string; volatility: string }>(
       `select proname::text as name, max(provolatile::text) as volatility from pg_proc group by proname`,
     );
-    const { rows: version } = await client.query<{ v: string }>(`show server_version_num`);
+    const { rows: version } = await client.query<{ v: string }>(`select current_setting('server_version_num') as v`);
     const rowCounts = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t.rows]));
     const types = new Map(columns.map((c) => [`${c.schema}.${c.table}.${c.name}`, c.type]));
     const volatility = new Map(functions.map((f) => [f.name, f.volatility]));
