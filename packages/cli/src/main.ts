@@ -97,6 +97,10 @@ async function rewriteCommand(targets: readonly string[]): Promise<number> {
   const result = await rewriteMigrationFolder(folder);
   if (result.refusals.length > 0) {
     print({ folders: [], refusals: result.refusals }, result.refusals.map((r) => `line ${r.line} (${r.rule}): ${r.reason}`).join('\n'));
+    const rename = result.refusals.find((r) => r.rule === 'rename-column');
+    if (rename && process.stdin.isTTY && !values.json && (await confirm('is this drop+add a rename?'))) {
+      console.error('then delete the drop+add from this migration and add the step quoted above to a phase of your plan: renameColumn keeps both columns in sync until the contract phase');
+    }
     return 1;
   }
   if (!values['dry-run']) {

@@ -31,7 +31,39 @@ ALTER TABLE "Post" ADD CONSTRAINT "Post_rating_check" CHECK ("rating" BETWEEN 0 
 ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE ("email");
 `;
 
+/** Each rewritable case on its own, as Prisma writes it. */
+const CASES: Record<string, string> = {
+  index: `-- CreateIndex\nCREATE INDEX "Post_authorId_idx" ON "Post"("authorId");`,
+  'foreign key': `-- AddForeignKey\nALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") ON DELETE RESTRICT ON UPDATE CASCADE;`,
+  check: `ALTER TABLE "Post" ADD CONSTRAINT "Post_rating_check" CHECK ("rating" BETWEEN 0 AND 5);`,
+  'set not null': `-- AlterTable\nALTER TABLE "User" ALTER COLUMN "email" SET NOT NULL;`,
+  unique: `ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE ("email");`,
+  'primary key': `ALTER TABLE "Tag" ADD CONSTRAINT "Tag_pkey" PRIMARY KEY ("id");`,
+};
+
 describe('pnpm migrate:phase rewrite', () => {
+  for (const [name, sql] of Object.entries(CASES)) {
+    it(`${name}: the rewritten folders give the same schema as the original and lint without errors`, async () => {
+      const original = await createTestDatabase(db.serverUrl, { prefix: 'evolve_rw' });
+      const rewritten = await createTestDatabase(db.serverUrl, { prefix: 'evolve_rw' });
+      try {
+        for (const url of [original.url, rewritten.url]) await withClient(url, (c) => c.query(`${BASE}\ncreate table "Tag" (id int not null); insert into "Tag" values (1), (2);`));
+        await withClient(original.url, (c) => c.query(sql));
+        const result = await rewriteMigrationSql(sql, '20300101000000_case');
+        expect(result.refusals).toEqual([]);
+        expect((await lintSql(sql, 'original')).some((f) => f.severity === 'error')).toBe(true);
+        for (const folder of result.folders) {
+          await withClient(rewritten.url, (c) => c.query(folder.sql));
+          expect((await lintSql(folder.sql, folder.name)).filter((f) => f.severity === 'error')).toEqual([]);
+        }
+        expect(await snapshot(rewritten.url, ['public'])).toEqual(await snapshot(original.url, ['public']));
+      } finally {
+        await original.drop();
+        await rewritten.drop();
+      }
+    });
+  }
+
   it('rewrites a Prisma migration into safe folders that give the same schema and pass lint', async () => {
     const original = await createTestDatabase(db.serverUrl, { prefix: 'evolve_rw' });
     const rewritten = await createTestDatabase(db.serverUrl, { prefix: 'evolve_rw' });
