@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { abortOnSignals, lintPaths, PhaseRunner, rewriteMigrationFolder, type RunnerEvent } from '@prisma-evolve/core';
+import { abortOnSignals, lintPaths, PhaseRunner, renderRewritePhaseModule, rewriteMigrationFolder, type ConfirmedRename, type RequiredColumnBackfill, type RunnerEvent } from '@prisma-evolve/core';
 import { renderChecks, renderPhases, renderPlan } from './phase-commands.js';
 import { DEFAULT_CONFIG, loadPlan, type LoadedPlan } from './plan-loader.js';
 import { ProgressBar } from './progress-bar.js';
@@ -21,7 +21,8 @@ commands:
   verify <phase>|--all  check the post-conditions of a phase (or of every completed one)
   rollback <phase>    undo a phase; refuses while a phase depending on it is applied (see --cascade)
   lint [paths...]     check migration SQL for locking and data-loss hazards (default: the migrations folder)
-  rewrite <folder>    turn an unsafe Prisma migration folder into the safe sequence of folders
+  rewrite <folder>    turn an unsafe Prisma migration folder into the safe sequence of folders (and a phase
+                      module for what moves data)
 
 options:
   --config FILE          plan module exporting \`plan\` (default: ${DEFAULT_CONFIG})
@@ -32,6 +33,10 @@ options:
   --dry-run              run/rollback: show what would happen, change nothing
   --yes                  rollback: do not ask for confirmation
   --cascade              rollback: roll back the phases depending on it first
+  --rename T.FROM:TO     rewrite: the drop of T.FROM and add of T.TO are a rename (repeatable)
+  --backfill T.COL=SQL   rewrite: the value of required column T.COL for existing rows (repeatable)
+  --phase-out FILE       rewrite: where the phase module goes (default: evolve.<folder>.phase.ts beside
+                         the migrations directory)
   --help                 this text`;
 
 function usage(message: string): never {
@@ -52,6 +57,9 @@ try {
       'dry-run': { type: 'boolean', default: false },
       yes: { type: 'boolean', default: false },
       cascade: { type: 'boolean', default: false },
+      rename: { type: 'string', multiple: true, default: [] },
+      backfill: { type: 'string', multiple: true, default: [] },
+      'phase-out': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -90,27 +98,55 @@ async function lintCommand(paths: readonly string[]): Promise<number> {
   }
 }
 
+/** `[schema.]table.from:to` → a confirmed rename; exits 2 naming the flag when malformed. */
+function renameFlag(text: string): ConfirmedRename {
+  const match = /^(?:(.+)\.)?([^.]+)\.([^.:]+):(.+)$/.exec(text);
+  if (!match) usage(`--rename "${text}": expected TABLE.FROM:TO (or SCHEMA.TABLE.FROM:TO)`);
+  return { ...(match[1] ? { schema: match[1] } : {}), table: match[2] as string, from: match[3] as string, to: match[4] as string };
+}
+
+/** `[schema.]table.column=SQL` → a backfill value; exits 2 naming the flag when malformed. */
+function backfillFlag(text: string): RequiredColumnBackfill {
+  const match = /^(?:([^=]+)\.)?([^.=]+)\.([^.=]+)=(.+)$/s.exec(text);
+  if (!match) usage(`--backfill "${text}": expected TABLE.COLUMN=<SQL expression>`);
+  return { ...(match[1] ? { schema: match[1] } : {}), table: match[2] as string, column: match[3] as string, value: match[4] as string };
+}
+
 async function rewriteCommand(targets: readonly string[]): Promise<number> {
   if (targets.length !== 1 || !targets[0]) usage('"rewrite" needs one migration folder');
   const folder = path.resolve(targets[0]);
   if (!existsSync(path.join(folder, 'migration.sql'))) usage(`"${folder}" is not a migration folder (no migration.sql)`);
-  const result = await rewriteMigrationFolder(folder);
+  const renames = (values.rename ?? []).map(renameFlag);
+  const backfills = (values.backfill ?? []).map(backfillFlag);
+  let result = await rewriteMigrationFolder(folder, { renames, backfills });
+  // Interactively, each drop+add that looks like a rename is asked about; a yes reruns with it confirmed.
+  while (result.refusals.length > 0 && process.stdin.isTTY && !values.json) {
+    const candidate = result.refusals.find((r) => r.rename)?.rename;
+    if (!candidate) break;
+    console.error(`"${candidate.table}": "${candidate.from}" is dropped and "${candidate.to}" added in the same migration.`);
+    if (!(await confirm(`is "${candidate.from}" renamed to "${candidate.to}" (its data kept)?`))) break;
+    renames.push(candidate);
+    result = await rewriteMigrationFolder(folder, { renames, backfills });
+  }
   if (result.refusals.length > 0) {
-    print({ folders: [], refusals: result.refusals }, result.refusals.map((r) => `line ${r.line} (${r.rule}): ${r.reason}`).join('\n'));
-    const rename = result.refusals.find((r) => r.rule === 'rename-column');
-    if (rename && process.stdin.isTTY && !values.json && (await confirm('is this drop+add a rename?'))) {
-      console.error('then delete the drop+add from this migration and add the step quoted above to a phase of your plan: renameColumn keeps both columns in sync until the contract phase');
-    }
+    print({ folders: [], refusals: result.refusals, phase: null }, result.refusals.map((r) => `line ${r.line} (${r.rule}): ${r.reason}`).join('\n'));
     return 1;
   }
+  const name = path.basename(folder);
+  const phaseFile = result.phaseSteps.length > 0 ? path.resolve(values['phase-out'] ?? path.join(path.dirname(path.dirname(folder)), `evolve.${name}.phase.ts`)) : undefined;
   if (!values['dry-run']) {
     const parent = path.dirname(folder);
     for (const out of result.folders) {
       mkdirSync(path.join(parent, out.name), { recursive: true });
       writeFileSync(path.join(parent, out.name, 'migration.sql'), out.sql);
     }
+    if (phaseFile) writeFileSync(phaseFile, renderRewritePhaseModule(name, result.phaseSteps));
   }
-  print({ folders: result.folders.map((f) => f.name), refusals: [] }, `${values['dry-run'] ? 'would write' : 'wrote'} ${result.folders.length} folder(s):\n${result.folders.map((f) => `  ${f.name}`).join('\n')}`);
+  const verb = values['dry-run'] ? 'would write' : 'wrote';
+  print(
+    { folders: result.folders.map((f) => f.name), refusals: [], phase: phaseFile ? path.relative(process.cwd(), phaseFile) : null },
+    `${verb} ${result.folders.length} folder(s):\n${result.folders.map((f) => `  ${f.name}`).join('\n')}${phaseFile ? `\n${verb} the phase for what moves data: ${path.relative(process.cwd(), phaseFile)} (add its \`phases\` to your plan; deploy the folders first)` : ''}`,
+  );
   return 0;
 }
 

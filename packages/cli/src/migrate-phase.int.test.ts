@@ -155,4 +155,29 @@ describe('pnpm migrate:phase lint and rewrite', () => {
     expect((await expectMigrationsSafe(dir)).every((f) => f.severity === 'warning')).toBe(true);
     expect((await cli(['rewrite', path.join(dir, 'nope')])).exitCode).toBe(2);
   });
+
+  it('rewrite refuses a drop+add until told it is a rename, then writes the folder and the phase module', async () => {
+    const { mkdirSync, writeFileSync, readFileSync, existsSync } = await import('node:fs');
+    const root = mkdtempSync(path.join(tmpdir(), 'evolve-rename-'));
+    const folder = path.join(root, 'migrations', '20300101000000_rename');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'migration.sql'), `-- AlterTable\nALTER TABLE "User" DROP COLUMN "name",\nADD COLUMN     "displayName" TEXT,\nADD COLUMN     "locale" TEXT NOT NULL;\n`);
+    const refused = await cli(['rewrite', folder, '--json']);
+    expect(refused.exitCode).toBe(1);
+    const refusals = JSON.parse(refused.stdout.trim().split('\n').at(-1) ?? '{}').refusals;
+    expect(refusals.map((r: { rule: string }) => r.rule)).toEqual(['rename-column', 'add-column-not-null-without-default']);
+    expect(readFileSync(path.join(folder, 'migration.sql'), 'utf8')).toContain('DROP COLUMN "name"'); // untouched
+    expect((await cli(['rewrite', folder, '--rename', 'User.name', '--json'])).exitCode).toBe(2);
+
+    const done = await cli(['rewrite', folder, '--rename', 'User.name:displayName', '--backfill', `User.locale='en'`, '--json']);
+    expect(done.exitCode).toBe(0);
+    const report = JSON.parse(done.stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(report.phase).toMatch(/evolve\.20300101000000_rename\.phase\.ts$/);
+    const phaseFile = path.join(root, 'evolve.20300101000000_rename.phase.ts');
+    expect(existsSync(phaseFile)).toBe(true);
+    const module = readFileSync(phaseFile, 'utf8');
+    expect(module).toContain(`step(renameColumn, { table: "User", from: "name", to: "displayName" })`);
+    expect(module).toContain(`set: { "locale": "'en'" }`);
+    expect(readFileSync(path.join(folder, 'migration.sql'), 'utf8')).toMatch(/ADD COLUMN\s+"locale" TEXT;/);
+  });
 });

@@ -151,5 +151,5 @@ export { RULES, SMALL_TABLE_ROWS, isBinaryCoercible, checkStatement } from './li
 export type { Finding, Severity, LintRule, LiveFacts } from './lint/lint-rules.js';
 export { parseMigrationSql, loadSqlParser } from './lint/sql-source.js';
 export type { SourceStatement, ParsedSource } from './lint/sql-source.js';
-export { rewriteMigrationSql, rewriteMigrationFolder } from './lint/migration-rewriter.js';
-export type { RewriteResult, Refusal } from './lint/migration-rewriter.js';
+export { rewriteMigrationSql, rewriteMigrationFolder, renderRewritePhaseModule } from './lint/migration-rewriter.js';
+export type { RewriteResult, Refusal, RewriteOptions, RewritePhaseStep, ConfirmedRename, RequiredColumnBackfill } from './lint/migration-rewriter.js';

@@ -4,7 +4,16 @@ import { useTestDatabase } from '@prisma-evolve/testing/jest';
 import { withClient } from '../db/with-client.js';
 import { snapshot } from '../operations/fixtures/operation-harness.js';
 import { lintSql } from './migration-linter.js';
-import { rewriteMigrationSql } from './migration-rewriter.js';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { renameColumn } from '../operations/rename-column.js';
+import { setNotNull } from '../operations/set-not-null.js';
+import { step } from '../operations/operation.js';
+import { backfillStep, contractStep, definePhase, definePlan, schemaStep } from '../phases/define-plan.js';
+import { PhaseRunner } from '../phases/phase-runner.js';
+import { applyPrismaMigrations } from '../prisma/prisma-migrations.js';
+import { renderRewritePhaseModule, rewriteMigrationSql, type RewriteResult } from './migration-rewriter.js';
 
 const db = useTestDatabase();
 
@@ -97,10 +106,75 @@ describe('pnpm migrate:phase rewrite', () => {
   it('refuses what has no safe form, saying why', async () => {
     const required = await rewriteMigrationSql(`ALTER TABLE "User" ADD COLUMN "locale" TEXT NOT NULL;`, 'm');
     expect(required.refusals[0]?.reason).toMatch(/required but has no value for existing rows/);
+    expect(required.refusals[0]?.requiredColumn).toEqual({ schema: 'public', table: 'User', column: 'locale' });
     const rename = await rewriteMigrationSql(`ALTER TABLE "User" DROP COLUMN "name";\nALTER TABLE "User" ADD COLUMN "displayName" TEXT;`, 'm');
-    expect(rename.refusals[0]?.reason).toMatch(/looks like a rename; if it is, write step\(renameColumn, \{ table: 'User', from: 'name', to: 'displayName' \}\)/);
+    expect(rename.refusals[0]?.reason).toMatch(/looks like a rename .*rewrite --rename User\.name:displayName.*step\(renameColumn, \{ table: 'User', from: 'name', to: 'displayName' \}\)/);
+    // A rename the user denies (confirmed for another column) stays refused: nothing is dropped silently.
+    const other = await rewriteMigrationSql(`ALTER TABLE "User" DROP COLUMN "name";\nALTER TABLE "User" ADD COLUMN "displayName" TEXT;`, 'm', { renames: [{ table: 'User', from: 'email', to: 'displayName' }] });
+    expect(other.refusals.map((r) => r.rule)).toEqual(['rename-column']);
     const retype = await rewriteMigrationSql(`ALTER TABLE "Post" ALTER COLUMN "rating" SET DATA TYPE BIGINT;`, 'm');
     expect(retype.refusals[0]).toMatchObject({ line: 1, rule: 'change-column-type' });
     expect(retype.folders).toEqual([]);
   });
+
+  it('a confirmed rename (as Prisma writes it: one ALTER with DROP and ADD) becomes renameColumn expand/contract and keeps the data', async () => {
+    const sql = `-- AlterTable\nALTER TABLE "User" DROP COLUMN "name",\nADD COLUMN     "displayName" TEXT;\n\n-- CreateIndex\nCREATE INDEX "Post_authorId_idx" ON "Post"("authorId");\n`;
+    const refused = await rewriteMigrationSql(sql, '20300101000000_rename');
+    expect(refused.refusals).toMatchObject([{ line: 2, rule: 'rename-column', rename: { schema: 'public', table: 'User', from: 'name', to: 'displayName' } }]);
+    const result = await rewriteMigrationSql(sql, '20300101000000_rename', { renames: [refused.refusals[0]?.rename ?? { table: '', from: '', to: '' }] });
+    expect(result.refusals).toEqual([]);
+    expect(result.folders.map((f) => f.name)).toEqual(['20300101000000_rename']);
+    expect(result.folders[0]?.sql).not.toMatch(/DROP COLUMN|displayName/);
+    expect(result.phaseSteps).toEqual([{ kind: 'renameColumn', schema: 'public', table: 'User', from: 'name', to: 'displayName' }]);
+    await expectPhasesReachOriginalSchema(sql, result, async (url) => {
+      const rows = await withClient(url, (c) => c.query<{ n: string }>(`select count(*) as n from "User" where "displayName" = 'n'`));
+      expect(Number(rows.rows[0]?.n)).toBe(500); // the data came along; the original would have lost it
+    });
+  });
+
+  it('a required column with a value given is added nullable, backfilled and made NOT NULL by the phase', async () => {
+    const sql = `-- AlterTable\nALTER TABLE "User" ADD COLUMN     "locale" TEXT NOT NULL,\nADD COLUMN     "score" INTEGER;\n`;
+    const result = await rewriteMigrationSql(sql, '20300101000000_locale', { backfills: [{ table: 'User', column: 'locale', value: `'en'` }] });
+    expect(result.refusals).toEqual([]);
+    expect(result.folders[0]?.sql).toMatch(/ADD COLUMN\s+"locale" TEXT\s*;[\s\S]*ADD COLUMN\s+"score" INTEGER/);
+    expect(result.folders[0]?.sql).not.toMatch(/NOT NULL/);
+    expect(result.phaseSteps).toEqual([{ kind: 'requiredColumn', schema: 'public', table: 'User', column: 'locale', value: `'en'` }]);
+    await expectPhasesReachOriginalSchema(sql, result, async (url) => {
+      const rows = await withClient(url, (c) => c.query<{ n: string }>(`select count(*) as n from "User" where locale = 'en'`));
+      expect(Number(rows.rows[0]?.n)).toBe(500);
+    });
+  });
 });
+
+/**
+ * Applies the original to a copy whose tables are empty (a required column without a default fails on rows),
+ * and the rewritten folders then the rendered phase module (evaluated as written) through the runner to a
+ * populated copy; the catalog snapshots must be equal and the folders lint clean.
+ */
+async function expectPhasesReachOriginalSchema(sql: string, result: RewriteResult, checkData: (url: string) => Promise<void>): Promise<void> {
+  const original = await createTestDatabase(db.serverUrl, { prefix: 'evolve_rw' });
+  const rewritten = await createTestDatabase(db.serverUrl, { prefix: 'evolve_rw' });
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'evolve-rw-phase-')), 'migrations');
+  try {
+    await withClient(original.url, (c) => c.query(`${BASE}\ntruncate "Post", "User";\n${sql}`));
+    // Deployed as a user would: the baseline and the rewritten folders through Prisma's engine, then the phases.
+    for (const folder of [{ name: '20300100000000_base', sql: BASE }, ...result.folders]) {
+      mkdirSync(path.join(dir, folder.name), { recursive: true });
+      writeFileSync(path.join(dir, folder.name, 'migration.sql'), folder.sql);
+      expect((await lintSql(folder.sql, folder.name)).filter((f) => f.severity === 'error' && !folder.name.endsWith('_base'))).toEqual([]);
+    }
+    await applyPrismaMigrations({ databaseUrl: rewritten.url, migrationsDir: dir });
+    const source = renderRewritePhaseModule(result.folders[0]?.name ?? '', result.phaseSteps);
+    const imported = /^import \{ ([^}]+) \} from '@prisma-evolve\/core';$/m.exec(source)?.[1]?.split(', ') ?? [];
+    const api: Record<string, unknown> = { backfillStep, contractStep, definePhase, renameColumn, schemaStep, setNotNull, step };
+    const body = source.replace(/^import .*$/m, '').replace('export const phases =', 'return');
+    const phases = new Function(...imported, body)(...imported.map((name) => api[name])) as ReturnType<typeof definePhase>[];
+    const runner = new PhaseRunner(definePlan({ name: 'rewritten', migrationsDir: dir, migrationPrefix: '20300201000000', phases }), { databaseUrl: rewritten.url, migrationsDir: dir });
+    for (const phase of phases) await runner.run(phase.name);
+    expect(await snapshot(rewritten.url, ['public'])).toEqual(await snapshot(original.url, ['public']));
+    await checkData(rewritten.url);
+  } finally {
+    await original.drop();
+    await rewritten.drop();
+  }
+}

@@ -14,13 +14,49 @@ export interface Refusal {
   readonly line: number;
   readonly rule: string;
   readonly reason: string;
+  /** For a drop+add pair that looks like a rename: the rename to confirm (pass it back in `renames`). */
+  readonly rename?: Required<ConfirmedRename>;
+  /** For a required column without a default: the column that needs a value (pass it back in `backfills`). */
+  readonly requiredColumn?: { readonly schema: string; readonly table: string; readonly column: string };
 }
+
+/** A drop+add pair the user confirmed is a rename of `from` to `to` on `table`. */
+export interface ConfirmedRename {
+  readonly schema?: string;
+  readonly table: string;
+  readonly from: string;
+  readonly to: string;
+}
+
+/** The value (an SQL expression over the table's row, alias `t`) for a required column added without a default. */
+export interface RequiredColumnBackfill {
+  readonly schema?: string;
+  readonly table: string;
+  readonly column: string;
+  readonly value: string;
+}
+
+/** What the user told the rewriter about the statements it cannot decide alone. */
+export interface RewriteOptions {
+  readonly renames?: readonly ConfirmedRename[];
+  readonly backfills?: readonly RequiredColumnBackfill[];
+}
+
+/** A step of the phase that carries the parts of a migration that move data. */
+export type RewritePhaseStep =
+  | { readonly kind: 'renameColumn'; readonly schema: string; readonly table: string; readonly from: string; readonly to: string }
+  | { readonly kind: 'requiredColumn'; readonly schema: string; readonly table: string; readonly column: string; readonly value: string };
 
 /** The safe sequence for one migration folder. */
 export interface RewriteResult {
   /** Folder names (the original first, then `<original>_02_<label>`, …) with their SQL. */
   readonly folders: readonly { readonly name: string; readonly sql: string }[];
   readonly refusals: readonly Refusal[];
+  /**
+   * Steps that need a phase (renames confirmed, required columns with a backfill value), in file order;
+   * empty when the folders alone are the safe sequence. {@link renderRewritePhaseModule} writes them as a plan module.
+   */
+  readonly phaseSteps: readonly RewritePhaseStep[];
 }
 
 type Obj = Record<string, unknown>;
@@ -38,6 +74,66 @@ function concurrently(statement: string): string {
   const token = scanSync(statement).tokens.find((t) => t.text.toUpperCase() === 'INDEX');
   if (!token) return statement;
   return `${statement.slice(0, token.end)} CONCURRENTLY${statement.slice(token.end)}`;
+}
+
+/**
+ * The ADD COLUMN statement with the column's `NOT NULL` removed (found by the scanner at parenthesis depth 0,
+ * not after `IS`), so the column is added nullable. Pure.
+ */
+function withoutNotNull(statement: string): string {
+  const tokens = scanSync(statement).tokens;
+  let depth = 0;
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const token = tokens[i] as (typeof tokens)[number];
+    if (token.text === '(') depth++;
+    if (token.text === ')') depth--;
+    const next = tokens[i + 1] as (typeof tokens)[number];
+    const previous = tokens[i - 1];
+    if (depth === 0 && token.text.toUpperCase() === 'NOT' && next.text.toUpperCase() === 'NULL' && previous?.text.toUpperCase() !== 'IS') {
+      return `${statement.slice(0, token.start).trimEnd()}${statement.slice(next.end)}`;
+    }
+  }
+  return statement;
+}
+
+/**
+ * An `ALTER TABLE` with several actions as one statement per action (same head, same line), split at the
+ * scanner's top-level commas; undefined when the pieces do not parse back to one action each. Pure apart
+ * from the parser.
+ */
+function splitAlterActions(statement: SourceStatement): SourceStatement[] | undefined {
+  const text = bare(statement.text);
+  const tokens = scanSync(text).tokens;
+  const upper = (i: number): string => tokens[i]?.text.toUpperCase() ?? '';
+  let i = 2; // ALTER TABLE
+  if (upper(i) === 'IF' && upper(i + 1) === 'EXISTS') i += 2;
+  if (upper(i) === 'ONLY') i += 1;
+  i += 1; // the name
+  while (upper(i) === '.') i += 2;
+  if (upper(i) === '*') i += 1;
+  const first = tokens[i];
+  if (!first) return undefined;
+  const head = text.slice(0, first.start).trimEnd();
+  const pieces: string[] = [];
+  let depth = 0;
+  let start = first.start;
+  for (const token of tokens.slice(i)) {
+    if (token.text === '(') depth++;
+    else if (token.text === ')') depth--;
+    else if (token.text === ',' && depth === 0) {
+      pieces.push(text.slice(start, token.start).trim());
+      start = token.end;
+    }
+  }
+  pieces.push(text.slice(start).trim());
+  const statements: SourceStatement[] = [];
+  for (const piece of pieces) {
+    const parsed = parseMigrationSql(`${head} ${piece};`);
+    const only = parsed.ok && parsed.statements.length === 1 ? parsed.statements[0] : undefined;
+    if (!only || only.type !== 'AlterTableStmt' || list(only.body['cmds']).length !== 1) return undefined;
+    statements.push({ ...only, line: statement.line, ignored: statement.ignored });
+  }
+  return statements;
 }
 
 /** The statement without its trailing semicolon. Pure. */
@@ -62,28 +158,50 @@ const unit = (name: string, sql: string, transactional: boolean, lock: SqlUnit['
  * - `ADD UNIQUE` becomes `CREATE UNIQUE INDEX CONCURRENTLY` followed by `ADD CONSTRAINT … USING INDEX`.
  * - Every other safe statement is kept, grouped into transactional folders.
  *
- * What has no safe form is refused with the reason: a required column with no default needs a value for
- * existing rows; a drop+add pair that looks like a rename needs `renameColumn` expand/contract in a plan;
- * type changes, table renames, VACUUM FULL and CLUSTER are refused too. Pure apart from the parser.
+ * - With `options.backfills`, a required column without a default is added nullable, and `phaseSteps` gets
+ *   its backfill and setNotNull; with `options.renames`, a confirmed drop+add pair leaves the SQL and
+ *   becomes a renameColumn expand/contract in `phaseSteps`.
+ *
+ * What has no safe form is refused with the reason (and nothing is written): a required column with no
+ * default and no value given; a drop+add pair that looks like a rename, until confirmed (the refusal
+ * carries `rename` to pass back); type changes, table renames, VACUUM FULL and CLUSTER. Pure apart from
+ * the parser.
  */
-export async function rewriteMigrationSql(sql: string, baseName: string): Promise<RewriteResult> {
+export async function rewriteMigrationSql(sql: string, baseName: string, options: RewriteOptions = {}): Promise<RewriteResult> {
   await loadSqlParser();
   const parsed = parseMigrationSql(sql);
-  if (!parsed.ok) return { folders: [], refusals: [{ line: parsed.line, rule: 'parse-error', reason: parsed.message }] };
+  if (!parsed.ok) return { folders: [], refusals: [{ line: parsed.line, rule: 'parse-error', reason: parsed.message }], phaseSteps: [] };
   const units: SqlUnit[] = [];
   const pending: string[] = [];
   const refusals: Refusal[] = [];
+  const phaseSteps: RewritePhaseStep[] = [];
+  const sameTable = (wanted: { schema?: string; table: string }, schema: string, table: string): boolean => wanted.table === table && (wanted.schema ?? 'public') === schema;
+  /** Takes a statement back out of the folders being built (a drop that turned out to be half of a rename). */
+  const withdraw = (text: string): void => {
+    const at = pending.indexOf(text);
+    if (at >= 0) {
+      pending.splice(at, 1);
+      return;
+    }
+    for (const [i, u] of units.entries()) {
+      if (u.kind !== 'sql') continue;
+      const kept = u.statements.filter((s) => s.sql !== bare(text));
+      if (kept.length !== u.statements.length) units[i] = { ...u, statements: kept };
+    }
+  };
   const created = new Set<string>();
   const flush = (): void => {
     if (pending.length === 0) return;
     units.push({ kind: 'sql', name: 'statements', transactional: true, statements: pending.map((text) => ({ sql: bare(text), lock: 'ACCESS EXCLUSIVE', scansData: false })) });
     pending.length = 0;
   };
-  const refuse = (statement: SourceStatement, rule: string, reason: string): void => {
-    refusals.push({ line: statement.line, rule, reason: `${reason}${RULES[rule] ? `; use ${RULES[rule]?.suggestion}` : ''}` });
+  const refuse = (statement: SourceStatement, rule: string, reason: string, extra: Pick<Refusal, 'rename' | 'requiredColumn'> = {}): void => {
+    refusals.push({ line: statement.line, rule, reason: `${reason}${RULES[rule] ? `; use ${RULES[rule]?.suggestion}` : ''}`, ...extra });
   };
-  const drops = new Map<string, { statement: SourceStatement; column: string }>();
-  for (const statement of parsed.statements) {
+  /** Columns dropped per table, not yet paired with an added column (in file order: DROP a, DROP b, ADD c, ADD d pairs a→c, b→d). */
+  const drops = new Map<string, { statement: SourceStatement; column: string }[]>();
+  const queue = [...parsed.statements];
+  for (let statement = queue.shift(); statement; statement = queue.shift()) {
     const body = statement.body;
     if (statement.type === 'CreateStmt') {
       const rel = relationOf(body);
@@ -121,9 +239,10 @@ export async function rewriteMigrationSql(sql: string, baseName: string): Promis
     const table = quoteQualified(rel.schema, rel.table);
     const cmds = list(body['cmds']).map((item) => (isObj(item) && isObj(item['AlterTableCmd']) ? item['AlterTableCmd'] : {}));
     if (cmds.length !== 1) {
-      if (cmds.some((cmd) => ['AT_SetNotNull', 'AT_AlterColumnType', 'AT_AddConstraint'].includes(String(cmd['subtype'])))) {
-        refuse(statement, 'multi-action-alter', 'an ALTER TABLE with several actions of which some are unsafe; split it into one action per statement first');
-      } else pending.push(statement.text);
+      // Prisma writes `DROP COLUMN "a",\nADD COLUMN "b" …` as one statement: judge each action on its own.
+      const split = splitAlterActions(statement);
+      if (split) queue.unshift(...split);
+      else refuse(statement, 'multi-action-alter', 'an ALTER TABLE with several actions that could not be split; write one action per statement');
       continue;
     }
     const cmd = cmds[0] as Obj;
@@ -138,17 +257,33 @@ export async function rewriteMigrationSql(sql: string, baseName: string): Promis
       refuse(statement, 'change-column-type', `"${rel.table}"."${String(cmd['name'])}" changes type`);
       continue;
     }
-    if (subtype === 'AT_DropColumn') drops.set(rel.table, { statement, column: String(cmd['name']) });
+    if (subtype === 'AT_DropColumn') drops.set(`${rel.schema}.${rel.table}`, [...(drops.get(`${rel.schema}.${rel.table}`) ?? []), { statement, column: String(cmd['name']) }]);
     if (subtype === 'AT_AddColumn' && isObj(def['ColumnDef'])) {
       const column = def['ColumnDef'];
       const constraints = list(column['constraints']).map((c) => (isObj(c) && isObj(c['Constraint']) ? c['Constraint'] : {}));
-      const dropped = drops.get(rel.table);
+      const dropped = drops.get(`${rel.schema}.${rel.table}`)?.shift(); // a dropped column pairs with one added column at most
+      const added = String(column['colname']);
+      if (dropped && options.renames?.some((r) => sameTable(r, rel.schema, rel.table) && r.from === dropped.column && r.to === added)) {
+        withdraw(dropped.statement.text);
+        phaseSteps.push({ kind: 'renameColumn', schema: rel.schema, table: rel.table, from: dropped.column, to: added });
+        continue;
+      }
       if (dropped) {
-        refuse(statement, 'rename-column', `dropping "${dropped.column}" and adding "${String(column['colname'])}" on "${rel.table}" looks like a rename; if it is, write step(renameColumn, { table: '${rel.table}', from: '${dropped.column}', to: '${String(column['colname'])}' }) in a phase instead (expand/contract keeps the data)`);
+        refuse(statement, 'rename-column', `dropping "${dropped.column}" and adding "${String(column['colname'])}" on "${rel.table}" looks like a rename and would lose the column's data; if it is a rename, confirm it (rewrite --rename ${rel.table}.${dropped.column}:${added}) and the pair becomes step(renameColumn, { table: '${rel.table}', from: '${dropped.column}', to: '${added}' }) in a phase (expand/contract keeps the data)`, {
+          rename: { schema: rel.schema, table: rel.table, from: dropped.column, to: added },
+        });
         continue;
       }
       if (constraints.some((c) => c['contype'] === 'CONSTR_NOTNULL') && !constraints.some((c) => c['contype'] === 'CONSTR_DEFAULT')) {
-        refuse(statement, 'add-column-not-null-without-default', `"${rel.table}"."${String(column['colname'])}" is required but has no value for existing rows: add it nullable, backfill it (backfillStep), then setNotNull`);
+        const backfill = options.backfills?.find((b) => sameTable(b, rel.schema, rel.table) && b.column === added);
+        if (backfill) {
+          pending.push(withoutNotNull(bare(statement.text)));
+          phaseSteps.push({ kind: 'requiredColumn', schema: rel.schema, table: rel.table, column: added, value: backfill.value });
+          continue;
+        }
+        refuse(statement, 'add-column-not-null-without-default', `"${rel.table}"."${String(column['colname'])}" is required but has no value for existing rows: give one (rewrite --backfill ${rel.table}.${added}='<SQL expression>') and it is added nullable, backfilled (backfillStep) and made NOT NULL (setNotNull) in a phase`, {
+          requiredColumn: { schema: rel.schema, table: rel.table, column: added },
+        });
         continue;
       }
     }
@@ -174,15 +309,68 @@ export async function rewriteMigrationSql(sql: string, baseName: string): Promis
     pending.push(statement.text);
   }
   flush();
-  if (refusals.length > 0) return { folders: [], refusals };
-  const folders = units.map((u, i) => ({
-    name: i === 0 ? baseName : `${baseName}_${String(i + 1).padStart(2, '0')}_${slug(u.name)}`,
-    sql: renderMigrationSql(u, `rewritten from ${baseName} (${i + 1} of ${units.length})`),
-  }));
-  return { folders, refusals: [] };
+  if (refusals.length > 0) return { folders: [], refusals, phaseSteps: [] };
+  const kept = units.filter((u) => u.kind !== 'sql' || u.statements.length > 0);
+  const folders =
+    kept.length === 0
+      ? [{ name: baseName, sql: `-- rewritten from ${baseName}: its changes moved to the phase written beside it (prisma-evolve).\n-- This is an empty migration.\n` }]
+      : kept.map((u, i) => ({
+          name: i === 0 ? baseName : `${baseName}_${String(i + 1).padStart(2, '0')}_${slug(u.name)}`,
+          sql: renderMigrationSql(u, `rewritten from ${baseName} (${i + 1} of ${kept.length})`),
+        }));
+  return { folders, refusals: [], phaseSteps };
 }
 
 /** {@link rewriteMigrationSql} for a Prisma migration folder (its `migration.sql`, named after the folder). */
-export async function rewriteMigrationFolder(folder: string): Promise<RewriteResult> {
-  return rewriteMigrationSql(await readFile(path.join(folder, MIGRATION_FILE), 'utf8'), path.basename(folder));
+export async function rewriteMigrationFolder(folder: string, options: RewriteOptions = {}): Promise<RewriteResult> {
+  return rewriteMigrationSql(await readFile(path.join(folder, MIGRATION_FILE), 'utf8'), path.basename(folder), options);
+}
+
+/**
+ * The plan module (TypeScript source) for a rewrite's {@link RewriteResult.phaseSteps}: an expand phase
+ * `<slug>_expand` (renameColumn expand; a backfill of each required column's value then setNotNull through the
+ * check path) and, when there are renames, a contract phase `<slug>_contract` depending on it. It exports
+ * `phases`; add them to your plan. Pure; the output is deterministic for the same input.
+ */
+export function renderRewritePhaseModule(baseName: string, steps: readonly RewritePhaseStep[]): string {
+  const name = slug(baseName);
+  const literal = (value: string): string => JSON.stringify(value);
+  const spec = (fields: Record<string, string>): string =>
+    `{ ${Object.entries(fields)
+      .map(([key, value]) => `${key}: ${literal(value)}`)
+      .join(', ')} }`;
+  const where = (schema: string): Record<string, string> => (schema === 'public' ? {} : { schema });
+  const expand: string[] = [];
+  const contract: string[] = [];
+  for (const step of steps) {
+    if (step.kind === 'renameColumn') {
+      const label = slug(`rename_${step.table}_${step.from}_${step.to}`);
+      const operation = `step(renameColumn, ${spec({ ...where(step.schema), table: step.table, from: step.from, to: step.to })})`;
+      expand.push(`schemaStep(${literal(label)}, ${operation})`);
+      contract.push(`contractStep(${literal(label)}, ${operation})`);
+    } else {
+      const label = slug(`${step.table}_${step.column}`);
+      expand.push(
+        `backfillStep(${literal(`fill_${label}`)}, { ${step.schema === 'public' ? '' : `schema: ${literal(step.schema)}, `}table: ${literal(step.table)}, set: { ${literal(step.column)}: ${literal(step.value)} }, where: ${literal(`t.${quoteIdent(step.column)} IS NULL`)} })`,
+        `schemaStep(${literal(`not_null_${label}`)}, step(setNotNull, ${spec({ ...where(step.schema), table: step.table, column: step.column })}))`,
+      );
+    }
+  }
+  const imports = ['definePhase', 'step', ...(expand.some((s) => s.startsWith('schemaStep')) ? ['schemaStep'] : []), ...(contract.length ? ['contractStep', 'renameColumn'] : []), ...(steps.some((s) => s.kind === 'requiredColumn') ? ['backfillStep', 'setNotNull'] : [])];
+  const phases = [
+    `definePhase({\n    name: ${literal(`${name}_expand`)},\n    description: ${literal(`rewritten from ${baseName}: the steps that move data`)},\n    risk: 'medium',\n    steps: [\n      ${expand.join(',\n      ')},\n    ],\n  })`,
+    ...(contract.length
+      ? [`definePhase({\n    name: ${literal(`${name}_contract`)},\n    kind: 'contract',\n    dependsOn: [${literal(`${name}_expand`)}],\n    description: ${literal(`rewritten from ${baseName}: drops the old columns once no code reads them`)},\n    risk: 'medium',\n    steps: [\n      ${contract.join(',\n      ')},\n    ],\n  })`]
+      : []),
+  ];
+  return `/**
+ * Written by \`pnpm migrate:phase rewrite\` from the migration ${baseName}: the parts of it that move data,
+ * as phases. Deploy the rewritten folders first, then add these phases to your plan's \`phases\`.
+ */
+import { ${[...new Set(imports)].sort().join(', ')} } from '@prisma-evolve/core';
+
+export const phases = [
+  ${phases.join(',\n  ')},
+];
+`;
 }
