@@ -1,8 +1,7 @@
 /**
  * Seed 003's migration of the Scholarly platform, written with prisma-evolve: phases 1 (audit
  * infrastructure), 2 (reference tables), 3 (soft deletes), 4 (extracted models), 5 (unique constraints
- * after dedupe) and 6 (composite indexes), with the seed's dependency graph; phase 7 (new feature models)
- * comes with the end-to-end work. Phase ids are the seed's phase numbers, so folders of deployed phases
+ * after dedupe), 6 (composite indexes) and 7 (new feature models), with the seed's dependency graph. Phase ids are the seed's phase numbers, so folders of deployed phases
  * keep their names when a phase is inserted.
  *
  *   pnpm migrate:phase plan soft_deletes      # SQL, locks and prechecks, nothing changed
@@ -338,10 +337,144 @@ const compositeIndexes = definePhase({
   ],
 });
 
+/**
+ * A column of a new table: `TYPE!` is NOT NULL; the third element is the default (SQL). Pure.
+ */
+type NewColumn = readonly [name: string, type: string, defaultSql?: string];
+function newTable(table: string, columns: readonly NewColumn[]): ReturnType<typeof step> {
+  return step(createTable, {
+    table,
+    columns: columns.map(([name, type, defaultSql]) => ({
+      name,
+      type: type.replace(/!$/, ''),
+      nullable: !type.endsWith('!'),
+      ...(defaultSql === undefined ? {} : { default: defaultSql }),
+    })),
+    primaryKey: ['id'],
+  });
+}
+
+const CREATED: NewColumn = ['createdAt', 'TIMESTAMP(3)!', 'CURRENT_TIMESTAMP'];
+const UPDATED: NewColumn = ['updatedAt', 'TIMESTAMP(3)!'];
+const TEXT_ARRAY = `ARRAY[]::TEXT[]`;
+
+/** Seed 003 step 7.1–7.4: the new feature models (tables, their indexes and foreign keys), with nothing in them yet. */
+const NEW_TABLES: Record<string, readonly NewColumn[]> = {
+  EduScrumTeam: [
+    ['id', 'TEXT!'], ['tenantId', 'TEXT!'], ['name', 'TEXT!'], ['description', 'TEXT'], ['scrumMasterId', 'TEXT!'], ['productOwnerId', 'TEXT'],
+    ['memberIds', 'TEXT[]', TEXT_ARRAY], ['velocity', 'DOUBLE PRECISION!', '0'], ['maturityLevel', 'TEXT!', `'forming'`], ['healthScore', 'DOUBLE PRECISION!', '0'],
+    ['sprintDuration', 'INTEGER!', '14'], ['standupSchedule', 'JSONB'], ['status', 'TEXT!', `'active'`], CREATED, UPDATED,
+  ],
+  EduScrumSprint: [
+    ['id', 'TEXT!'], ['tenantId', 'TEXT!'], ['teamId', 'TEXT!'], ['name', 'TEXT!'], ['goal', 'TEXT!'], ['sprintNumber', 'INTEGER!'],
+    ['startDate', 'TIMESTAMP(3)!'], ['endDate', 'TIMESTAMP(3)!'], ['backlogItems', 'JSONB!', `'[]'`], ['totalStoryPoints', 'INTEGER!', '0'],
+    ['completedPoints', 'INTEGER!', '0'], ['standups', 'JSONB!', `'[]'`], ['burndownData', 'JSONB!', `'[]'`], ['aiInsights', 'JSONB'],
+    ['status', 'TEXT!', `'planning'`], CREATED, UPDATED,
+  ],
+  EduScrumRetrospective: [
+    ['id', 'TEXT!'], ['tenantId', 'TEXT!'], ['teamId', 'TEXT!'], ['sprintId', 'TEXT'], ['wentWell', 'JSONB!', `'[]'`], ['toImprove', 'JSONB!', `'[]'`],
+    ['actionItems', 'JSONB!', `'[]'`], ['participantIds', 'TEXT[]', TEXT_ARRAY], ['facilitatorId', 'TEXT!'], ['aiSummary', 'TEXT'],
+    ['aiRecommendations', 'JSONB!', `'[]'`], ['teamDynamicsScore', 'DOUBLE PRECISION'], ['conductedAt', 'TIMESTAMP(3)!', 'CURRENT_TIMESTAMP'], CREATED,
+  ],
+  Notification: [
+    ['id', 'TEXT!'], ['tenantId', 'TEXT!'], ['userId', 'TEXT!'], ['type', 'TEXT!'], ['title', 'TEXT!'], ['body', 'TEXT!'], ['data', 'JSONB'],
+    ['channels', 'TEXT[]', `ARRAY['in_app']::TEXT[]`], ['priority', 'TEXT!', `'normal'`], ['inAppStatus', 'TEXT!', `'unread'`], ['emailStatus', 'TEXT'],
+    ['smsStatus', 'TEXT'], ['pushStatus', 'TEXT'], ['scheduledFor', 'TIMESTAMP(3)'], ['sentAt', 'TIMESTAMP(3)'], ['readAt', 'TIMESTAMP(3)'],
+    ['groupKey', 'TEXT'], CREATED,
+  ],
+  NotificationPreference: [
+    ['id', 'TEXT!'], ['tenantId', 'TEXT!'], ['userId', 'TEXT!'], ['emailEnabled', 'BOOLEAN!', 'true'], ['smsEnabled', 'BOOLEAN!', 'false'],
+    ['pushEnabled', 'BOOLEAN!', 'true'], ['inAppEnabled', 'BOOLEAN!', 'true'], ['categoryPreferences', 'JSONB!', `'{}'`],
+    ['quietHoursEnabled', 'BOOLEAN!', 'false'], ['quietHoursStart', 'TEXT'], ['quietHoursEnd', 'TEXT'], ['timezone', 'TEXT!', `'Australia/Sydney'`],
+    ['digestEnabled', 'BOOLEAN!', 'false'], ['digestFrequency', 'TEXT'], ['digestTime', 'TEXT'], CREATED, UPDATED,
+  ],
+  AnalyticsEvent: [
+    ['id', 'TEXT!'], ['tenantId', 'TEXT!'], ['eventType', 'TEXT!'], ['eventName', 'TEXT!'], ['userId', 'TEXT'], ['sessionId', 'TEXT'],
+    ['entityType', 'TEXT'], ['entityId', 'TEXT'], ['properties', 'JSONB!', `'{}'`], ['deviceType', 'TEXT'], ['browser', 'TEXT'], ['os', 'TEXT'],
+    ['country', 'TEXT'], ['region', 'TEXT'], ['timestamp', 'TIMESTAMP(3)!', 'CURRENT_TIMESTAMP'],
+  ],
+  FeatureFlag: [
+    ['id', 'TEXT!'], ['key', 'TEXT!'], ['name', 'TEXT!'], ['description', 'TEXT'], ['isEnabled', 'BOOLEAN!', 'false'], ['rules', 'JSONB!', `'[]'`],
+    ['rolloutPercentage', 'INTEGER!', '0'], ['category', 'TEXT'], ['owner', 'TEXT'], CREATED, UPDATED,
+  ],
+  TenantConfiguration: [
+    ['id', 'TEXT!'], ['tenantId', 'TEXT!'], ['branding', 'JSONB!', `'{}'`], ['enabledFeatures', 'TEXT[]', TEXT_ARRAY], ['disabledFeatures', 'TEXT[]', TEXT_ARRAY],
+    ['limits', 'JSONB!', `'{}'`], ['integrations', 'JSONB!', `'{}'`], ['dataRetentionDays', 'INTEGER!', '2555'], ['gdprEnabled', 'BOOLEAN!', 'true'],
+    ['billingPlan', 'TEXT!', `'free'`], ['billingCycle', 'TEXT!', `'monthly'`], CREATED, UPDATED,
+  ],
+};
+
+/** The new models' indexes as the seed names them (Prisma's names); `unique` ones are the seed's unique indexes. */
+const NEW_INDEXES: readonly { table: string; columns: string[]; unique?: true }[] = [
+  { table: 'EduScrumTeam', columns: ['tenantId'] },
+  { table: 'EduScrumTeam', columns: ['tenantId', 'status'] },
+  { table: 'EduScrumSprint', columns: ['teamId', 'sprintNumber'], unique: true },
+  { table: 'EduScrumSprint', columns: ['tenantId'] },
+  { table: 'EduScrumSprint', columns: ['teamId'] },
+  { table: 'EduScrumRetrospective', columns: ['tenantId'] },
+  { table: 'EduScrumRetrospective', columns: ['teamId'] },
+  { table: 'Notification', columns: ['tenantId', 'userId'] },
+  { table: 'Notification', columns: ['userId', 'inAppStatus'] },
+  { table: 'Notification', columns: ['userId', 'createdAt'] },
+  { table: 'Notification', columns: ['type'] },
+  { table: 'Notification', columns: ['scheduledFor'] },
+  { table: 'NotificationPreference', columns: ['tenantId', 'userId'], unique: true },
+  { table: 'AnalyticsEvent', columns: ['tenantId', 'timestamp'] },
+  { table: 'AnalyticsEvent', columns: ['tenantId', 'eventType', 'timestamp'] },
+  { table: 'AnalyticsEvent', columns: ['tenantId', 'userId', 'timestamp'] },
+  { table: 'AnalyticsEvent', columns: ['entityType', 'entityId'] },
+  { table: 'FeatureFlag', columns: ['key'], unique: true },
+  { table: 'FeatureFlag', columns: ['isEnabled'] },
+  { table: 'FeatureFlag', columns: ['category'] },
+  { table: 'TenantConfiguration', columns: ['tenantId'], unique: true },
+  { table: 'TenantConfiguration', columns: ['billingPlan'] },
+];
+
+/** The seed's step names for the dashboard: which tables each of 7.1–7.4 adds. */
+const NEW_FEATURE_GROUPS = {
+  eduscrum_models: ['EduScrumTeam', 'EduScrumSprint', 'EduScrumRetrospective'],
+  notification_models: ['Notification', 'NotificationPreference'],
+  analytics_models: ['AnalyticsEvent'],
+  feature_flags: ['FeatureFlag', 'TenantConfiguration'],
+} as const;
+
+const newFeatureModels = definePhase({
+  name: 'new_feature_models',
+  id: '07',
+  description: 'EduScrum, notifications, analytics and feature flags: new tables only, so nothing existing is locked',
+  risk: 'low',
+  dependsOn: ['composite_indexes'],
+  steps: [
+    ...Object.entries(NEW_TABLES).map(([table, columns]) => schemaStep(`table_${table}`, newTable(table, columns))),
+    ...NEW_INDEXES.map((index) =>
+      schemaStep(`index_${index.table}_${index.columns.join('_')}`, step(createIndex, { table: index.table, columns: index.columns, unique: index.unique ?? false })),
+    ),
+    ...(['EduScrumSprint', 'EduScrumRetrospective'] as const).map((table) =>
+      schemaStep(
+        `fk_${table}_team`,
+        step(addForeignKey, { table, columns: ['teamId'], references: { table: 'EduScrumTeam', columns: ['id'] }, onDelete: 'CASCADE', onUpdate: 'CASCADE', index: false }),
+      ),
+    ),
+    ...Object.entries(NEW_FEATURE_GROUPS).map(([group, tables]) =>
+      verifySql(
+        group,
+        `select count(*) = ${tables.length} as ok, count(*) || ' of ${tables.length} tables (${tables.join(', ')})' as detail
+         from information_schema.tables where table_schema = 'public' and table_name in (${tables.map((t) => `'${t}'`).join(', ')})`,
+      ),
+    ),
+    verifySql(
+      'new_indexes_valid',
+      `select count(*) = ${NEW_INDEXES.length} and bool_and(i.indisvalid) as ok, count(*) || ' of ${NEW_INDEXES.length} indexes of the new models, all valid: ' || coalesce(bool_and(i.indisvalid), false) as detail
+       from pg_index i join pg_class c on c.oid = i.indexrelid join pg_class t on t.oid = i.indrelid
+       where t.relname in (${Object.keys(NEW_TABLES).map((t) => `'${t}'`).join(', ')}) and not i.indisprimary`,
+    ),
+  ],
+});
+
 /** The plan `pnpm migrate:phase` runs (its default `--config`). */
 export const plan = definePlan({
   name: 'scholarly',
   migrationsDir: './migrations',
   migrationPrefix: '20260301000000',
-  phases: [auditInfrastructure, referenceTables, softDeletes, extractedModels, uniqueConstraints, compositeIndexes],
+  phases: [auditInfrastructure, referenceTables, softDeletes, extractedModels, uniqueConstraints, compositeIndexes, newFeatureModels],
 });

@@ -42,13 +42,23 @@ describe('pnpm seed:legacy', () => {
 });
 
 describe('pnpm demo', () => {
-  it('starts its own server without DATABASE_URL, prints the census as JSON, and stops the server', async () => {
+  it('starts its own server without DATABASE_URL, runs the seven phases, prints the JSON contract, and stops the server', async () => {
     const result = await run('demo.ts', ['--scale', '0.2', '--json'], { DATABASE_URL: undefined });
     expect(result.exitCode).toBe(0);
     const report = JSON.parse(result.stdout.trim().split('\n').at(-1)!);
     expect(report.server).toBe('ephemeral');
-    expect(report.census.defects).toEqual(report.seeded.defects);
-    expect(report.census.totalRows).toBeGreaterThan(1000);
+    expect(report.phases).toHaveLength(7);
+    for (const phase of report.phases) {
+      expect(phase).toEqual({ name: expect.any(String), status: 'completed', processedRecords: expect.any(Number), failedRecords: expect.any(Number), verified: true });
+    }
+    expect(report.phases.find((p: { name: string }) => p.name === 'extracted_models').processedRecords).toBeGreaterThan(0);
+    expect(report.validation.ok).toBe(true);
+    expect(report.validation.checks.length).toBeGreaterThan(50);
+    for (const check of report.validation.checks) expect(check).toEqual({ name: expect.any(String), ok: true, detail: expect.any(String) });
+    const names: string[] = report.validation.checks.map((c: { name: string }) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['record count Subject', 'unique constraints present', 'indexes valid', 'fk orphans Booking_subjectRefId_fkey']));
+    expect(names.some((name) => name.startsWith('extracted_models: availability_slots_parity'))).toBe(true);
+    expect(report.seconds).toBeGreaterThan(0);
     expect(result.stderr).toContain('ephemeral postgresql stopped and removed');
   });
 });

@@ -1,13 +1,17 @@
 /**
- * `pnpm demo [--scale N] [--seed S] [--reset] [--json]`: the toolkit on seed 003's legacy platform.
- * Without DATABASE_URL it starts an ephemeral PostgreSQL (and stops it at the end); it migrates the
- * example's "before" schema with Prisma's engine, seeds dirty legacy data and prints a census of the
- * database found by querying it. `--json` prints the same as one JSON object on the last line.
+ * `pnpm demo [--scale N] [--seed S] [--reset] [--json]`: seed 003's seven phases on its legacy platform.
+ * Without DATABASE_URL it starts an ephemeral PostgreSQL (and stops it at the end). It migrates the
+ * example's "before" schema with Prisma's engine, seeds dirty legacy data, runs all phases of
+ * `prisma/evolve.plan.ts` with progress bars (phase folders go to a scratch copy of prisma/migrations),
+ * prints the `DataMigration` dashboard and the post-migration validation. `--json` prints one JSON object
+ * on the last line: `{"phases":[{"name","status","processedRecords","failedRecords","verified"}],
+ * "validation":{"ok","checks":[{"name","ok","detail"}]},"seconds"}`. Exit 1 when a phase or a check fails.
  */
 import { parseArgs } from 'node:util';
-import { parseConnectionTarget } from '@prisma-evolve/core';
+import { abortOnSignals, parseConnectionTarget } from '@prisma-evolve/core';
 import { createTestDatabase, startEphemeralPostgres, type EphemeralPostgres } from '@prisma-evolve/testing';
-import { renderCensus, takeLegacyCensus } from './legacy/legacy-census.js';
+import { ProgressBar } from '@prisma-evolve/cli';
+import { renderDashboard, renderValidation, runScholarlyPlan, scholarlyReport, scholarlyRunner, scratchMigrationsDir } from './legacy/scholarly-demo.js';
 import { seedLegacyDatabase } from './legacy/seed-legacy-database.js';
 
 const USAGE = 'usage: pnpm demo [--scale N] [--seed S] [--reset] [--json]';
@@ -37,6 +41,7 @@ const say = (line: string): void => {
 };
 
 const started = performance.now();
+const stop = abortOnSignals();
 let server: EphemeralPostgres | undefined;
 let exitCode = 0;
 try {
@@ -58,19 +63,46 @@ try {
     reset: args.reset,
     onTable: (table, rows) => say(`  ${table.padEnd(22)} ${String(rows).padStart(9)} rows`),
   });
-  say('taking a census by querying the database ...\n');
-  const census = await takeLegacyCensus(databaseUrl);
+  const migrationsDir = scratchMigrationsDir();
+  say(`\nrunning seed 003's seven phases (folders written to ${migrationsDir}) ...`);
+  let bar: ProgressBar | undefined;
+  const runner = scholarlyRunner(databaseUrl, migrationsDir, {
+    signal: stop.signal,
+    onEvent: (event) => {
+      if (event.kind === 'phase') say(`phase ${event.phase}: ${event.state}`);
+      else if (event.kind === 'step' && event.state !== 'start') {
+        bar?.done();
+        bar = undefined;
+      }
+    },
+    onDataProgress: (label) => {
+      bar?.done();
+      bar = new ProgressBar(`    ${label}`);
+      return bar.update;
+    },
+  });
+  let run;
+  try {
+    run = await runScholarlyPlan(runner, databaseUrl);
+  } catch (error) {
+    bar?.done();
+    say(`a phase failed: ${(error as Error).message}`);
+    exitCode = 1;
+    run = { ...(await scholarlyReport(runner, databaseUrl)), phaseSeconds: {} };
+  }
   const seconds = Number(((performance.now() - started) / 1000).toFixed(2));
+  if (!run.validation.ok) exitCode = 1;
   if (args.json) {
-    console.log(JSON.stringify({ seconds, scale, seed, server: server ? 'ephemeral' : 'DATABASE_URL', seeded: summary, census }));
+    console.log(JSON.stringify({ phases: run.phases, validation: run.validation, seconds, scale, seed, server: server ? 'ephemeral' : 'DATABASE_URL', seeded: summary, phaseSeconds: run.phaseSeconds }));
   } else {
-    console.log(renderCensus(census));
-    console.log(`\ndone in ${seconds}s`);
+    console.log(`\n${renderDashboard(run.dashboard)}\n\n${renderValidation(run.validation, run.phases.map((p) => p.name))}`);
+    console.log(`\n${run.phases.filter((p) => p.status === 'completed').length}/${run.phases.length} phases completed in ${seconds}s: ${Object.entries(run.phaseSeconds).map(([name, s]) => `${name} ${s}s`).join(', ')}`);
   }
 } catch (error) {
   console.error(`demo failed: ${(error as Error).message}`);
   exitCode = 1;
 } finally {
+  stop.dispose();
   if (server) {
     await server.stop();
     say('ephemeral postgresql stopped and removed');

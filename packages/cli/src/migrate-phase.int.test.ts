@@ -44,7 +44,7 @@ describe('pnpm migrate:phase status', () => {
   });
 });
 
-describe('pnpm migrate:phase with the example plan (seed 003 phases 1 to 6) on legacy data', () => {
+describe("pnpm migrate:phase with the example plan (seed 003's seven phases) on legacy data", () => {
   const seeded = useTestDatabase();
 
   it('plans, runs, verifies, reports and rolls back through the CLI contracts', async () => {
@@ -88,6 +88,7 @@ describe('pnpm migrate:phase with the example plan (seed 003 phases 1 to 6) on l
       ['extracted_models', 'completed', ['reference_tables']],
       ['unique_constraints', 'completed', ['soft_deletes', 'extracted_models']],
       ['composite_indexes', 'completed', ['unique_constraints']],
+      ['new_feature_models', 'completed', ['composite_indexes']],
     ]);
     expect(phases.find((p) => p.name === 'extracted_models')?.failedRecords).toBeGreaterThan(0);
     expect(phases.find((p) => p.name === 'reference_tables')?.processedRecords).toBeGreaterThan(0);
@@ -104,14 +105,14 @@ describe('pnpm migrate:phase with the example plan (seed 003 phases 1 to 6) on l
 
     const refused = await cli(['rollback', 'soft_deletes', '--yes', ...common]);
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toContain('"unique_constraints", "composite_indexes" depend on it and are applied');
-    const notInteractive = await cli(['rollback', 'composite_indexes', ...common]);
+    expect(refused.stderr).toContain('"unique_constraints", "composite_indexes", "new_feature_models" depend on it and are applied');
+    const notInteractive = await cli(['rollback', 'new_feature_models', ...common]);
     expect(notInteractive.exitCode).toBe(2);
 
     const afterSoftDeletes = await snapshotOf();
-    const rollback = await cli(['rollback', 'composite_indexes', '--yes', '--json', ...common]);
+    const rollback = await cli(['rollback', 'new_feature_models', '--yes', '--json', ...common]);
     expect(rollback.exitCode).toBe(0);
-    expect(last(rollback.stdout).phases.map((p: { status: string }) => p.status)).toEqual(['completed', 'completed', 'completed', 'completed', 'completed', 'rolled_back']);
+    expect(last(rollback.stdout).phases.map((p: { status: string }) => p.status)).toEqual([...Array(6).fill('completed'), 'rolled_back']);
     const cascade = await cli(['rollback', 'audit_infrastructure', '--cascade', '--yes', '--json', ...common]);
     expect(cascade.exitCode).toBe(0);
     expect(await snapshotOf()).toEqual(before);
@@ -119,7 +120,7 @@ describe('pnpm migrate:phase with the example plan (seed 003 phases 1 to 6) on l
 
     const status = await cli(['status', '--json', ...common]);
     const report = last(status.stdout);
-    expect(report.phases.map((p: { status: string }) => p.status)).toEqual(Array(6).fill('rolled_back'));
+    expect(report.phases.map((p: { status: string }) => p.status)).toEqual(Array(7).fill('rolled_back'));
     expect(status.exitCode).toBe(1);
 
     const unknown = await cli(['run', 'phase_nine', ...common]);

@@ -39,6 +39,7 @@ export function formatProgress(label: string, progress: BackfillProgress): strin
 export class ProgressBar {
   private last = Number.NEGATIVE_INFINITY;
   private latest: BackfillProgress | undefined;
+  private printed: BackfillProgress | undefined;
 
   constructor(
     private readonly label: string,
@@ -52,12 +53,15 @@ export class ProgressBar {
     const interval = this.stream.isTTY ? TTY_INTERVAL_MS : LOG_INTERVAL_MS;
     if (now - this.last < interval) return;
     this.last = now;
+    this.printed = progress;
     this.stream.write(this.stream.isTTY ? `\r${formatProgress(this.label, progress)}` : `${formatProgress(this.label, progress)}\n`);
   };
 
-  /** Prints the final state and ends the line. */
+  /** Prints the final state and ends the line (in a log, only when that state was not the last line printed). */
   done(): void {
     if (!this.latest) return;
+    if (!this.stream.isTTY && this.printed?.done === this.latest.done && this.printed.total === this.latest.total) return;
+    this.printed = this.latest;
     this.stream.write(`${this.stream.isTTY ? '\r' : ''}${formatProgress(this.label, this.latest)}\n`);
   }
 }
