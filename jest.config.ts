@@ -23,13 +23,13 @@ const config: Config = {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/scripts/**/*.test.ts', '<rootDir>/prisma/**/*.test.ts'],
+      testMatch: ['<rootDir>/packages/*/src/**/*.test.ts', '<rootDir>/scripts/**/*.test.ts', '<rootDir>/prisma/**/*.test.ts', '<rootDir>/examples/**/*.test.ts'],
       testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/node_modules/'],
     },
     {
       ...shared,
       displayName: 'integration',
-      testMatch: ['<rootDir>/packages/*/src/**/*.int.test.ts', '<rootDir>/scripts/**/*.int.test.ts', '<rootDir>/prisma/**/*.int.test.ts'],
+      testMatch: ['<rootDir>/packages/*/src/**/*.int.test.ts', '<rootDir>/scripts/**/*.int.test.ts', '<rootDir>/prisma/**/*.int.test.ts', '<rootDir>/examples/**/*.int.test.ts'],
       globalSetup: '<rootDir>/packages/testing/jest-global-setup.mjs',
       globalTeardown: '<rootDir>/packages/testing/jest-global-teardown.mjs',
     },

@@ -25,11 +25,11 @@ const env = {
   PRISMA_HIDE_UPDATE_MESSAGE: '1',
 };
 const extra = process.argv.slice(2);
-// With explicit arguments (e.g. --schema) generate exactly what was asked; otherwise both clients.
+// With explicit arguments (e.g. --schema) generate exactly what was asked; otherwise every client of the repo.
 const runs =
   extra.length > 0
     ? [extra]
-    : [[], ['--schema', path.join('scripts', 'bench', 'bench.prisma')], ['--schema', path.join('packages', 'soft-delete', 'test-schema', 'schema.prisma')]];
+    : [[], ['--schema', path.join('scripts', 'bench', 'bench.prisma')], ['--schema', path.join('packages', 'soft-delete', 'test-schema', 'schema.prisma')], ['--schema', path.join('examples', 'timetable', 'schema.prisma')]];
 for (const args of runs) {
   const result = await execa(prismaBin, ['generate', ...args], { cwd: root, stdio: 'inherit', reject: false, env });
   if (result.exitCode !== 0) process.exit(result.exitCode ?? 1);
