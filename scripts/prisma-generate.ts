@@ -29,7 +29,7 @@ const extra = process.argv.slice(2);
 const runs =
   extra.length > 0
     ? [extra]
-    : [[], ['--schema', path.join('scripts', 'bench', 'bench.prisma')], ['--schema', path.join('packages', 'soft-delete', 'test-schema', 'schema.prisma')], ['--schema', path.join('examples', 'timetable', 'schema.prisma')]];
+    : [[], ['--schema', path.join('scripts', 'bench', 'bench.prisma')], ['--schema', path.join('packages', 'soft-delete', 'test-schema', 'schema.prisma')], ['--schema', path.join('examples', 'timetable', 'schema.prisma')], ['--schema', path.join('examples', 'constraints', 'schema.prisma')]];
 for (const args of runs) {
   const result = await execa(prismaBin, ['generate', ...args], { cwd: root, stdio: 'inherit', reject: false, env });
   if (result.exitCode !== 0) process.exit(result.exitCode ?? 1);

@@ -7,11 +7,12 @@ import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { diffEmptyToSchema, PhaseRunner, readCatalogSnapshot, type CatalogSnapshot } from '@prisma-evolve/core';
+import { diffEmptyToSchema, PhaseRunner, type CatalogSnapshot } from '@prisma-evolve/core';
 import { tableChecksums } from '@prisma-evolve/testing';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { publicSchema, queryOn } from '../example-db.js';
 import { PrismaClient } from './generated/client/client.js';
 import { plan } from './plan.js';
 import { refreshTimetableSummary } from './refresh.js';
@@ -19,26 +20,8 @@ import { seedTimetable, TIMETABLE_MIGRATIONS } from './seed.js';
 
 const db = useTestDatabase();
 
-async function query<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function schema(): Promise<CatalogSnapshot> {
-  const client = new pg.Client({ connectionString: db.url });
-  await client.connect();
-  try {
-    const full = await readCatalogSnapshot(client, ['public']);
-    return { ...full, tables: full.tables.filter((t) => t.name !== '_prisma_migrations') };
-  } finally {
-    await client.end();
-  }
-}
+const query = <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => queryOn<T>(db.url, sql);
+const schema = (): Promise<CatalogSnapshot> => publicSchema(db.url);
 
 describe("seed 000's timetable plan", () => {
   it('merges the junctions, extracts availability, indexes, builds the summary; refreshes once per batch of writes; rolls every phase back', async () => {

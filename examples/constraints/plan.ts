@@ -1,0 +1,181 @@
+/**
+ * Seed 002 (StrellerMinds): foreign keys, CHECK constraints and partial/GIN indexes added to a live LMS
+ * whose data breaks them. Every defect is reported first (the operations' prechecks) and handled by a
+ * choice written here, never silently:
+ * - orphans: modules of deleted courses and progress of deleted users are deleted (backed up first);
+ *   courses of deleted instructors keep existing with no instructor (nulled, backed up);
+ * - negative prices become 0 and ratings above 5 become 5, each change backed up and undone by rollback;
+ * - malformed emails are not rewritten: the email CHECK is enforced for new and updated rows only
+ *   (NOT VALID), and the existing offenders are listed by a verify step for a human to fix.
+ */
+import {
+  addCheck,
+  addForeignKey,
+  createIndex,
+  dataStep,
+  definePhase,
+  definePlan,
+  quoteIdent,
+  rawSql,
+  schemaStep,
+  step,
+  verifySql,
+  type DataStepDefinition,
+} from '@prisma-evolve/core';
+import pg from 'pg';
+
+/** Seed 002's email pattern. */
+export const EMAIL_PATTERN = `'^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$'`;
+
+/**
+ * A data repair chosen for rows that violate a coming CHECK: `column` of the rows matching `violating` is set
+ * to `fix`, after copying key and old value to `<table>_<column>_repair_backup`. Runs in one transaction
+ * (these are small sets of rows; use a backfillStep for millions). Idempotent: a re-run finds nothing left
+ * to fix. Rollback writes the old values back and drops the backup.
+ */
+export function repairStep(name: string, options: { table: string; column: string; violating: string; fix: string }): DataStepDefinition {
+  const table = quoteIdent(options.table);
+  const column = quoteIdent(options.column);
+  const backup = quoteIdent(`${options.table}_${options.column}_repair_backup`);
+  const inTransaction = async (databaseUrl: string, work: (client: pg.Client) => Promise<number>): Promise<number> => {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL lock_timeout = '2s'`);
+      const n = await work(client);
+      await client.query('COMMIT');
+      return n;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      await client.end();
+    }
+  };
+  return dataStep(
+    name,
+    async (context) => {
+      const fixed = await inTransaction(context.databaseUrl, async (client) => {
+        await client.query(`CREATE TABLE IF NOT EXISTS ${backup} AS SELECT id, ${column} AS old_value FROM ${table} WITH NO DATA`);
+        await client.query(`INSERT INTO ${backup} SELECT id, ${column} FROM ${table} WHERE ${options.violating}`);
+        return (await client.query(`UPDATE ${table} SET ${column} = ${options.fix} WHERE ${options.violating}`)).rowCount ?? 0;
+      });
+      return { processed: fixed, failed: 0, canceled: false, summary: { repaired: fixed, backup: backup } };
+    },
+    {
+      description: `set ${options.table}.${options.column} = ${options.fix} where ${options.violating} (old values backed up)`,
+      remaining: `EXISTS (SELECT 1 FROM ${table} WHERE ${options.violating})`,
+      down: async (context) => {
+        await inTransaction(context.databaseUrl, async (client) => {
+          const exists = await client.query<{ ok: boolean }>(`select to_regclass($1) is not null as ok`, [backup]);
+          if (!exists.rows[0]?.ok) return 0;
+          const restored = await client.query(`UPDATE ${table} t SET ${column} = b.old_value FROM ${backup} b WHERE b.id = t.id`);
+          await client.query(`DROP TABLE ${backup}`);
+          return restored.rowCount ?? 0;
+        });
+      },
+    },
+  );
+}
+
+const foreignKeys = definePhase({
+  name: 'foreign_keys',
+  id: '01',
+  description: 'foreign keys with CASCADE and SET NULL; orphans handled as chosen (backed up first)',
+  risk: 'medium',
+  steps: [
+    schemaStep(
+      'courses_instructor',
+      step(addForeignKey, {
+        table: 'courses', columns: ['instructorId'], references: { table: 'users', columns: ['id'] }, name: 'fk_courses_instructor',
+        // Deleting an instructor keeps the courses (someone else takes them over); existing orphans likewise.
+        onDelete: 'SET NULL', onUpdate: 'CASCADE', orphans: 'set-null',
+      }),
+    ),
+    schemaStep(
+      'course_modules_course',
+      step(addForeignKey, {
+        table: 'course_modules', columns: ['courseId'], references: { table: 'courses', columns: ['id'] }, name: 'fk_course_modules_course',
+        onDelete: 'CASCADE', onUpdate: 'CASCADE', orphans: 'delete',
+      }),
+    ),
+    schemaStep(
+      'user_progress_user',
+      step(addForeignKey, {
+        table: 'user_progress', columns: ['userId'], references: { table: 'users', columns: ['id'] }, name: 'fk_user_progress_user',
+        onDelete: 'CASCADE', onUpdate: 'CASCADE', orphans: 'delete',
+      }),
+    ),
+  ],
+});
+
+const checkConstraints = definePhase({
+  name: 'check_constraints',
+  id: '02',
+  description: 'price >= 0 and rating 0-5 after explicit repairs; email format for new rows, offenders listed',
+  risk: 'medium',
+  dependsOn: ['foreign_keys'],
+  steps: [
+    repairStep('repair_negative_prices', { table: 'courses', column: 'price', violating: 'price < 0', fix: '0' }),
+    schemaStep('price_positive', step(addCheck, { table: 'courses', name: 'chk_courses_price_positive', expression: 'price >= 0' })),
+    repairStep('repair_ratings', { table: 'courses', column: 'averageRating', violating: `NOT ("averageRating" >= 0 AND "averageRating" <= 5)`, fix: 'LEAST(GREATEST("averageRating", 0), 5)' }),
+    schemaStep('rating_range', step(addCheck, { table: 'courses', name: 'chk_courses_rating_range', expression: `"averageRating" >= 0 AND "averageRating" <= 5` })),
+    schemaStep(
+      'email_format_new_rows',
+      step(rawSql, {
+        name: 'chk_users_email_format',
+        // NOT VALID on purpose: enforced for every insert and update from now on; the existing offenders are
+        // people's addresses, which a migration must not invent. The verify step below lists them.
+        up: [`ALTER TABLE users ADD CONSTRAINT chk_users_email_format CHECK (email ~* ${EMAIL_PATTERN}) NOT VALID`],
+        down: ['ALTER TABLE users DROP CONSTRAINT IF EXISTS chk_users_email_format'],
+        lock: 'ACCESS EXCLUSIVE',
+        verify: `select count(*) = 1 from pg_constraint where conname = 'chk_users_email_format' and conrelid = 'users'::regclass`,
+      }),
+    ),
+    verifySql(
+      'email_offenders_listed',
+      `select true as ok, count(*) || ' existing users with a malformed email, left for review (not validated): ' || coalesce(string_agg(id, ', ' order by id) filter (where rn <= 5), 'none') as detail
+         from (select id, row_number() over (order by id) as rn from users where email !~* ${EMAIL_PATTERN}) x`,
+    ),
+  ],
+});
+
+const indexes = definePhase({
+  name: 'indexes',
+  id: '03',
+  description: 'the seed indexes, partial and GIN included, built concurrently',
+  risk: 'low',
+  dependsOn: ['check_constraints'],
+  steps: [
+    schemaStep('users_email', step(createIndex, { table: 'users', columns: ['email'], name: 'idx_users_email' })),
+    schemaStep('users_role_status', step(createIndex, { table: 'users', columns: ['role', 'status'], name: 'idx_users_role_status' })),
+    schemaStep('users_instructor_active', step(createIndex, { table: 'users', columns: ['isInstructor', 'status'], name: 'idx_users_instructor_active', where: `"isInstructor" = true AND status = 'ACTIVE'` })),
+    schemaStep(
+      'courses_popular',
+      step(createIndex, { table: 'courses', columns: ['averageRating', 'enrollmentCount', 'status'], name: 'idx_courses_popular', where: `status = 'PUBLISHED' AND "averageRating" >= 4.0` }),
+    ),
+    schemaStep('user_progress_tracking', step(createIndex, { table: 'user_progress', columns: ['userId', 'courseId', 'isCompleted', 'updatedAt'], name: 'idx_user_progress_tracking' })),
+    schemaStep(
+      'courses_search_text',
+      step(rawSql, {
+        name: 'idx_courses_search_text',
+        // An expression index (full-text search) is beyond createIndex's column list: the same safe form by hand.
+        up: [`CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_courses_search_text ON courses USING gin (to_tsvector('english', title || ' ' || description))`],
+        down: ['DROP INDEX CONCURRENTLY IF EXISTS idx_courses_search_text'],
+        transactional: false,
+        lock: 'SHARE UPDATE EXCLUSIVE',
+        scansData: true,
+        verify: `select indisvalid from pg_index where indexrelid = 'idx_courses_search_text'::regclass`,
+      }),
+    ),
+  ],
+});
+
+/** The constraints plan (`pnpm migrate:phase … --config examples/constraints/plan.ts`). */
+export const plan = definePlan({
+  name: 'strellerminds',
+  migrationsDir: './migrations',
+  migrationPrefix: '20260301000000',
+  phases: [foreignKeys, checkConstraints, indexes],
+});
