@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { abortOnSignals, lintPaths, PhaseRunner, renderRewritePhaseModule, rewriteMigrationFolder, type ConfirmedRename, type RequiredColumnBackfill, type RunnerEvent } from '@prisma-evolve/core';
+import { abortOnSignals, lintPaths, PhaseRunner, renderRewritePhaseModule, rewriteMigrationFolder, type ConfirmedRename, type IntendedDrop, type RequiredColumnBackfill, type RunnerEvent } from '@prisma-evolve/core';
 import { renderChecks, renderPhases, renderPlan } from './phase-commands.js';
 import { DEFAULT_CONFIG, loadPlan, type LoadedPlan } from './plan-loader.js';
 import { ProgressBar } from './progress-bar.js';
@@ -35,6 +35,7 @@ options:
   --cascade              rollback: roll back the phases depending on it first
   --rename T.FROM:TO     rewrite: the drop of T.FROM and add of T.TO are a rename (repeatable)
   --backfill T.COL=SQL   rewrite: the value of required column T.COL for existing rows (repeatable)
+  --drop T.COL           rewrite: the drop of T.COL is intended, not half of a rename (repeatable)
   --phase-out FILE       rewrite: where the phase module goes (default: evolve.<folder>.phase.ts beside
                          the migrations directory)
   --help                 this text`;
@@ -59,6 +60,7 @@ try {
       cascade: { type: 'boolean', default: false },
       rename: { type: 'string', multiple: true, default: [] },
       backfill: { type: 'string', multiple: true, default: [] },
+      drop: { type: 'string', multiple: true, default: [] },
       'phase-out': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -105,6 +107,13 @@ function renameFlag(text: string): ConfirmedRename {
   return { ...(match[1] ? { schema: match[1] } : {}), table: match[2] as string, from: match[3] as string, to: match[4] as string };
 }
 
+/** `[schema.]table.column` → an intended drop; exits 2 naming the flag when malformed. */
+function dropFlag(text: string): IntendedDrop {
+  const match = /^(?:(.+)\.)?([^.]+)\.([^.]+)$/.exec(text);
+  if (!match) usage(`--drop "${text}": expected TABLE.COLUMN (or SCHEMA.TABLE.COLUMN)`);
+  return { ...(match[1] ? { schema: match[1] } : {}), table: match[2] as string, column: match[3] as string };
+}
+
 /** `[schema.]table.column=SQL` → a backfill value; exits 2 naming the flag when malformed. */
 function backfillFlag(text: string): RequiredColumnBackfill {
   const match = /^(?:([^=]+)\.)?([^.=]+)\.([^.=]+)=(.+)$/s.exec(text);
@@ -118,15 +127,17 @@ async function rewriteCommand(targets: readonly string[]): Promise<number> {
   if (!existsSync(path.join(folder, 'migration.sql'))) usage(`"${folder}" is not a migration folder (no migration.sql)`);
   const renames = (values.rename ?? []).map(renameFlag);
   const backfills = (values.backfill ?? []).map(backfillFlag);
-  let result = await rewriteMigrationFolder(folder, { renames, backfills });
-  // Interactively, each drop+add that looks like a rename is asked about; a yes reruns with it confirmed.
+  const drops = (values.drop ?? []).map(dropFlag);
+  let result = await rewriteMigrationFolder(folder, { renames, backfills, drops });
+  // Interactively, each drop+add that looks like a rename is asked about, and the rewrite reruns with the answer.
   while (result.refusals.length > 0 && process.stdin.isTTY && !values.json) {
     const candidate = result.refusals.find((r) => r.rename)?.rename;
     if (!candidate) break;
     console.error(`"${candidate.table}": "${candidate.from}" is dropped and "${candidate.to}" added in the same migration.`);
-    if (!(await confirm(`is "${candidate.from}" renamed to "${candidate.to}" (its data kept)?`))) break;
-    renames.push(candidate);
-    result = await rewriteMigrationFolder(folder, { renames, backfills });
+    // --yes answers rollback prompts only: whether a column is a rename is never assumed.
+    if (await confirm(`is "${candidate.from}" renamed to "${candidate.to}" (its data kept)?`, false)) renames.push(candidate);
+    else drops.push({ schema: candidate.schema, table: candidate.table, column: candidate.from });
+    result = await rewriteMigrationFolder(folder, { renames, backfills, drops });
   }
   if (result.refusals.length > 0) {
     print({ folders: [], refusals: result.refusals, phase: null }, result.refusals.map((r) => `line ${r.line} (${r.rule}): ${r.reason}`).join('\n'));
@@ -184,8 +195,8 @@ async function loadConfigured(required: boolean): Promise<LoadedPlan | undefined
   return loadPlan(configPath);
 }
 
-async function confirm(question: string): Promise<boolean> {
-  if (values.yes) return true;
+async function confirm(question: string, honourYes = true): Promise<boolean> {
+  if (values.yes && honourYes) return true;
   if (!process.stdin.isTTY) usage('rollback changes the schema: pass --yes to confirm when not running interactively');
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await prompt.question(`${question} [y/N] `);

@@ -152,4 +152,4 @@ export type { Finding, Severity, LintRule, LiveFacts } from './lint/lint-rules.j
 export { parseMigrationSql, loadSqlParser } from './lint/sql-source.js';
 export type { SourceStatement, ParsedSource } from './lint/sql-source.js';
 export { rewriteMigrationSql, rewriteMigrationFolder, renderRewritePhaseModule } from './lint/migration-rewriter.js';
-export type { RewriteResult, Refusal, RewriteOptions, RewritePhaseStep, ConfirmedRename, RequiredColumnBackfill } from './lint/migration-rewriter.js';
+export type { RewriteResult, Refusal, RewriteOptions, RewritePhaseStep, ConfirmedRename, RequiredColumnBackfill, IntendedDrop, DeclaredColumn } from './lint/migration-rewriter.js';

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { renameColumn } from '../operations/rename-column.js';
 import { setNotNull } from '../operations/set-not-null.js';
 import { step } from '../operations/operation.js';
-import { backfillStep, contractStep, definePhase, definePlan, schemaStep } from '../phases/define-plan.js';
+import { rawSql } from '../operations/raw-sql.js';
+import { backfillStep, contractStep, definePhase, definePlan, schemaStep, verifySql } from '../phases/define-plan.js';
 import { PhaseRunner } from '../phases/phase-runner.js';
 import { applyPrismaMigrations } from '../prisma/prisma-migrations.js';
 import { renderRewritePhaseModule, rewriteMigrationSql, type RewriteResult } from './migration-rewriter.js';
@@ -125,7 +126,7 @@ describe('pnpm migrate:phase rewrite', () => {
     expect(result.refusals).toEqual([]);
     expect(result.folders.map((f) => f.name)).toEqual(['20300101000000_rename']);
     expect(result.folders[0]?.sql).not.toMatch(/DROP COLUMN|displayName/);
-    expect(result.phaseSteps).toEqual([{ kind: 'renameColumn', schema: 'public', table: 'User', from: 'name', to: 'displayName' }]);
+    expect(result.phaseSteps).toEqual([{ kind: 'renameColumn', schema: 'public', table: 'User', from: 'name', to: 'displayName', declared: { type: 'TEXT', notNull: false } }]);
     await expectPhasesReachOriginalSchema(sql, result, async (url) => {
       const rows = await withClient(url, (c) => c.query<{ n: string }>(`select count(*) as n from "User" where "displayName" = 'n'`));
       expect(Number(rows.rows[0]?.n)).toBe(500); // the data came along; the original would have lost it
@@ -164,11 +165,7 @@ async function expectPhasesReachOriginalSchema(sql: string, result: RewriteResul
       expect((await lintSql(folder.sql, folder.name)).filter((f) => f.severity === 'error' && !folder.name.endsWith('_base'))).toEqual([]);
     }
     await applyPrismaMigrations({ databaseUrl: rewritten.url, migrationsDir: dir });
-    const source = renderRewritePhaseModule(result.folders[0]?.name ?? '', result.phaseSteps);
-    const imported = /^import \{ ([^}]+) \} from '@prisma-evolve\/core';$/m.exec(source)?.[1]?.split(', ') ?? [];
-    const api: Record<string, unknown> = { backfillStep, contractStep, definePhase, renameColumn, schemaStep, setNotNull, step };
-    const body = source.replace(/^import .*$/m, '').replace('export const phases =', 'return');
-    const phases = new Function(...imported, body)(...imported.map((name) => api[name])) as ReturnType<typeof definePhase>[];
+    const phases = loadPhases(result);
     const runner = new PhaseRunner(definePlan({ name: 'rewritten', migrationsDir: dir, migrationPrefix: '20300201000000', phases }), { databaseUrl: rewritten.url, migrationsDir: dir });
     for (const phase of phases) await runner.run(phase.name);
     expect(await snapshot(rewritten.url, ['public'])).toEqual(await snapshot(original.url, ['public']));
@@ -178,3 +175,60 @@ async function expectPhasesReachOriginalSchema(sql: string, result: RewriteResul
     await rewritten.drop();
   }
 }
+
+/** The rendered phase module, evaluated as written (its imports bound to the real API). */
+function loadPhases(result: RewriteResult): ReturnType<typeof definePhase>[] {
+  const source = renderRewritePhaseModule(result.folders[0]?.name ?? '', result.phaseSteps);
+  const imported = /^import \{ ([^}]+) \} from '@prisma-evolve\/core';$/m.exec(source)?.[1]?.split(', ') ?? [];
+  const api: Record<string, unknown> = { backfillStep, contractStep, definePhase, rawSql, renameColumn, schemaStep, setNotNull, step, verifySql };
+  const body = source.replace(/^import .*$/m, '').replace('export const phases =', 'return');
+  return new Function(...imported, body)(...imported.map((name) => api[name])) as ReturnType<typeof definePhase>[];
+}
+
+describe('rewrite: renames beyond the simple case', () => {
+  it('pairs confirmed renames by name, lets intended drops through, and handles non-ASCII names and array defaults', async () => {
+    const sql = `ALTER TABLE "Üser" DROP COLUMN "a",\nDROP COLUMN "b",\nADD COLUMN "b2" TEXT,\nADD COLUMN "a2" TEXT,\nADD COLUMN "tags" TEXT[] DEFAULT ARRAY['x', 'y']::TEXT[];`;
+    const byName = await rewriteMigrationSql(sql, 'm', { renames: [{ table: 'Üser', from: 'a', to: 'a2' }, { table: 'Üser', from: 'b', to: 'b2' }] });
+    expect(byName.refusals).toEqual([]);
+    expect(byName.phaseSteps.map((p) => (p.kind === 'renameColumn' ? `${p.from}->${p.to}` : p.kind))).toEqual(['b->b2', 'a->a2']);
+    expect(byName.folders[0]?.sql).toContain(`ADD COLUMN "tags" TEXT[] DEFAULT ARRAY['x', 'y']::TEXT[]`);
+    expect(byName.folders[0]?.sql).not.toMatch(/DROP COLUMN|"a2"|"b2"/);
+    const intended = await rewriteMigrationSql(`-- été\nALTER TABLE "User" DROP COLUMN "legacy",\nADD COLUMN "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP;`, 'm', { drops: [{ table: 'User', column: 'legacy' }] });
+    expect(intended.refusals).toEqual([]);
+    expect(intended.folders[0]?.sql).toMatch(/ALTER TABLE "User" DROP COLUMN "legacy";\s*ALTER TABLE "User" ADD COLUMN "createdAt" TIMESTAMP\(3\) NOT NULL DEFAULT CURRENT_TIMESTAMP/);
+  });
+
+  it('refuses index and constraint changes of a renamed table in the same migration (they would deploy before the column exists)', async () => {
+    const sql = `-- DropIndex\nDROP INDEX "User_email_key";\n\n-- AlterTable\nALTER TABLE "User" DROP COLUMN "email",\nADD COLUMN "mail" TEXT;\n\n-- CreateIndex\nCREATE UNIQUE INDEX "User_mail_key" ON "User"("mail");\n`;
+    const result = await rewriteMigrationSql(sql, 'm', { renames: [{ table: 'User', from: 'email', to: 'mail' }] });
+    expect(result.refusals.map((r) => [r.line, r.rule])).toEqual([
+      [2, 'rename-with-dependents'],
+      [9, 'rename-with-dependents'],
+    ]);
+    expect(result.folders).toEqual([]);
+  });
+
+  it('a rename whose added column declares another type: the phase stops at its check instead of deploying the wrong type', async () => {
+    const sql = `ALTER TABLE "Post" DROP COLUMN "rating",\nADD COLUMN "score" BIGINT NOT NULL DEFAULT 0;`;
+    const result = await rewriteMigrationSql(sql, '20300101000000_score', { renames: [{ table: 'Post', from: 'rating', to: 'score' }] });
+    expect(result.phaseSteps).toEqual([{ kind: 'renameColumn', schema: 'public', table: 'Post', from: 'rating', to: 'score', declared: { type: 'BIGINT', notNull: true, default: '0' } }]);
+    const target = await createTestDatabase(db.serverUrl, { prefix: 'evolve_rw' });
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'evolve-rw-type-')), 'migrations');
+    try {
+      for (const folder of [{ name: '20300100000000_base', sql: BASE }, ...result.folders]) {
+        mkdirSync(path.join(dir, folder.name), { recursive: true });
+        writeFileSync(path.join(dir, folder.name, 'migration.sql'), folder.sql);
+      }
+      await applyPrismaMigrations({ databaseUrl: target.url, migrationsDir: dir });
+      const phases = loadPhases(result);
+      const runner = new PhaseRunner(definePlan({ name: 'rewritten', migrationsDir: dir, migrationPrefix: '20300201000000', phases }), { databaseUrl: target.url, migrationsDir: dir });
+      await expect(runner.run(phases[0]?.name ?? '')).rejects.toThrow(/score is integer; the migration declared BIGINT NOT NULL/);
+      // Nothing was lost: the old column still holds every value.
+      const rows = await withClient(target.url, (c) => c.query<{ n: string }>(`select count(*) as n from "Post" where rating is not null`));
+      expect(Number(rows.rows[0]?.n)).toBe(2000);
+    } finally {
+      await target.drop();
+    }
+  });
+});
+

@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { scanSync } from 'libpg-query';
 import { notNullUnits } from '../operations/set-not-null.js';
 import type { SqlUnit } from '../operations/operation.js';
 import { renderMigrationSql, slug } from '../phases/migration-folders.js';
 import { MIGRATION_FILE } from '../prisma/migrations-dir.js';
-import { quoteIdent, quoteQualified } from '../sql.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
 import { RULES } from './lint-rules.js';
-import { loadSqlParser, parseMigrationSql, type SourceStatement } from './sql-source.js';
+import { loadSqlParser, parseMigrationSql, scanTokens, type SourceStatement } from './sql-source.js';
 
 /** A statement the rewriter cannot make safe, and why. */
 export interface Refusal {
@@ -36,15 +35,33 @@ export interface RequiredColumnBackfill {
   readonly value: string;
 }
 
+/** A dropped column the user says is really dropped (not half of a rename). */
+export interface IntendedDrop {
+  readonly schema?: string;
+  readonly table: string;
+  readonly column: string;
+}
+
 /** What the user told the rewriter about the statements it cannot decide alone. */
 export interface RewriteOptions {
   readonly renames?: readonly ConfirmedRename[];
   readonly backfills?: readonly RequiredColumnBackfill[];
+  /** Drops that are not renames: an ADD COLUMN after them on the same table is not taken for a rename. */
+  readonly drops?: readonly IntendedDrop[];
+}
+
+/** The definition an added column declares (its SQL as written), which a confirmed rename must end up with. */
+export interface DeclaredColumn {
+  /** The type as written (`BIGINT`, `VARCHAR(20)`, `TEXT[]`). */
+  readonly type: string;
+  readonly notNull: boolean;
+  /** The default as written, if any. */
+  readonly default?: string;
 }
 
 /** A step of the phase that carries the parts of a migration that move data. */
 export type RewritePhaseStep =
-  | { readonly kind: 'renameColumn'; readonly schema: string; readonly table: string; readonly from: string; readonly to: string }
+  | { readonly kind: 'renameColumn'; readonly schema: string; readonly table: string; readonly from: string; readonly to: string; readonly declared: DeclaredColumn }
   | { readonly kind: 'requiredColumn'; readonly schema: string; readonly table: string; readonly column: string; readonly value: string };
 
 /** The safe sequence for one migration folder. */
@@ -71,7 +88,7 @@ function relationOf(body: Obj): { schema: string; table: string } {
 
 /** Inserts ` CONCURRENTLY` after the INDEX keyword of a CREATE INDEX statement, found by the scanner. Pure. */
 function concurrently(statement: string): string {
-  const token = scanSync(statement).tokens.find((t) => t.text.toUpperCase() === 'INDEX');
+  const token = scanTokens(statement).find((t) => t.text.toUpperCase() === 'INDEX');
   if (!token) return statement;
   return `${statement.slice(0, token.end)} CONCURRENTLY${statement.slice(token.end)}`;
 }
@@ -81,12 +98,12 @@ function concurrently(statement: string): string {
  * not after `IS`), so the column is added nullable. Pure.
  */
 function withoutNotNull(statement: string): string {
-  const tokens = scanSync(statement).tokens;
+  const tokens = scanTokens(statement);
   let depth = 0;
   for (let i = 0; i + 1 < tokens.length; i++) {
     const token = tokens[i] as (typeof tokens)[number];
-    if (token.text === '(') depth++;
-    if (token.text === ')') depth--;
+    if (token.text === '(' || token.text === '[') depth++;
+    if (token.text === ')' || token.text === ']') depth--;
     const next = tokens[i + 1] as (typeof tokens)[number];
     const previous = tokens[i - 1];
     if (depth === 0 && token.text.toUpperCase() === 'NOT' && next.text.toUpperCase() === 'NULL' && previous?.text.toUpperCase() !== 'IS') {
@@ -103,7 +120,7 @@ function withoutNotNull(statement: string): string {
  */
 function splitAlterActions(statement: SourceStatement): SourceStatement[] | undefined {
   const text = bare(statement.text);
-  const tokens = scanSync(text).tokens;
+  const tokens = scanTokens(text);
   const upper = (i: number): string => tokens[i]?.text.toUpperCase() ?? '';
   let i = 2; // ALTER TABLE
   if (upper(i) === 'IF' && upper(i + 1) === 'EXISTS') i += 2;
@@ -118,8 +135,8 @@ function splitAlterActions(statement: SourceStatement): SourceStatement[] | unde
   let depth = 0;
   let start = first.start;
   for (const token of tokens.slice(i)) {
-    if (token.text === '(') depth++;
-    else if (token.text === ')') depth--;
+    if (token.text === '(' || token.text === '[') depth++;
+    else if (token.text === ')' || token.text === ']') depth--;
     else if (token.text === ',' && depth === 0) {
       pieces.push(text.slice(start, token.start).trim());
       start = token.end;
@@ -134,6 +151,49 @@ function splitAlterActions(statement: SourceStatement): SourceStatement[] | unde
     statements.push({ ...only, line: statement.line, ignored: statement.ignored });
   }
   return statements;
+}
+
+const COLUMN_CONSTRAINT_WORDS = new Set(['NOT', 'NULL', 'DEFAULT', 'CONSTRAINT', 'PRIMARY', 'UNIQUE', 'REFERENCES', 'CHECK', 'COLLATE', 'GENERATED']);
+
+/**
+ * The type, NOT NULL and default an `ALTER TABLE … ADD COLUMN <column> …` declares, read from its tokens
+ * (the type runs from after the column name to the first constraint keyword at depth 0). Pure apart from the
+ * scanner.
+ */
+function declaredColumn(statement: string, column: string, constraints: readonly Obj[]): DeclaredColumn {
+  const text = bare(statement);
+  const tokens = scanTokens(text);
+  const unquote = (t: string): string => (t.startsWith('"') ? t.slice(1, -1).replace(/""/g, '"') : t.toLowerCase());
+  const at = tokens.findIndex((t, i) => i > 3 && unquote(t.text) === column && ['ADD', 'COLUMN', 'EXISTS'].includes(tokens[i - 1]?.text.toUpperCase() ?? ''));
+  let depth = 0;
+  let end = tokens.length;
+  let defaultAt = -1;
+  for (let i = at + 1; i < tokens.length; i++) {
+    const word = (tokens[i] as (typeof tokens)[number]).text;
+    if (word === '(' || word === '[') depth++;
+    if (word === ')' || word === ']') depth--;
+    if (depth === 0 && COLUMN_CONSTRAINT_WORDS.has(word.toUpperCase())) {
+      if (end === tokens.length) end = i;
+      if (word.toUpperCase() === 'DEFAULT') defaultAt = i;
+    }
+  }
+  const type = at >= 0 && end > at + 1 ? text.slice((tokens[at + 1] as (typeof tokens)[number]).start, (tokens[end - 1] as (typeof tokens)[number]).end) : '';
+  let defaultSql: string | undefined;
+  if (defaultAt >= 0) {
+    let stop = tokens.length;
+    depth = 0;
+    for (let i = defaultAt + 1; i < tokens.length; i++) {
+      const word = (tokens[i] as (typeof tokens)[number]).text;
+      if (word === '(' || word === '[') depth++;
+      if (word === ')' || word === ']') depth--;
+      if (depth === 0 && COLUMN_CONSTRAINT_WORDS.has(word.toUpperCase()) && word.toUpperCase() !== 'NULL') {
+        stop = i;
+        break;
+      }
+    }
+    if (stop > defaultAt + 1) defaultSql = text.slice((tokens[defaultAt + 1] as (typeof tokens)[number]).start, (tokens[stop - 1] as (typeof tokens)[number]).end);
+  }
+  return { type, notNull: constraints.some((c) => c['contype'] === 'CONSTR_NOTNULL'), ...(defaultSql === undefined ? {} : { default: defaultSql }) };
 }
 
 /** The statement without its trailing semicolon. Pure. */
@@ -175,6 +235,9 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
   const pending: string[] = [];
   const refusals: Refusal[] = [];
   const phaseSteps: RewritePhaseStep[] = [];
+  const renamedTables = new Set<string>();
+  /** Index and constraint changes, with their table when the SQL names it (a DROP INDEX does not). */
+  const dependents: { statement: SourceStatement; table: string | undefined }[] = [];
   const sameTable = (wanted: { schema?: string; table: string }, schema: string, table: string): boolean => wanted.table === table && (wanted.schema ?? 'public') === schema;
   /** Takes a statement back out of the folders being built (a drop that turned out to be half of a rename). */
   const withdraw = (text: string): void => {
@@ -203,6 +266,11 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
   const queue = [...parsed.statements];
   for (let statement = queue.shift(); statement; statement = queue.shift()) {
     const body = statement.body;
+    if (statement.type === 'IndexStmt') {
+      const r = relationOf(body);
+      if (!created.has(`${r.schema}.${r.table}`)) dependents.push({ statement, table: `${r.schema}.${r.table}` });
+    }
+    if (statement.type === 'DropStmt' && body['removeType'] === 'OBJECT_INDEX') dependents.push({ statement, table: undefined });
     if (statement.type === 'CreateStmt') {
       const rel = relationOf(body);
       created.add(`${rel.schema}.${rel.table}`);
@@ -248,6 +316,7 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
     const cmd = cmds[0] as Obj;
     const def = isObj(cmd['def']) ? cmd['def'] : {};
     const subtype = String(cmd['subtype']);
+    if (['AT_AddConstraint', 'AT_DropConstraint', 'AT_AddIndex', 'AT_AddIndexConstraint'].includes(subtype)) dependents.push({ statement, table: `${rel.schema}.${rel.table}` });
     if (subtype === 'AT_SetNotNull') {
       flush();
       units.push(...notNullUnits(rel.schema, rel.table, String(cmd['name'])));
@@ -261,15 +330,21 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
     if (subtype === 'AT_AddColumn' && isObj(def['ColumnDef'])) {
       const column = def['ColumnDef'];
       const constraints = list(column['constraints']).map((c) => (isObj(c) && isObj(c['Constraint']) ? c['Constraint'] : {}));
-      const dropped = drops.get(`${rel.schema}.${rel.table}`)?.shift(); // a dropped column pairs with one added column at most
       const added = String(column['colname']);
-      if (dropped && options.renames?.some((r) => sameTable(r, rel.schema, rel.table) && r.from === dropped.column && r.to === added)) {
+      const unpaired = drops.get(`${rel.schema}.${rel.table}`) ?? [];
+      // A confirmed rename pairs by name with any unpaired drop of the table; suggestions pair in file order.
+      const confirmed = options.renames?.find((r) => sameTable(r, rel.schema, rel.table) && r.to === added && unpaired.some((d) => d.column === r.from));
+      if (confirmed) {
+        const dropped = unpaired.splice(unpaired.findIndex((d) => d.column === confirmed.from), 1)[0] as (typeof unpaired)[number];
         withdraw(dropped.statement.text);
-        phaseSteps.push({ kind: 'renameColumn', schema: rel.schema, table: rel.table, from: dropped.column, to: added });
+        renamedTables.add(`${rel.schema}.${rel.table}`);
+        phaseSteps.push({ kind: 'renameColumn', schema: rel.schema, table: rel.table, from: dropped.column, to: added, declared: declaredColumn(statement.text, added, constraints) });
         continue;
       }
-      if (dropped) {
-        refuse(statement, 'rename-column', `dropping "${dropped.column}" and adding "${String(column['colname'])}" on "${rel.table}" looks like a rename and would lose the column's data; if it is a rename, confirm it (rewrite --rename ${rel.table}.${dropped.column}:${added}) and the pair becomes step(renameColumn, { table: '${rel.table}', from: '${dropped.column}', to: '${added}' }) in a phase (expand/contract keeps the data)`, {
+      const candidateAt = unpaired.findIndex((d) => !options.drops?.some((k) => sameTable(k, rel.schema, rel.table) && k.column === d.column));
+      if (candidateAt >= 0) {
+        const dropped = unpaired.splice(candidateAt, 1)[0] as (typeof unpaired)[number];
+        refuse(statement, 'rename-column', `dropping "${dropped.column}" and adding "${added}" on "${rel.table}" looks like a rename and would lose the column's data; if it is a rename, confirm it (rewrite --rename ${rel.table}.${dropped.column}:${added}) and the pair becomes step(renameColumn, { table: '${rel.table}', from: '${dropped.column}', to: '${added}' }) in a phase (expand/contract keeps the data); if "${dropped.column}" is really to be dropped, say so (rewrite --drop ${rel.table}.${dropped.column})`, {
           rename: { schema: rel.schema, table: rel.table, from: dropped.column, to: added },
         });
         continue;
@@ -309,6 +384,18 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
     pending.push(statement.text);
   }
   flush();
+  // renameColumn refuses a column with indexes or constraints, and folders deploy before the phase creates
+  // the new column: index and constraint changes of a renamed table belong in migrations of their own.
+  if (renamedTables.size > 0) {
+    for (const dependent of dependents) {
+      if (dependent.table !== undefined && !renamedTables.has(dependent.table)) continue;
+      refuse(
+        dependent.statement,
+        'rename-with-dependents',
+        `this index/constraint change ${dependent.table ? `on "${dependent.table.split('.').slice(1).join('.')}"` : ''} shares a migration with a confirmed rename: the folders deploy before the phase adds the new column, and renameColumn refuses columns that carry indexes or constraints; move it into a migration of its own (drop before the rename, recreate on the new column after its contract)`,
+      );
+    }
+  }
   if (refusals.length > 0) return { folders: [], refusals, phaseSteps: [] };
   const kept = units.filter((u) => u.kind !== 'sql' || u.statements.length > 0);
   const folders =
@@ -347,7 +434,23 @@ export function renderRewritePhaseModule(baseName: string, steps: readonly Rewri
       const label = slug(`rename_${step.table}_${step.from}_${step.to}`);
       const operation = `step(renameColumn, ${spec({ ...where(step.schema), table: step.table, from: step.from, to: step.to })})`;
       expand.push(`schemaStep(${literal(label)}, ${operation})`);
+      // The new column is created like the old one; the migration may have declared another type or NOT NULL.
+      const declared = step.declared;
+      if (declared.type) {
+        const check =
+          `select a.atttypid = pg_typeof(NULL::${declared.type})::oid${declared.notNull ? ' and a.attnotnull' : ''} as ok, ` +
+          `format('%I is %s%s; the migration declared ${declared.type.replace(/'/g, "''").replace(/%/g, '%%')}${declared.notNull ? ' NOT NULL' : ''} (add changeColumnType or setNotNull steps after the rename when they differ)', ` +
+          `a.attname, format_type(a.atttypid, a.atttypmod), case when a.attnotnull then ' NOT NULL' else '' end) as detail ` +
+          `from pg_attribute a where a.attrelid = ${quoteLiteral(quoteQualified(step.schema, step.table))}::regclass and a.attname = ${quoteLiteral(step.to)}`;
+        expand.push(`verifySql(${literal(`${label}_as_declared`)}, ${literal(check)})`);
+      }
       contract.push(`contractStep(${literal(label)}, ${operation})`);
+      if (declared.default !== undefined) {
+        const column = `ALTER TABLE ${quoteQualified(step.schema, step.table)} ALTER COLUMN ${quoteIdent(step.to)}`;
+        contract.push(
+          `schemaStep(${literal(`${label}_default`)}, step(rawSql, { name: ${literal(`${label}_default`)}, up: [${literal(`${column} SET DEFAULT ${declared.default}`)}], down: [${literal(`${column} DROP DEFAULT`)}] }))`,
+        );
+      }
     } else {
       const label = slug(`${step.table}_${step.column}`);
       expand.push(
@@ -356,7 +459,8 @@ export function renderRewritePhaseModule(baseName: string, steps: readonly Rewri
       );
     }
   }
-  const imports = ['definePhase', 'step', ...(expand.some((s) => s.startsWith('schemaStep')) ? ['schemaStep'] : []), ...(contract.length ? ['contractStep', 'renameColumn'] : []), ...(steps.some((s) => s.kind === 'requiredColumn') ? ['backfillStep', 'setNotNull'] : [])];
+  const used = [...expand, ...contract].join('\n');
+  const imports = ['definePhase', 'step', ...['schemaStep', 'contractStep', 'renameColumn', 'backfillStep', 'setNotNull', 'verifySql', 'rawSql'].filter((name) => used.includes(`${name}(`) || used.includes(`(${name},`))];
   const phases = [
     `definePhase({\n    name: ${literal(`${name}_expand`)},\n    description: ${literal(`rewritten from ${baseName}: the steps that move data`)},\n    risk: 'medium',\n    steps: [\n      ${expand.join(',\n      ')},\n    ],\n  })`,
     ...(contract.length

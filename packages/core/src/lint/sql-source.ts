@@ -26,6 +26,32 @@ export function loadSqlParser(): Promise<void> {
   return ready;
 }
 
+/**
+ * libpg_query reports offsets in UTF-8 bytes; JavaScript strings index UTF-16 code units. Returns the
+ * conversion for `text` (the identity when it is ASCII). Pure.
+ */
+export function byteToIndex(text: string): (byte: number) => number {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes === text.length) return (byte) => byte;
+  const map = new Int32Array(bytes + 1);
+  let byte = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.codePointAt(index) ?? 0;
+    const width = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+    for (let k = 0; k < width; k++) map[byte + k] = index;
+    byte += width;
+    if (code >= 0x10000) index++; // a surrogate pair is one code point
+  }
+  map[bytes] = text.length;
+  return (offset) => map[Math.max(0, Math.min(offset, bytes))] ?? text.length;
+}
+
+/** The scanner's tokens of `text` with `start`/`end` as string indexes (not UTF-8 byte offsets). */
+export function scanTokens(text: string): { text: string; start: number; end: number; tokenName: string }[] {
+  const at = byteToIndex(text);
+  return scanSync(text).tokens.map((t) => ({ text: t.text, start: at(t.start), end: at(t.end), tokenName: t.tokenName }));
+}
+
 function lineAt(text: string, offset: number): number {
   let line = 1;
   for (let i = 0; i < offset && i < text.length; i += 1) if (text.charCodeAt(i) === 10) line += 1;
@@ -43,16 +69,18 @@ export function parseMigrationSql(text: string): ParsedSource {
     parsed = parseSync(text);
   } catch (error) {
     const cursor = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition;
-    return { ok: false, line: cursor === undefined ? 1 : lineAt(text, cursor), message: error instanceof Error ? error.message : String(error) };
+    return { ok: false, line: cursor === undefined ? 1 : lineAt(text, byteToIndex(text)(cursor)), message: error instanceof Error ? error.message : String(error) };
   }
-  const tokens = scanSync(text).tokens;
+  const tokens = scanTokens(text);
+  const at = byteToIndex(text);
   const statements: SourceStatement[] = [];
   let previousEnd = 0;
   for (const raw of parsed.stmts ?? []) {
     const stmt = raw.stmt as unknown as Record<string, Record<string, unknown>>;
     const type = Object.keys(stmt)[0] ?? 'Unknown';
-    const start = raw.stmt_location ?? 0;
-    const end = start + (raw.stmt_len ?? text.length - start);
+    const startByte = raw.stmt_location ?? 0;
+    const start = at(startByte);
+    const end = raw.stmt_len === undefined || raw.stmt_len === 0 ? text.length : at(startByte + raw.stmt_len);
     const first = tokens.find((token) => token.start >= start && token.tokenName !== 'SQL_COMMENT' && token.tokenName !== 'C_COMMENT');
     const ignored = new Map<string, string>();
     // Comments between the previous statement and this one may hold directives.
