@@ -32,6 +32,7 @@ describe("seed 002's constraints on dirty data", () => {
     for (const defect of ['coursesOfMissingInstructors', 'modulesOfMissingCourses', 'progressOfMissingUsers', 'negativePrices', 'ratingsOutOfRange', 'malformedEmails'] as const) {
       expect(seeded[defect]).toBeGreaterThan(0);
     }
+    const nullInstructors = await count(`select count(*) as n from courses where "instructorId" is null`);
     const beforeSchema = await schema();
     const beforeData = await tableChecksums(db.url, { exclude: ['_prisma_migrations'] });
 
@@ -66,9 +67,9 @@ describe("seed 002's constraints on dirty data", () => {
     expect(offenders?.detail).toContain(`${seeded.malformedEmails} existing users with a malformed email`);
 
     // Each defect handled as chosen, and the old values kept.
-    expect(await count(`select count(*) as n from courses where "instructorId" is null`)).toBeGreaterThanOrEqual(seeded.coursesOfMissingInstructors);
-    expect(await count(`select count(*) as n from courses_price_repair_backup`)).toBe(seeded.negativePrices);
-    expect(await count(`select count(*) as n from "courses_averageRating_repair_backup"`)).toBe(seeded.ratingsOutOfRange);
+    expect(await count(`select count(*) as n from courses where "instructorId" is null`)).toBe(nullInstructors + seeded.coursesOfMissingInstructors);
+    expect(await count(`select count(*) as n from _evolve.repair_courses_price where old_value < 0 and new_value = 0`)).toBe(seeded.negativePrices);
+    expect(await count(`select count(*) as n from _evolve."repair_courses_averageRating"`)).toBe(seeded.ratingsOutOfRange);
     expect(await count(`select count(*) as n from course_modules m where not exists (select 1 from courses c where c.id = m."courseId")`)).toBe(0);
     expect(await count(`select count(*) as n from users where email !~* '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$'`)).toBe(seeded.malformedEmails);
     // The constraints hold from now on.
@@ -81,9 +82,12 @@ describe("seed 002's constraints on dirty data", () => {
     try {
       await client.query('BEGIN');
       const gone = (await client.query<{ id: string }>(`select "instructorId" as id from courses where "instructorId" is not null limit 1`)).rows[0]?.id;
+      const theirs = (await client.query<{ id: string }>(`select id from courses where "instructorId" = $1 order by id`, [gone])).rows.map((r) => r.id);
+      expect(theirs.length).toBeGreaterThan(0);
       await client.query(`delete from user_progress where "userId" = $1`, [gone]);
       expect((await client.query(`delete from users where id = $1`, [gone])).rowCount).toBe(1);
-      expect((await client.query(`select 1 from courses where "instructorId" = $1`, [gone])).rowCount).toBe(0);
+      const kept = await client.query<{ id: string; instructor: string | null }>(`select id, "instructorId" as instructor from courses where id = any($1) order by id`, [theirs]);
+      expect(kept.rows).toEqual(theirs.map((id) => ({ id, instructor: null }))); // SET NULL: the courses stay
     } finally {
       await client.query('ROLLBACK');
       await client.end();

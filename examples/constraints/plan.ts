@@ -16,6 +16,7 @@ import {
   definePhase,
   definePlan,
   quoteIdent,
+  quoteQualified,
   rawSql,
   schemaStep,
   step,
@@ -29,14 +30,17 @@ export const EMAIL_PATTERN = `'^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$
 
 /**
  * A data repair chosen for rows that violate a coming CHECK: `column` of the rows matching `violating` is set
- * to `fix`, after copying key and old value to `<table>_<column>_repair_backup`. Runs in one transaction
- * (these are small sets of rows; use a backfillStep for millions). Idempotent: a re-run finds nothing left
- * to fix. Rollback writes the old values back and drops the backup.
+ * to `fix`, after copying key, old and new value to `_evolve."repair_<table>_<column>"` (outside Prisma's
+ * schema, so no drift). One transaction (small sets of rows; use a backfillStep for millions).
+ * - Idempotent: a re-run fixes only what is still violating; a key already backed up keeps its first old value.
+ * - Rollback writes an old value back only where the column still holds the value the repair wrote, so a later
+ *   correction by a user is never overwritten; then it drops the backup.
+ * Give the CHECK's step `requires: [<this step's name>]`: its folder then refuses to deploy while violations remain.
  */
 export function repairStep(name: string, options: { table: string; column: string; violating: string; fix: string }): DataStepDefinition {
   const table = quoteIdent(options.table);
   const column = quoteIdent(options.column);
-  const backup = quoteIdent(`${options.table}_${options.column}_repair_backup`);
+  const backup = quoteQualified('_evolve', `repair_${options.table}_${options.column}`);
   const inTransaction = async (databaseUrl: string, work: (client: pg.Client) => Promise<number>): Promise<number> => {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
@@ -57,11 +61,16 @@ export function repairStep(name: string, options: { table: string; column: strin
     name,
     async (context) => {
       const fixed = await inTransaction(context.databaseUrl, async (client) => {
-        await client.query(`CREATE TABLE IF NOT EXISTS ${backup} AS SELECT id, ${column} AS old_value FROM ${table} WITH NO DATA`);
-        await client.query(`INSERT INTO ${backup} SELECT id, ${column} FROM ${table} WHERE ${options.violating}`);
+        await client.query('CREATE SCHEMA IF NOT EXISTS _evolve');
+        const exists = await client.query<{ ok: boolean }>(`select to_regclass($1) is not null as ok`, [backup]);
+        if (!exists.rows[0]?.ok) {
+          await client.query(`CREATE TABLE ${backup} AS SELECT id, ${column} AS old_value, ${column} AS new_value FROM ${table} WITH NO DATA`);
+          await client.query(`ALTER TABLE ${backup} ADD PRIMARY KEY (id)`);
+        }
+        await client.query(`INSERT INTO ${backup} (id, old_value, new_value) SELECT id, ${column}, ${options.fix} FROM ${table} WHERE ${options.violating} ON CONFLICT (id) DO UPDATE SET new_value = EXCLUDED.new_value`);
         return (await client.query(`UPDATE ${table} SET ${column} = ${options.fix} WHERE ${options.violating}`)).rowCount ?? 0;
       });
-      return { processed: fixed, failed: 0, canceled: false, summary: { repaired: fixed, backup: backup } };
+      return { processed: fixed, failed: 0, canceled: false, summary: { repaired: fixed, backup } };
     },
     {
       description: `set ${options.table}.${options.column} = ${options.fix} where ${options.violating} (old values backed up)`,
@@ -70,7 +79,7 @@ export function repairStep(name: string, options: { table: string; column: strin
         await inTransaction(context.databaseUrl, async (client) => {
           const exists = await client.query<{ ok: boolean }>(`select to_regclass($1) is not null as ok`, [backup]);
           if (!exists.rows[0]?.ok) return 0;
-          const restored = await client.query(`UPDATE ${table} t SET ${column} = b.old_value FROM ${backup} b WHERE b.id = t.id`);
+          const restored = await client.query(`UPDATE ${table} t SET ${column} = b.old_value FROM ${backup} b WHERE b.id = t.id AND t.${column} IS NOT DISTINCT FROM b.new_value`);
           await client.query(`DROP TABLE ${backup}`);
           return restored.rowCount ?? 0;
         });
@@ -118,9 +127,11 @@ const checkConstraints = definePhase({
   dependsOn: ['foreign_keys'],
   steps: [
     repairStep('repair_negative_prices', { table: 'courses', column: 'price', violating: 'price < 0', fix: '0' }),
-    schemaStep('price_positive', step(addCheck, { table: 'courses', name: 'chk_courses_price_positive', expression: 'price >= 0' })),
+    schemaStep('price_positive', step(addCheck, { table: 'courses', name: 'chk_courses_price_positive', expression: 'price >= 0' }), { requires: ['repair_negative_prices'] }),
     repairStep('repair_ratings', { table: 'courses', column: 'averageRating', violating: `NOT ("averageRating" >= 0 AND "averageRating" <= 5)`, fix: 'LEAST(GREATEST("averageRating", 0), 5)' }),
-    schemaStep('rating_range', step(addCheck, { table: 'courses', name: 'chk_courses_rating_range', expression: `"averageRating" >= 0 AND "averageRating" <= 5` })),
+    schemaStep('rating_range', step(addCheck, { table: 'courses', name: 'chk_courses_rating_range', expression: `"averageRating" >= 0 AND "averageRating" <= 5` }), {
+      requires: ['repair_ratings'],
+    }),
     schemaStep(
       'email_format_new_rows',
       step(rawSql, {

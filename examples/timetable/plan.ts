@@ -8,8 +8,8 @@
  *    rows; documents that name no day go to the dead-letter table, never silently dropped.
  * 4. `performance_indexes`: the seed's indexes, concurrently, each in its own folder.
  * 5. `timetable_summary`: the materialized view with its unique index, refreshed CONCURRENTLY by
- *    `refreshTimetableSummary` when a statement-level trigger has marked it stale, instead of the seed's
- *    per-row trigger that refreshed the whole view on every row written.
+ *    `refreshTimetableSummary` when statement-level triggers on the tables it reads have marked it stale,
+ *    instead of the seed's per-row trigger that refreshed the whole view on every row written.
  * Every phase rolls back (`pnpm migrate:phase rollback <phase> --config examples/timetable/plan.ts`).
  */
 import {
@@ -33,6 +33,7 @@ import {
   type ShapeSet,
 } from '@prisma-evolve/core';
 import pg from 'pg';
+import { SUMMARY_SOURCES } from './refresh.js';
 import { z } from 'zod';
 
 /** Day names as the legacy data spells them, to the seed's day of week (Monday = 1 … Sunday = 7). */
@@ -316,6 +317,34 @@ const timetableSummary = definePhase({
   risk: 'low',
   dependsOn: ['performance_indexes'],
   steps: [
+    // The stale marker first: a write while the view and its indexes are built marks it stale.
+    schemaStep(
+      'stale_marker',
+      step(rawSql, {
+        name: 'school_timetable_summary_stale',
+        up: [
+          `CREATE TABLE school_timetable_summary_state (id boolean PRIMARY KEY DEFAULT true CHECK (id), stale boolean NOT NULL DEFAULT false, changed_at timestamptz, refreshed_at timestamptz)`,
+          `INSERT INTO school_timetable_summary_state (stale, refreshed_at) VALUES (false, now())`,
+          `CREATE FUNCTION school_timetable_summary_mark_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE school_timetable_summary_state SET stale = true, changed_at = now() WHERE NOT stale;
+  RETURN NULL;
+END $$`,
+          // One cheap UPDATE per statement (and none while already stale), instead of a full refresh per row,
+          // on every table the view reads.
+          ...SUMMARY_SOURCES.map(
+            (table) => `CREATE TRIGGER school_timetable_summary_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION school_timetable_summary_mark_stale()`,
+          ),
+        ],
+        down: [
+          ...SUMMARY_SOURCES.map((table) => `DROP TRIGGER IF EXISTS school_timetable_summary_stale ON ${table}`),
+          'DROP FUNCTION IF EXISTS school_timetable_summary_mark_stale()',
+          'DROP TABLE IF EXISTS school_timetable_summary_state',
+        ],
+        lock: 'SHARE ROW EXCLUSIVE',
+        verify: `select count(*) = ${SUMMARY_SOURCES.length} from pg_trigger where tgname = 'school_timetable_summary_stale' and not tgisinternal`,
+      }),
+    ),
     schemaStep(
       'view',
       step(rawSql, {
@@ -341,30 +370,6 @@ const timetableSummary = definePhase({
           verify: `select indisvalid from pg_index where indexrelid = 'school_timetable_summary_${column}_day_period_idx'::regclass`,
         }),
       ),
-    ),
-    schemaStep(
-      'stale_marker',
-      step(rawSql, {
-        name: 'school_timetable_summary_stale',
-        up: [
-          `CREATE TABLE school_timetable_summary_state (id boolean PRIMARY KEY DEFAULT true CHECK (id), stale boolean NOT NULL DEFAULT false, changed_at timestamptz, refreshed_at timestamptz)`,
-          `INSERT INTO school_timetable_summary_state (stale, refreshed_at) VALUES (false, now())`,
-          `CREATE FUNCTION school_timetable_summary_mark_stale() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE school_timetable_summary_state SET stale = true, changed_at = now() WHERE NOT stale;
-  RETURN NULL;
-END $$`,
-          // One cheap UPDATE per statement (and none while already stale), instead of a full refresh per row.
-          `CREATE TRIGGER school_timetable_summary_stale AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON timetables FOR EACH STATEMENT EXECUTE FUNCTION school_timetable_summary_mark_stale()`,
-        ],
-        down: [
-          'DROP TRIGGER IF EXISTS school_timetable_summary_stale ON timetables',
-          'DROP FUNCTION IF EXISTS school_timetable_summary_mark_stale()',
-          'DROP TABLE IF EXISTS school_timetable_summary_state',
-        ],
-        lock: 'SHARE ROW EXCLUSIVE',
-        verify: `select count(*) = 1 from pg_trigger where tgname = 'school_timetable_summary_stale' and not tgisinternal`,
-      }),
     ),
     verifySql(
       'summary_matches_timetables',

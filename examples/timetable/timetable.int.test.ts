@@ -78,6 +78,28 @@ describe("seed 000's timetable plan", () => {
     expect(await refreshTimetableSummary(db.url)).toBe('fresh');
     await query('delete from timetables where period = 8');
     expect(await refreshTimetableSummary(db.url)).toBe('refreshed');
+    // A change to another table the view reads marks it stale too.
+    await query(`update classes set name = 'Renamed' where name = 'Class 1'`);
+    expect(await refreshTimetableSummary(db.url)).toBe('refreshed');
+    expect((await query<{ n: number }>(`select count(*)::int as n from school_timetable_summary where class_name = 'Renamed'`))[0]?.n).toBeGreaterThan(0);
+    // A write in flight is never missed: the refresher waits for it (here: gives up as busy), then sees it.
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    let inFlight = '';
+    try {
+      await writer.query('BEGIN');
+      inFlight = (await writer.query<{ id: string }>(`insert into timetables (school_id, class_id, teacher_id, subject_id, time_slot_id, day, period)
+        select school_id, class_id, teacher_id, subject_id, time_slot_id, day, 8 from timetables where period = 1 limit 1 returning id`)).rows[0]?.id ?? '';
+      expect(await refreshTimetableSummary(db.url, { lockTimeoutMs: 200 })).toBe('busy');
+      await writer.query('COMMIT');
+    } finally {
+      await writer.end();
+    }
+    expect(await refreshTimetableSummary(db.url)).toBe('refreshed');
+    expect((await query<{ n: number }>(`select count(*)::int as n from school_timetable_summary where id = '${inFlight}'`))[0]?.n).toBe(1);
+    await query('delete from timetables where period = 8');
+    await query(`update classes set name = 'Class 1' where name = 'Renamed'`);
+    expect(await refreshTimetableSummary(db.url)).toBe('refreshed');
 
     for (const phase of [...plan.phases].reverse()) {
       expect(await runner.rollback(phase.name)).toEqual([phase.name]);

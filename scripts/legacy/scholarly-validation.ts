@@ -130,10 +130,13 @@ async function duplicateRejected(client: Client, table: string, key: string): Pr
     const inserted = await client.query(
       `insert into "${table}" select (jsonb_populate_record(null::"${table}", to_jsonb(r) || jsonb_build_object('id', r.id || '-duplicate-probe'))).* from "${table}" r limit 1`,
     );
-    return inserted.rowCount === 0 ? { name, ok: true, detail: `"${table}" is empty: nothing to duplicate` } : { name, ok: false, detail: `a duplicate row was accepted: "${key}" does not enforce uniqueness` };
+    return inserted.rowCount === 0
+      ? { name, ok: false, detail: `"${table}" is empty: no row to duplicate, so "${key}" could not be probed` }
+      : { name, ok: false, detail: `a duplicate row was accepted: "${key}" does not enforce uniqueness` };
   } catch (error) {
     const e = error as { code?: string; constraint?: string; message?: string };
-    return e.code === '23505' ? { name, ok: true, detail: `refused by "${e.constraint ?? key}"` } : { name, ok: false, detail: `probe failed: ${e.message ?? String(error)}` };
+    if (e.code === '23505' && e.constraint === key) return { name, ok: true, detail: `refused by "${key}"` };
+    return { name, ok: false, detail: e.code === '23505' ? `refused by "${e.constraint}", not by "${key}"` : `probe failed: ${e.message ?? String(error)}` };
   } finally {
     await client.query('ROLLBACK');
   }
