@@ -4,25 +4,15 @@
  * "before" schema and data, and a second full run.
  */
 import { describe, expect, it } from '@jest/globals';
-import { readCatalogSnapshot, type CatalogSnapshot } from '@prisma-evolve/core';
 import { tableChecksums } from '@prisma-evolve/testing';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
-import pg from 'pg';
+import { publicSchema } from '../examples/example-db.js';
 import { runScholarlyPlan, scholarlyReport, scholarlyRunner, scratchMigrationsDir } from '../scripts/legacy/scholarly-demo.js';
 import { seedLegacyDatabase } from '../scripts/legacy/seed-legacy-database.js';
 
 const db = useTestDatabase();
 
-async function schema(url: string): Promise<CatalogSnapshot> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const full = await readCatalogSnapshot(client, ['public']);
-    return { ...full, tables: full.tables.filter((t) => t.name !== '_prisma_migrations') };
-  } finally {
-    await client.end();
-  }
-}
+const schema = publicSchema;
 
 describe("seed 003's Scholarly plan", () => {
   it('runs all seven phases and validates; re-runs as a no-op; every phase rolls back to the exact before state; runs again', async () => {
