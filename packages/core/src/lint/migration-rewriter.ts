@@ -93,20 +93,28 @@ function concurrently(statement: string): string {
   return `${statement.slice(0, token.end)} CONCURRENTLY${statement.slice(token.end)}`;
 }
 
+type DepthToken = ReturnType<typeof scanTokens>[number] & { readonly topLevel: boolean };
+
+/** The scanner's tokens, each marked whether it sits outside all parentheses and brackets. Pure apart from the scanner. */
+function scanWithDepth(text: string): DepthToken[] {
+  let depth = 0;
+  return scanTokens(text).map((token) => {
+    if (token.text === '(' || token.text === '[') depth++;
+    else if (token.text === ')' || token.text === ']') depth--;
+    return { ...token, topLevel: depth === 0 };
+  });
+}
+
 /**
  * The ADD COLUMN statement with the column's `NOT NULL` removed (found by the scanner at parenthesis depth 0,
  * not after `IS`), so the column is added nullable. Pure.
  */
 function withoutNotNull(statement: string): string {
-  const tokens = scanTokens(statement);
-  let depth = 0;
+  const tokens = scanWithDepth(statement);
   for (let i = 0; i + 1 < tokens.length; i++) {
-    const token = tokens[i] as (typeof tokens)[number];
-    if (token.text === '(' || token.text === '[') depth++;
-    if (token.text === ')' || token.text === ']') depth--;
-    const next = tokens[i + 1] as (typeof tokens)[number];
-    const previous = tokens[i - 1];
-    if (depth === 0 && token.text.toUpperCase() === 'NOT' && next.text.toUpperCase() === 'NULL' && previous?.text.toUpperCase() !== 'IS') {
+    const token = tokens[i] as DepthToken;
+    const next = tokens[i + 1] as DepthToken;
+    if (token.topLevel && token.text.toUpperCase() === 'NOT' && next.text.toUpperCase() === 'NULL' && tokens[i - 1]?.text.toUpperCase() !== 'IS') {
       return `${statement.slice(0, token.start).trimEnd()}${statement.slice(next.end)}`;
     }
   }
@@ -120,7 +128,7 @@ function withoutNotNull(statement: string): string {
  */
 function splitAlterActions(statement: SourceStatement): SourceStatement[] | undefined {
   const text = bare(statement.text);
-  const tokens = scanTokens(text);
+  const tokens = scanWithDepth(text);
   const upper = (i: number): string => tokens[i]?.text.toUpperCase() ?? '';
   let i = 2; // ALTER TABLE
   if (upper(i) === 'IF' && upper(i + 1) === 'EXISTS') i += 2;
@@ -132,15 +140,11 @@ function splitAlterActions(statement: SourceStatement): SourceStatement[] | unde
   if (!first) return undefined;
   const head = text.slice(0, first.start).trimEnd();
   const pieces: string[] = [];
-  let depth = 0;
   let start = first.start;
   for (const token of tokens.slice(i)) {
-    if (token.text === '(' || token.text === '[') depth++;
-    else if (token.text === ')' || token.text === ']') depth--;
-    else if (token.text === ',' && depth === 0) {
-      pieces.push(text.slice(start, token.start).trim());
-      start = token.end;
-    }
+    if (token.text !== ',' || !token.topLevel) continue;
+    pieces.push(text.slice(start, token.start).trim());
+    start = token.end;
   }
   pieces.push(text.slice(start).trim());
   const statements: SourceStatement[] = [];
@@ -162,37 +166,20 @@ const COLUMN_CONSTRAINT_WORDS = new Set(['NOT', 'NULL', 'DEFAULT', 'CONSTRAINT',
  */
 function declaredColumn(statement: string, column: string, constraints: readonly Obj[]): DeclaredColumn {
   const text = bare(statement);
-  const tokens = scanTokens(text);
+  const tokens = scanWithDepth(text);
   const unquote = (t: string): string => (t.startsWith('"') ? t.slice(1, -1).replace(/""/g, '"') : t.toLowerCase());
   const at = tokens.findIndex((t, i) => i > 3 && unquote(t.text) === column && ['ADD', 'COLUMN', 'EXISTS'].includes(tokens[i - 1]?.text.toUpperCase() ?? ''));
-  let depth = 0;
-  let end = tokens.length;
-  let defaultAt = -1;
-  for (let i = at + 1; i < tokens.length; i++) {
-    const word = (tokens[i] as (typeof tokens)[number]).text;
-    if (word === '(' || word === '[') depth++;
-    if (word === ')' || word === ']') depth--;
-    if (depth === 0 && COLUMN_CONSTRAINT_WORDS.has(word.toUpperCase())) {
-      if (end === tokens.length) end = i;
-      if (word.toUpperCase() === 'DEFAULT') defaultAt = i;
-    }
-  }
-  const type = at >= 0 && end > at + 1 ? text.slice((tokens[at + 1] as (typeof tokens)[number]).start, (tokens[end - 1] as (typeof tokens)[number]).end) : '';
-  let defaultSql: string | undefined;
-  if (defaultAt >= 0) {
-    let stop = tokens.length;
-    depth = 0;
-    for (let i = defaultAt + 1; i < tokens.length; i++) {
-      const word = (tokens[i] as (typeof tokens)[number]).text;
-      if (word === '(' || word === '[') depth++;
-      if (word === ')' || word === ']') depth--;
-      if (depth === 0 && COLUMN_CONSTRAINT_WORDS.has(word.toUpperCase()) && word.toUpperCase() !== 'NULL') {
-        stop = i;
-        break;
-      }
-    }
-    if (stop > defaultAt + 1) defaultSql = text.slice((tokens[defaultAt + 1] as (typeof tokens)[number]).start, (tokens[stop - 1] as (typeof tokens)[number]).end);
-  }
+  /** The first top-level constraint keyword after `from` (except those `skip` accepts), or the end. */
+  const nextKeyword = (from: number, skip: (word: string) => boolean = () => false): number => {
+    const found = tokens.findIndex((t, i) => i > from && t.topLevel && COLUMN_CONSTRAINT_WORDS.has(t.text.toUpperCase()) && !skip(t.text.toUpperCase()));
+    return found < 0 ? tokens.length : found;
+  };
+  /** Source text of tokens from..to-1, or undefined when empty. */
+  const between = (from: number, to: number): string | undefined =>
+    to > from ? text.slice((tokens[from] as DepthToken).start, (tokens[to - 1] as DepthToken).end) : undefined;
+  const type = at >= 0 ? (between(at + 1, nextKeyword(at)) ?? '') : '';
+  const defaultAt = tokens.findIndex((t, i) => i > at && t.topLevel && t.text.toUpperCase() === 'DEFAULT');
+  const defaultSql = defaultAt >= 0 ? between(defaultAt + 1, nextKeyword(defaultAt, (word) => word === 'NULL')) : undefined;
   return { type, notNull: constraints.some((c) => c['contype'] === 'CONSTR_NOTNULL'), ...(defaultSql === undefined ? {} : { default: defaultSql }) };
 }
 
