@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { ColumnNotFoundError, CoverageBelowThresholdError, InvalidArgumentError } from '../errors.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_RETRY_POLICY, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/retry-policy.js';
-import { chooseWalkKey, readTableInfo, type TableInfo } from '../db/table-catalog.js';
+import { chooseWalkKey, readTableInfo, requireColumns, type TableInfo } from '../db/table-catalog.js';
 import { DataMigrationStore, DEFAULT_TRACKING } from '../tracking/data-migration-store.js';
 import {
   backfillOptionsSchema,
@@ -75,9 +75,7 @@ export interface BackfillResult {
 export async function backfill(options: BackfillOptions): Promise<BackfillResult> {
   const parsed = parseOptions(backfillOptionsSchema, options);
   return runBackfill(parsed, async (client, table, key, alias) => {
-    for (const column of Object.keys(parsed.set)) {
-      if (!table.columns.has(column)) throw new ColumnNotFoundError(table.qualified, column, '"set"');
-    }
+    requireColumns(table, Object.keys(parsed.set), '"set"');
     const joins = [];
     for (const join of parsed.join ?? []) {
       const joined = await readTableInfo(client, join.schema ?? table.schema, join.table);
@@ -110,9 +108,7 @@ export async function backfillWith<Row extends SourceRow = SourceRow, Out extend
   const parsed = parseOptions(backfillWithOptionsSchema, options);
   return runBackfill(parsed, async (_client, table, key, alias) => {
     if (alias !== DEFAULT_TABLE_ALIAS) throw new InvalidArgumentError('alias', 'backfillWith always names the table "t" in "where"');
-    for (const column of parsed.select) {
-      if (!table.columns.has(column)) throw new ColumnNotFoundError(table.qualified, column, '"select"');
-    }
+    requireColumns(table, parsed.select, '"select"');
     const columns = parsed.columns.map((name) => {
       const column = table.columns.get(name);
       if (!column) throw new ColumnNotFoundError(table.qualified, name, '"columns"');

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { NoUsableKeyError, TableNotFoundError } from '../errors.js';
+import { ColumnNotFoundError, NoUsableKeyError, TableNotFoundError } from '../errors.js';
 import { quoteQualified } from '../sql.js';
 
 /** One column as the catalog describes it. */
@@ -24,6 +24,13 @@ export interface TableInfo {
   readonly uniqueKeys: readonly (readonly string[])[];
   /** Planner's row estimate (`pg_class.reltuples`, -1 when never analysed on PG ≥ 14). */
   readonly estimatedRows: number;
+}
+
+/** Throws `ColumnNotFoundError` for the first of `columns` that `table` lacks, naming the option `field`. Pure. */
+export function requireColumns(table: TableInfo, columns: Iterable<string>, field: string): void {
+  for (const column of columns) {
+    if (!table.columns.has(column)) throw new ColumnNotFoundError(table.qualified, column, field);
+  }
 }
 
 /**

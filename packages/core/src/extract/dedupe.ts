@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/retry-policy.js';
-import { readTableInfo } from '../db/table-catalog.js';
+import { readTableInfo, requireColumns } from '../db/table-catalog.js';
 import { withClient } from '../db/with-client.js';
 import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
 import { toolkitName } from '../naming.js';
@@ -55,9 +55,7 @@ async function resolve(client: pg.ClientBase, options: DedupeOptions): Promise<R
   const table = await readTableInfo(client, schema, options.table);
   if (table.primaryKey.length !== 1) throw new NoUsableKeyError(table.qualified, 'dedupe needs a single-column primary key to tell the copies apart');
   const pk = quoteIdent(table.primaryKey[0] as string);
-  for (const column of options.columns) {
-    if (!table.columns.has(column)) throw new ColumnNotFoundError(table.qualified, column, '"columns"');
-  }
+  requireColumns(table, options.columns, '"columns"');
   const orderColumn = options.orderColumn ?? 'createdAt';
   if (typeof options.keep === 'string' && !table.columns.has(orderColumn)) throw new ColumnNotFoundError(table.qualified, orderColumn, '"orderColumn"');
   const rule =

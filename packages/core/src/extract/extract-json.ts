@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { runBatchedTableJob, type BackfillResult } from '../backfill/backfill.js';
 import type { BackfillCommonOptions } from '../backfill/backfill-options.js';
-import { readTableInfo } from '../db/table-catalog.js';
+import { readTableInfo, requireColumns } from '../db/table-catalog.js';
 import { withClient } from '../db/with-client.js';
 import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
 import { runBatchedStatement } from '../operations/batched-statement.js';
@@ -111,9 +111,7 @@ async function resolve(client: pg.ClientBase, options: ExtractDefinition<unknown
   if (documentColumn.type !== 'jsonb' && documentColumn.type !== 'json') {
     throw new InvalidArgumentError('source.column', `${source.qualified}."${options.source.column}" is ${documentColumn.type}, not json/jsonb`);
   }
-  for (const column of options.source.select ?? []) {
-    if (!source.columns.has(column)) throw new ColumnNotFoundError(source.qualified, column, '"source.select"');
-  }
+  requireColumns(source, options.source.select ?? [], '"source.select"');
   if ('fast' in options && (options.source.select ?? []).length > 0) {
     throw new InvalidArgumentError('source.select', 'parent columns reach a TypeScript map only; the fast path maps elements alone');
   }

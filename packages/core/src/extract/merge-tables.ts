@@ -1,6 +1,6 @@
 import { withClient } from '../db/with-client.js';
-import { readTableInfo } from '../db/table-catalog.js';
-import { ColumnNotFoundError, InvalidArgumentError } from '../errors.js';
+import { readTableInfo, requireColumns } from '../db/table-catalog.js';
+import { InvalidArgumentError } from '../errors.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
 
 /** One table merged into the target. */
@@ -48,9 +48,7 @@ export async function mergeTables(options: MergeOptions): Promise<MergeReport> {
   return withClient(options.database, async (client) => {
     const schema = options.target.schema ?? 'public';
     const target = await readTableInfo(client, schema, options.target.table);
-    for (const column of [...options.target.columns, ...options.distinctOn]) {
-      if (!target.columns.has(column)) throw new ColumnNotFoundError(target.qualified, column, '"target"');
-    }
+    requireColumns(target, [...options.target.columns, ...options.distinctOn], '"target"');
     const columns = options.target.columns.map(quoteIdent);
     const selects: string[] = [];
     for (const [rank, source] of options.sources.entries()) {

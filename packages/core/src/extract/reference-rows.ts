@@ -1,6 +1,6 @@
 import { withClient } from '../db/with-client.js';
-import { readTableInfo } from '../db/table-catalog.js';
-import { ColumnNotFoundError, InvalidArgumentError } from '../errors.js';
+import { readTableInfo, requireColumns } from '../db/table-catalog.js';
+import { InvalidArgumentError } from '../errors.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
 
 /** One table the reference values come from. */
@@ -55,9 +55,7 @@ export async function extractReferenceRows(options: ReferenceRowsOptions): Promi
     const schema = options.target.schema ?? 'public';
     const target = await readTableInfo(client, schema, options.target.table);
     const columns = [...options.target.key, ...(options.target.columns ?? [])];
-    for (const column of [options.target.idColumn, ...columns, ...Object.keys(options.target.fixed ?? {})]) {
-      if (!target.columns.has(column)) throw new ColumnNotFoundError(target.qualified, column, '"target"');
-    }
+    requireColumns(target, [options.target.idColumn, ...columns, ...Object.keys(options.target.fixed ?? {})], '"target"');
     if (options.sources.length === 0) throw new InvalidArgumentError('sources', 'name at least one source table');
     const selects = [];
     for (const [i, source] of options.sources.entries()) {
