@@ -6,7 +6,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { tableChecksums } from '@prisma-evolve/testing';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
-import { publicSchema } from '../examples/example-db.js';
+import { publicSchema } from './fixtures/sql.js';
 import { runScholarlyPlan, scholarlyReport, scholarlyRunner, scratchMigrationsDir } from '../scripts/legacy/scholarly-demo.js';
 import { seedLegacyDatabase } from '../scripts/legacy/seed-legacy-database.js';
 

@@ -3,28 +3,22 @@
  * before changing anything and says what it found; with the choices written in plan.ts every defect is
  * handled as chosen (backed up), the constraints hold, and every phase rolls back to the exact before state.
  */
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { addCheck, addForeignKey, definePhase, definePlan, diffEmptyToSchema, PhaseRunner, schemaStep, step, type CatalogSnapshot } from '@prisma-evolve/core';
 import { tableChecksums } from '@prisma-evolve/testing';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 import pg from 'pg';
-import { publicSchema, queryOn } from '../example-db.js';
+import { publicSchema, sqlOn } from '../../prisma/fixtures/sql.js';
+import { scratchMigrationsDir } from '../../scripts/legacy/scholarly-demo.js';
 import { plan } from './plan.js';
 import { CONSTRAINTS_MIGRATIONS, seedConstraints } from './seed.js';
 
 const db = useTestDatabase();
-const query = <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => queryOn<T>(db.url, sql);
+const query = sqlOn(() => db.url);
 const schema = (): Promise<CatalogSnapshot> => publicSchema(db.url);
 const count = async (sql: string): Promise<number> => Number((await query<{ n: string }>(sql))[0]?.n ?? 0);
-
-function migrationsCopy(): string {
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'evolve-constraints-')), 'migrations');
-  cpSync(CONSTRAINTS_MIGRATIONS, dir, { recursive: true });
-  return dir;
-}
 
 describe("seed 002's constraints on dirty data", () => {
   it('refuses to add constraints the data breaks until a choice is made, then handles each defect as chosen and rolls back exactly', async () => {
@@ -52,14 +46,14 @@ describe("seed 002's constraints on dirty data", () => {
           }),
         ],
       }),
-      { databaseUrl: db.url, migrationsDir: migrationsCopy() },
+      { databaseUrl: db.url, migrationsDir: scratchMigrationsDir(CONSTRAINTS_MIGRATIONS) },
     );
     await expect(naive.run('as_written')).rejects.toThrow(new RegExp(`${seeded.modulesOfMissingCourses} row\\(s\\) of "course_modules" reference a missing "courses"`));
     expect(await schema()).toEqual(beforeSchema);
     expect(await tableChecksums(db.url, { exclude: ['_prisma_migrations', '_evolve'] })).toEqual(beforeData);
     await naive.rollback('as_written');
 
-    const runner = new PhaseRunner(plan, { databaseUrl: db.url, migrationsDir: migrationsCopy() });
+    const runner = new PhaseRunner(plan, { databaseUrl: db.url, migrationsDir: scratchMigrationsDir(CONSTRAINTS_MIGRATIONS) });
     await runner.runAll();
     const checks = await runner.verify();
     expect(checks.filter((c) => !c.ok)).toEqual([]);

@@ -15,15 +15,17 @@ import {
   dataStep,
   definePhase,
   definePlan,
+  inBatchTransaction,
   quoteIdent,
   quoteQualified,
   rawSql,
   schemaStep,
   step,
   verifySql,
+  withClient,
   type DataStepDefinition,
 } from '@prisma-evolve/core';
-import pg from 'pg';
+import type pg from 'pg';
 
 /** Seed 002's email pattern. */
 export const EMAIL_PATTERN = `'^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$'`;
@@ -41,22 +43,9 @@ export function repairStep(name: string, options: { table: string; column: strin
   const table = quoteIdent(options.table);
   const column = quoteIdent(options.column);
   const backup = quoteQualified('_evolve', `repair_${options.table}_${options.column}`);
-  const inTransaction = async (databaseUrl: string, work: (client: pg.Client) => Promise<number>): Promise<number> => {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(`SET LOCAL lock_timeout = '2s'`);
-      const n = await work(client);
-      await client.query('COMMIT');
-      return n;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      await client.end();
-    }
-  };
+  // lock_timeout 2 s, no statement timeout.
+  const inTransaction = (databaseUrl: string, work: (client: pg.Client) => Promise<number>): Promise<number> =>
+    withClient(databaseUrl, (client) => inBatchTransaction(client, { lockMs: 2000, statementMs: 0 }, () => work(client)));
   return dataStep(
     name,
     async (context) => {

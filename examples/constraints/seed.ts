@@ -3,8 +3,7 @@
  * is planted a known number of times, so the tests can check that each was reported and handled.
  */
 import path from 'node:path';
-import { applyPrismaMigrations } from '@prisma-evolve/core';
-import pg from 'pg';
+import { seedExample } from '../seed-example.js';
 
 /** The example's migrations directory (its "before" schema). */
 export const CONSTRAINTS_MIGRATIONS = path.join(import.meta.dirname, 'migrations');
@@ -50,24 +49,19 @@ const SQL = (scale: number): string => {
  * data. Deterministic for a scale; refuses a database that already has users.
  */
 export async function seedConstraints(databaseUrl: string, scale = 1): Promise<ConstraintsSeed> {
-  await applyPrismaMigrations({ databaseUrl, migrationsDir: CONSTRAINTS_MIGRATIONS, upTo: '20260101000000_init' });
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const existing = await client.query<{ n: string }>('select count(*) as n from users');
-    if (Number(existing.rows[0]?.n) > 0) throw new Error(`database already holds ${existing.rows[0]?.n} users: seed an empty database`);
-    await client.query(`begin; ${SQL(scale)}; commit;`);
-    const count = async (sql: string): Promise<number> => Number((await client.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
-    return {
-      users: await count('select count(*) as n from users'),
-      coursesOfMissingInstructors: await count(`select count(*) as n from courses c where "instructorId" is not null and not exists (select 1 from users u where u.id = c."instructorId")`),
-      modulesOfMissingCourses: await count(`select count(*) as n from course_modules m where not exists (select 1 from courses c where c.id = m."courseId")`),
-      progressOfMissingUsers: await count(`select count(*) as n from user_progress p where not exists (select 1 from users u where u.id = p."userId")`),
-      negativePrices: await count('select count(*) as n from courses where price < 0'),
-      ratingsOutOfRange: await count(`select count(*) as n from courses where not ("averageRating" >= 0 and "averageRating" <= 5)`),
-      malformedEmails: await count(`select count(*) as n from users where email !~* '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$'`),
-    };
-  } finally {
-    await client.end();
-  }
+  return seedExample({
+    databaseUrl,
+    migrationsDir: CONSTRAINTS_MIGRATIONS,
+    emptyTable: 'users',
+    sql: SQL(scale),
+    counts: {
+      users: 'select count(*) as n from users',
+      coursesOfMissingInstructors: `select count(*) as n from courses c where "instructorId" is not null and not exists (select 1 from users u where u.id = c."instructorId")`,
+      modulesOfMissingCourses: `select count(*) as n from course_modules m where not exists (select 1 from courses c where c.id = m."courseId")`,
+      progressOfMissingUsers: `select count(*) as n from user_progress p where not exists (select 1 from users u where u.id = p."userId")`,
+      negativePrices: 'select count(*) as n from courses where price < 0',
+      ratingsOutOfRange: `select count(*) as n from courses where not ("averageRating" >= 0 and "averageRating" <= 5)`,
+      malformedEmails: `select count(*) as n from users where email !~* '^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$'`,
+    },
+  });
 }

@@ -29,10 +29,10 @@ import {
   undoExtraction,
   verifyExtractionOn,
   verifySql,
+  withClient,
   type ExtractDefinition,
   type ShapeSet,
 } from '@prisma-evolve/core';
-import pg from 'pg';
 import { SUMMARY_SOURCES } from './refresh.js';
 import { z } from 'zod';
 
@@ -216,13 +216,7 @@ const mergeAssignments = definePhase({
       {
         description: 'merge teacher_subjects, teacher_class_subjects, trainer_modules, trainer_class_modules into teacher_assignments',
         down: async (context) => {
-          const client = new pg.Client({ connectionString: context.databaseUrl });
-          await client.connect();
-          try {
-            await client.query('delete from teacher_assignments');
-          } finally {
-            await client.end();
-          }
+          await withClient(context.databaseUrl, (client) => client.query('delete from teacher_assignments'));
         },
       },
     ),

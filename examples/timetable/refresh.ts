@@ -4,7 +4,7 @@
  * or after a batch of timetable edits, refreshes it CONCURRENTLY when it is stale, so readers of the view never
  * block.
  */
-import pg from 'pg';
+import { inBatchTransaction, withClient } from '@prisma-evolve/core';
 
 /** What one call did. */
 export type RefreshOutcome = 'refreshed' | 'fresh' | 'busy';
@@ -23,21 +23,17 @@ export const SUMMARY_SOURCES = ['timetables', 'classes', 'users', 'subjects', 'm
  *    flag is set again and the error is thrown.
  */
 export async function refreshTimetableSummary(databaseUrl: string, options: { lockTimeoutMs?: number } = {}): Promise<RefreshOutcome> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  return withClient(databaseUrl, async (client) => {
     const locked = await client.query<{ ok: boolean }>(`select pg_try_advisory_lock(hashtext('school_timetable_summary')) as ok`);
     if (!locked.rows[0]?.ok) return 'busy';
     try {
-      await client.query('BEGIN');
       try {
-        await client.query(`SET LOCAL lock_timeout = '${Math.max(1, Math.floor(options.lockTimeoutMs ?? 2000))}ms'`);
-        await client.query(`LOCK TABLE ${SUMMARY_SOURCES.join(', ')} IN SHARE MODE`);
-        const stale = await client.query(`update school_timetable_summary_state set stale = false, refreshed_at = now() where stale returning 1`);
-        await client.query('COMMIT');
+        const stale = await inBatchTransaction(client, { lockMs: Math.max(1, Math.floor(options.lockTimeoutMs ?? 2000)), statementMs: 0 }, async () => {
+          await client.query(`LOCK TABLE ${SUMMARY_SOURCES.join(', ')} IN SHARE MODE`);
+          return client.query(`update school_timetable_summary_state set stale = false, refreshed_at = now() where stale returning 1`);
+        });
         if (stale.rowCount === 0) return 'fresh';
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
         if ((error as { code?: string }).code === '55P03') return 'busy';
         throw error;
       }
@@ -51,7 +47,5 @@ export async function refreshTimetableSummary(databaseUrl: string, options: { lo
     } finally {
       await client.query(`select pg_advisory_unlock(hashtext('school_timetable_summary'))`).catch(() => undefined);
     }
-  } finally {
-    await client.end();
-  }
+  });
 }

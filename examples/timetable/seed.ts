@@ -4,8 +4,7 @@
  * and some that name no day at all.
  */
 import path from 'node:path';
-import { applyPrismaMigrations } from '@prisma-evolve/core';
-import pg from 'pg';
+import { seedExample } from '../seed-example.js';
 
 /** The example's migrations directory (its "before" schema). */
 export const TIMETABLE_MIGRATIONS = path.join(import.meta.dirname, 'migrations');
@@ -94,25 +93,18 @@ const SQL = (scale: number): string => {
  * database and fills it. Deterministic for a scale. Not idempotent: refuses a database that has schools.
  */
 export async function seedTimetable(databaseUrl: string, scale = 1): Promise<TimetableSeed> {
-  await applyPrismaMigrations({ databaseUrl, migrationsDir: TIMETABLE_MIGRATIONS, upTo: '20260101000000_init' });
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const existing = await client.query<{ n: string }>('select count(*) as n from schools');
-    if (Number(existing.rows[0]?.n) > 0) throw new Error(`database already holds ${existing.rows[0]?.n} schools: seed an empty database`);
-    await client.query(`begin; ${SQL(scale)}; commit;`);
-    const count = async (sql: string): Promise<number> => Number((await client.query<{ n: string }>(sql)).rows[0]?.n ?? 0);
-    return {
-      schools: await count('select count(*) as n from schools'),
-      teachers: await count(`select count(*) as n from users where role in ('TEACHER', 'TRAINER')`),
-      duplicateClassSubjects: await count(`select count(*) - count(distinct (teacher_id, class_id, subject_id)) as n from teacher_class_subjects`),
-      duplicateClassModules: await count(`select count(*) - count(distinct (trainer_id, class_id, module_id)) as n from trainer_class_modules`),
-      invalidAvailability: await count(
-        `select count(*) as n from users where role in ('TEACHER', 'TRAINER') and unavailable_days is not null
-           and (jsonb_typeof(unavailable_days) <> 'array' or unavailable_days @> '["FUNDAY"]')`,
-      ),
-    };
-  } finally {
-    await client.end();
-  }
+  return seedExample({
+    databaseUrl,
+    migrationsDir: TIMETABLE_MIGRATIONS,
+    emptyTable: 'schools',
+    sql: SQL(scale),
+    counts: {
+      schools: 'select count(*) as n from schools',
+      teachers: `select count(*) as n from users where role in ('TEACHER', 'TRAINER')`,
+      duplicateClassSubjects: `select count(*) - count(distinct (teacher_id, class_id, subject_id)) as n from teacher_class_subjects`,
+      duplicateClassModules: `select count(*) - count(distinct (trainer_id, class_id, module_id)) as n from trainer_class_modules`,
+      invalidAvailability: `select count(*) as n from users where role in ('TEACHER', 'TRAINER') and unavailable_days is not null
+        and (jsonb_typeof(unavailable_days) <> 'array' or unavailable_days @> '["FUNDAY"]')`,
+    },
+  });
 }

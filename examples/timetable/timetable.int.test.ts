@@ -3,8 +3,7 @@
  * spellings, unreadable documents), its checks, the refresh strategy of the summary view, and a rollback
  * of every phase back to the exact before state.
  */
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { diffEmptyToSchema, PhaseRunner, type CatalogSnapshot } from '@prisma-evolve/core';
@@ -12,7 +11,8 @@ import { tableChecksums } from '@prisma-evolve/testing';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { publicSchema, queryOn } from '../example-db.js';
+import { publicSchema, sqlOn } from '../../prisma/fixtures/sql.js';
+import { scratchMigrationsDir } from '../../scripts/legacy/scholarly-demo.js';
 import { PrismaClient } from './generated/client/client.js';
 import { plan } from './plan.js';
 import { refreshTimetableSummary } from './refresh.js';
@@ -20,7 +20,7 @@ import { seedTimetable, TIMETABLE_MIGRATIONS } from './seed.js';
 
 const db = useTestDatabase();
 
-const query = <T extends pg.QueryResultRow>(sql: string): Promise<T[]> => queryOn<T>(db.url, sql);
+const query = sqlOn(() => db.url);
 const schema = (): Promise<CatalogSnapshot> => publicSchema(db.url);
 
 describe("seed 000's timetable plan", () => {
@@ -31,8 +31,7 @@ describe("seed 000's timetable plan", () => {
     expect(seeded.invalidAvailability).toBeGreaterThan(0);
     const beforeSchema = await schema();
     const beforeData = await tableChecksums(db.url, { exclude: ['_prisma_migrations'] });
-    const migrationsDir = path.join(mkdtempSync(path.join(tmpdir(), 'evolve-timetable-')), 'migrations');
-    cpSync(TIMETABLE_MIGRATIONS, migrationsDir, { recursive: true });
+    const migrationsDir = scratchMigrationsDir(TIMETABLE_MIGRATIONS);
     const runner = new PhaseRunner(plan, { databaseUrl: db.url, migrationsDir });
 
     // The app's code of the "before" schema keeps working while the phases run (expand only adds).

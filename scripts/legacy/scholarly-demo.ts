@@ -6,8 +6,7 @@
 import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PhaseRunner, type PhaseReport, type PhaseRunnerOptions } from '@prisma-evolve/core';
-import pg from 'pg';
+import { PhaseRunner, withClient, type PhaseReport, type PhaseRunnerOptions } from '@prisma-evolve/core';
 import { plan } from '../../prisma/evolve.plan.js';
 import { validateScholarly, type ValidationReport } from './scholarly-validation.js';
 
@@ -41,12 +40,12 @@ export interface ScholarlyRun {
 const BASELINE_DIR = path.join(import.meta.dirname, '..', '..', 'prisma', 'migrations');
 
 /**
- * A scratch copy of the app's migrations directory (the baseline), so a demo run writes its phase folders
- * there and never into the repository.
+ * A scratch copy of a migrations directory (default: the Scholarly app's baseline), so a run writes its phase
+ * folders there and never into the repository.
  */
-export function scratchMigrationsDir(): string {
+export function scratchMigrationsDir(source: string = BASELINE_DIR): string {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'evolve-demo-')), 'migrations');
-  if (existsSync(BASELINE_DIR)) cpSync(BASELINE_DIR, dir, { recursive: true });
+  if (existsSync(source)) cpSync(source, dir, { recursive: true });
   return dir;
 }
 
@@ -91,9 +90,7 @@ export async function scholarlyReport(runner: PhaseRunner, databaseUrl: string):
  * or failed records). Read-only.
  */
 export async function readDashboard(databaseUrl: string): Promise<DashboardRow[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  return withClient(databaseUrl, async (client) => {
     const exists = await client.query<{ ok: boolean }>(`select to_regclass('_evolve."DataMigration"') is not null as ok`);
     if (!exists.rows[0]?.ok) return [];
     const { rows } = await client.query<{ name: string; status: string; processed: number; failed: number; completed: Date | null }>(
@@ -106,9 +103,7 @@ export async function readDashboard(databaseUrl: string): Promise<DashboardRow[]
         order by d."startedAt" nulls last, d.name`,
     );
     return rows.map((r) => ({ name: r.name, status: r.status, processedRecords: r.processed, failedRecords: r.failed, completedAt: r.completed ? r.completed.toISOString().slice(0, 19).replace('T', ' ') : null }));
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** The dashboard as a table like seed 003's "Migration Tracking Dashboard". Pure. */

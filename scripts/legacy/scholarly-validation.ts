@@ -3,8 +3,8 @@
  * foreign-key orphans (every FK of the schema, counted, not assumed), the unique constraints present and
  * enforced, every index valid, plus each phase's own verify checks (extraction parity among them).
  */
-import type { PhaseCheck, PhaseRunner } from '@prisma-evolve/core';
-import pg from 'pg';
+import { withClient, type PhaseCheck, type PhaseRunner } from '@prisma-evolve/core';
+import type pg from 'pg';
 
 type Client = pg.Client;
 
@@ -62,17 +62,13 @@ const REJECTED_DUPLICATES: readonly { table: string; key: string }[] = [
 export async function validateScholarly(databaseUrl: string, runner: PhaseRunner): Promise<ValidationReport> {
   const phaseChecks: PhaseCheck[] = await runner.verify();
   const checks: ValidationCheck[] = phaseChecks.map((c) => ({ name: `${c.phase}: ${c.name}`, ok: c.ok, detail: c.detail }));
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  await withClient(databaseUrl, async (client) => {
     for (const { table, filled } of COUNTED) checks.push(await recordCount(client, table, filled));
     checks.push(...(await foreignKeyOrphans(client)));
     checks.push(await uniquesPresent(client));
     for (const probe of REJECTED_DUPLICATES) checks.push(await duplicateRejected(client, probe.table, probe.key));
     checks.push(await indexesValid(client));
-  } finally {
-    await client.end();
-  }
+  });
   return { ok: checks.length > 0 && checks.every((c) => c.ok), checks };
 }
 

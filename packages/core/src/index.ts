@@ -21,6 +21,9 @@ export { quoteIdent, quoteQualified, quoteLiteral, MAX_IDENTIFIER_BYTES } from '
 export { parseConnectionTarget, withDatabase, assertReachable, DEFAULT_CONNECT_TIMEOUT_MS } from './db/connection-target.js';
 export type { ConnectionTarget } from './db/connection-target.js';
 export { withSchemaEngine } from './prisma/schema-engine.js';
+export { withClient } from './db/with-client.js';
+export { inBatchTransaction } from './backfill/batch-transaction.js';
+export type { BatchTimeouts } from './backfill/batch-transaction.js';
 export type { SchemaEngineOptions } from './prisma/schema-engine.js';
 export { readMigrationsDir, MIGRATION_FILE, MIGRATION_LOCKFILE } from './prisma/migrations-dir.js';
 export { applyPrismaMigrations, diagnosePrismaMigrations, diffEmptyToSchema } from './prisma/prisma-migrations.js';

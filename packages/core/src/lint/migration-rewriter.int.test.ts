@@ -155,18 +155,10 @@ describe('pnpm migrate:phase rewrite', () => {
 async function expectPhasesReachOriginalSchema(sql: string, result: RewriteResult, checkData: (url: string) => Promise<void>): Promise<void> {
   const original = await createTestDatabase(db.serverUrl, { prefix: 'evolve_rw' });
   const rewritten = await createTestDatabase(db.serverUrl, { prefix: 'evolve_rw' });
-  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'evolve-rw-phase-')), 'migrations');
   try {
     await withClient(original.url, (c) => c.query(`${BASE}\ntruncate "Post", "User";\n${sql}`));
-    // Deployed as a user would: the baseline and the rewritten folders through Prisma's engine, then the phases.
-    for (const folder of [{ name: '20300100000000_base', sql: BASE }, ...result.folders]) {
-      mkdirSync(path.join(dir, folder.name), { recursive: true });
-      writeFileSync(path.join(dir, folder.name, 'migration.sql'), folder.sql);
-      expect((await lintSql(folder.sql, folder.name)).filter((f) => f.severity === 'error' && !folder.name.endsWith('_base'))).toEqual([]);
-    }
-    await applyPrismaMigrations({ databaseUrl: rewritten.url, migrationsDir: dir });
-    const phases = loadPhases(result);
-    const runner = new PhaseRunner(definePlan({ name: 'rewritten', migrationsDir: dir, migrationPrefix: '20300201000000', phases }), { databaseUrl: rewritten.url, migrationsDir: dir });
+    for (const folder of result.folders) expect((await lintSql(folder.sql, folder.name)).filter((f) => f.severity === 'error')).toEqual([]);
+    const { runner, phases } = await deployRewrite(rewritten.url, result);
     for (const phase of phases) await runner.run(phase.name);
     expect(await snapshot(rewritten.url, ['public'])).toEqual(await snapshot(original.url, ['public']));
     await checkData(rewritten.url);
@@ -174,6 +166,21 @@ async function expectPhasesReachOriginalSchema(sql: string, result: RewriteResul
     await original.drop();
     await rewritten.drop();
   }
+}
+
+/**
+ * Deploys a rewrite as a user would: the baseline and the rewritten folders through Prisma's engine into a
+ * scratch migrations directory; returns a runner for the rendered phase module's phases.
+ */
+async function deployRewrite(url: string, result: RewriteResult): Promise<{ runner: PhaseRunner; phases: ReturnType<typeof definePhase>[] }> {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'evolve-rw-phase-')), 'migrations');
+  for (const folder of [{ name: '20300100000000_base', sql: BASE }, ...result.folders]) {
+    mkdirSync(path.join(dir, folder.name), { recursive: true });
+    writeFileSync(path.join(dir, folder.name, 'migration.sql'), folder.sql);
+  }
+  await applyPrismaMigrations({ databaseUrl: url, migrationsDir: dir });
+  const phases = loadPhases(result);
+  return { runner: new PhaseRunner(definePlan({ name: 'rewritten', migrationsDir: dir, migrationPrefix: '20300201000000', phases }), { databaseUrl: url, migrationsDir: dir }), phases };
 }
 
 /** The rendered phase module, evaluated as written (its imports bound to the real API). */
@@ -213,15 +220,8 @@ describe('rewrite: renames beyond the simple case', () => {
     const result = await rewriteMigrationSql(sql, '20300101000000_score', { renames: [{ table: 'Post', from: 'rating', to: 'score' }] });
     expect(result.phaseSteps).toEqual([{ kind: 'renameColumn', schema: 'public', table: 'Post', from: 'rating', to: 'score', declared: { type: 'BIGINT', notNull: true, default: '0' } }]);
     const target = await createTestDatabase(db.serverUrl, { prefix: 'evolve_rw' });
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'evolve-rw-type-')), 'migrations');
     try {
-      for (const folder of [{ name: '20300100000000_base', sql: BASE }, ...result.folders]) {
-        mkdirSync(path.join(dir, folder.name), { recursive: true });
-        writeFileSync(path.join(dir, folder.name, 'migration.sql'), folder.sql);
-      }
-      await applyPrismaMigrations({ databaseUrl: target.url, migrationsDir: dir });
-      const phases = loadPhases(result);
-      const runner = new PhaseRunner(definePlan({ name: 'rewritten', migrationsDir: dir, migrationPrefix: '20300201000000', phases }), { databaseUrl: target.url, migrationsDir: dir });
+      const { runner, phases } = await deployRewrite(target.url, result);
       await expect(runner.run(phases[0]?.name ?? '')).rejects.toThrow(/score is integer; the migration declared BIGINT NOT NULL/);
       // Nothing was lost: the old column still holds every value.
       const rows = await withClient(target.url, (c) => c.query<{ n: string }>(`select count(*) as n from "Post" where rating is not null`));
