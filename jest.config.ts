@@ -13,6 +13,8 @@ const shared = {
     ],
   },
   testEnvironment: 'node',
+  // Our packages resolve to their TypeScript sources inside the repository (see .npmrc).
+  testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', '@prisma-evolve/source'] },
 } satisfies Partial<Config>;
 
 const config: Config = {

@@ -1,15 +1,11 @@
-import { defineConfig, env } from 'prisma/config';
+import { defineConfig } from 'prisma/config';
 
-// Prisma 7 reads the connection from here, not from schema.prisma. `prisma generate` does not need it,
-// so a placeholder keeps generation working where DATABASE_URL is unset (CI, a bare laptop).
-process.env['DATABASE_URL'] ??= 'postgresql://postgres@127.0.0.1:5432/postgres';
-
+// Prisma 7 reads the connection from here, not from schema.prisma. `prisma generate` does not need one,
+// so the datasource is declared only when DATABASE_URL is set (CI and a bare laptop generate without it).
 export default defineConfig({
   schema: 'prisma/schema.prisma',
   migrations: {
     path: 'prisma/migrations',
   },
-  datasource: {
-    url: env('DATABASE_URL'),
-  },
+  ...(process.env['DATABASE_URL'] ? { datasource: { url: process.env['DATABASE_URL'] } } : {}),
 });

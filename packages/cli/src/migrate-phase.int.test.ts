@@ -10,8 +10,10 @@ import { useTestDatabase } from '@prisma-evolve/testing/jest';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 // Run from an empty folder, so the example app's plan (prisma/evolve.plan.ts) is not picked up by default.
 const bare = mkdtempSync(path.join(tmpdir(), 'evolve-cli-cwd-'));
+// The CLI reads DATABASE_URL; each call names its database itself, so the caller's environment is left out.
+const { DATABASE_URL: _callerDatabase, ...env } = process.env;
 const cli = (args: string[], cwd = bare) =>
-  execa(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'packages', 'cli', 'src', 'main.ts'), ...args], { cwd, reject: false });
+  execa(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'packages', 'cli', 'src', 'main.ts'), ...args], { cwd, reject: false, env, extendEnv: false });
 const db = useTestDatabase();
 
 describe('pnpm migrate:phase status', () => {

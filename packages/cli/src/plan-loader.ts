@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidArgumentError, type PlanDefinition } from '@prisma-evolve/core';
-import { tsImport } from 'tsx/esm/api';
+import { UsageError, type PlanDefinition } from '@prisma-evolve/core';
+import { createJiti } from 'jiti';
 
-/** Where `migrate:phase` looks for the plan when `--config` is not given. */
+/** Where `prisma-evolve` looks for the plan when `--config` is not given (beside the Prisma schema). */
 export const DEFAULT_CONFIG = path.join('prisma', 'evolve.plan.ts');
 
 /** A loaded plan with its migrations directory resolved against the config file. */
@@ -15,20 +15,32 @@ export interface LoadedPlan {
 }
 
 /**
+ * Imports a plan module. A runtime that loads it natively (JavaScript plans, or TypeScript under tsx or a
+ * Node with type stripping) shares this process's module graph; otherwise jiti compiles it in memory, as
+ * Prisma loads `prisma.config.ts`, so plain `node` runs TypeScript plans with no build step.
+ */
+async function importPlanModule(absolute: string): Promise<{ plan?: PlanDefinition }> {
+  try {
+    return (await import(pathToFileURL(absolute).href)) as { plan?: PlanDefinition };
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+  }
+  const jiti = createJiti(absolute, { interopDefault: false, fsCache: false });
+  return (await jiti.import(absolute)) as { plan?: PlanDefinition };
+}
+
+/**
  * Loads a plan module (TypeScript or JavaScript) that exports `plan` (made with `definePlan`). Its
- * `migrationsDir` resolves against the config file's folder. Throws `InvalidArgumentError` naming the
- * file when it is missing or exports no plan.
+ * `migrationsDir` resolves against the config file's folder. Throws {@link UsageError} naming the file when
+ * it is missing or exports no plan; errors thrown by the module itself pass through. Read-only.
  */
 export async function loadPlan(configPath: string): Promise<LoadedPlan> {
   const absolute = path.resolve(configPath);
-  if (!existsSync(absolute)) throw new InvalidArgumentError('--config', `"${absolute}" does not exist`);
-  const url = pathToFileURL(absolute).href;
-  // A plain import shares this process's module graph (one copy of @prisma-evolve/core) and works under
-  // tsx and for JavaScript plans; tsImport is the fallback when plain Node cannot load TypeScript.
-  const module = (await import(url).catch(() => tsImport(url, import.meta.url))) as { plan?: PlanDefinition };
+  if (!existsSync(absolute)) throw new UsageError(`plan "${absolute}" does not exist (pass --config FILE, or run "prisma-evolve init")`, '--config');
+  const module = await importPlanModule(absolute);
   const plan = module.plan;
   if (!plan || !Array.isArray(plan.phases) || typeof plan.migrationPrefix !== 'string') {
-    throw new InvalidArgumentError('--config', `"${absolute}" must export \`plan\` made with definePlan()`);
+    throw new UsageError(`"${absolute}" must export \`plan\` made with definePlan()`, '--config');
   }
   return { plan, configPath: absolute, migrationsDir: path.resolve(path.dirname(absolute), plan.migrationsDir) };
 }

@@ -21,7 +21,8 @@ export type EvolveErrorCode =
   | 'PRECHECK_FAILED'
   | 'VERIFICATION_FAILED'
   | 'PHASE_FAILED'
-  | 'ROLLBACK_REFUSED';
+  | 'ROLLBACK_REFUSED'
+  | 'USAGE';
 
 /** Base class of every error thrown by prisma-evolve. */
 export class EvolveError extends Error {
@@ -271,4 +272,17 @@ function describeEngineError(cause: unknown): string {
     return JSON.stringify(cause);
   }
   return String(cause);
+}
+
+/**
+ * A command line was malformed (unknown command or flag, missing argument, no database given): the CLI
+ * exits 2 on it. `flag` names the flag or argument at fault when there is one.
+ */
+export class UsageError extends EvolveError {
+  readonly flag: string | undefined;
+
+  constructor(message: string, flag?: string) {
+    super('USAGE', message);
+    this.flag = flag;
+  }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import * as engineBindings from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
 import { SchemaEngineError } from '../errors.js';
+import { quoteIdent } from '../sql.js';
 
 export type { SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 
@@ -76,6 +78,62 @@ export interface SchemaEngineOptions {
    * startup options so they also cover each migration script.
    */
   readonly sessionSettings?: Readonly<Record<string, string>>;
+  /**
+   * The server on which a throwaway shadow database is created when the engine needs one (diffs from a
+   * migrations directory, `createMigration`); default: `databaseUrl`'s server. Its role needs CREATEDB.
+   */
+  readonly shadowServerUrl?: string;
+}
+
+/** PostgreSQL's one-byte `"char"` type (pg_catalog columns such as `pg_class.relkind`). */
+const CHAR_OID = 18;
+/** `text`: how a `"char"` value (already a one-character string in pg's text format) is described instead. */
+const TEXT_OID = 25;
+
+type PerformIO = (query: unknown) => Promise<{ fields: Array<{ dataTypeID: number }>; rows: unknown[] }>;
+
+/**
+ * `@prisma/adapter-pg` has no column type for `"char"` (OID 18) and refuses every result holding one with
+ * `UnsupportedNativeDataType`, so the engine cannot describe a database (prisma/orm#27403): describing
+ * selects `pg_class.relkind` and friends. Such a value arrives as a one-character text string, so the
+ * field is described as `text` before the adapter maps it. Applies to `queryable` and to every
+ * transaction it opens.
+ */
+function describeCharAsText<Q extends object>(queryable: Q): Q {
+  const target = queryable as unknown as { performIO?: PerformIO; startTransaction?: (...args: unknown[]) => Promise<object> };
+  const performIO = target.performIO?.bind(queryable);
+  if (performIO) {
+    target.performIO = async (query) => {
+      const result = await performIO(query);
+      for (const field of result?.fields ?? []) if (field.dataTypeID === CHAR_OID) field.dataTypeID = TEXT_OID;
+      return result;
+    };
+  }
+  const startTransaction = target.startTransaction?.bind(queryable);
+  if (startTransaction) target.startTransaction = async (...args) => describeCharAsText(await startTransaction(...args));
+  return queryable;
+}
+
+/** Runs `script` whole on `pool`, converting a PostgreSQL error the way `@prisma/adapter-pg` does. */
+async function executeWholeScript(pool: pg.Pool, script: string, onError: (error: pg.DatabaseError) => void): Promise<void> {
+  try {
+    await pool.query(script);
+  } catch (error) {
+    const e = error as pg.DatabaseError;
+    if (typeof e.code !== 'string') throw error;
+    onError(e);
+    throw new DriverAdapterError({
+      originalCode: e.code,
+      originalMessage: e.message,
+      kind: 'postgres',
+      code: e.code,
+      severity: e.severity ?? 'ERROR',
+      message: e.message,
+      detail: e.detail,
+      column: e.column,
+      hint: e.hint,
+    });
+  }
 }
 
 /**
@@ -83,7 +141,11 @@ export interface SchemaEngineOptions {
  * by one. That breaks `;` inside function bodies, `DO` blocks and string literals. It also changes
  * transactionality: native `prisma migrate deploy` sends the whole script in one simple query, so a
  * multi-statement script is atomic. This factory keeps everything else of the adapter but runs each
- * script whole, as the native engine does. Errors are converted the way the adapter converts them.
+ * script whole, as the native engine does, and describes `"char"` columns (see {@link describeCharAsText}).
+ *
+ * The shadow database (for `createMigration` and diffs from a migrations directory) is a new database
+ * `prisma_migrate_shadow_db_<uuid>` created on the server of `shadowServerUrl` (else of the main
+ * connection), connected the same way, and dropped when the engine lets go of it.
  */
 class WholeScriptAdapterFactory implements SqlMigrationAwareDriverAdapterFactory {
   readonly provider: 'postgres' = 'postgres';
@@ -94,42 +156,43 @@ class WholeScriptAdapterFactory implements SqlMigrationAwareDriverAdapterFactory
   constructor(
     private readonly inner: PrismaPg,
     private readonly pool: pg.Pool,
+    private readonly shadowServerUrl: string,
   ) {
     this.adapterName = inner.adapterName;
   }
 
   async connect(): Promise<SqlDriverAdapter> {
-    return this.wrap(await this.inner.connect());
+    return this.wrap(await this.inner.connect(), this.pool);
   }
 
   async connectToShadowDb(): Promise<SqlDriverAdapter> {
-    return this.inner.connectToShadowDb();
-  }
-
-  private wrap(adapter: SqlDriverAdapter): SqlDriverAdapter {
-    const pool = this.pool;
-    adapter.executeScript = async (script: string): Promise<void> => {
-      this.lastScriptError = undefined;
-      try {
-        await pool.query(script);
-      } catch (error) {
-        const e = error as pg.DatabaseError;
-        if (typeof e.code !== 'string') throw error;
-        this.lastScriptError = e;
-        throw new DriverAdapterError({
-          originalCode: e.code,
-          originalMessage: e.message,
-          kind: 'postgres',
-          code: e.code,
-          severity: e.severity ?? 'ERROR',
-          message: e.message,
-          detail: e.detail,
-          column: e.column,
-          hint: e.hint,
-        });
-      }
+    const name = `prisma_migrate_shadow_db_${randomUUID()}`;
+    const server = new pg.Pool({ connectionString: this.shadowServerUrl, max: 1 });
+    server.on('error', () => undefined);
+    await executeWholeScript(server, `CREATE DATABASE ${quoteIdent(name)}`, () => undefined);
+    const url = new URL(this.shadowServerUrl);
+    url.pathname = `/${encodeURIComponent(name)}`;
+    const shadow = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    shadow.on('error', () => undefined);
+    const adapter = this.wrap(await new PrismaPg(shadow).connect(), shadow);
+    const dispose = adapter.dispose.bind(adapter);
+    adapter.dispose = async () => {
+      await dispose().catch(() => undefined);
+      await shadow.end().catch(() => undefined);
+      await server.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
+      await server.end().catch(() => undefined);
     };
     return adapter;
+  }
+
+  private wrap(adapter: SqlDriverAdapter, pool: pg.Pool): SqlDriverAdapter {
+    adapter.executeScript = (script: string): Promise<void> => {
+      this.lastScriptError = undefined;
+      return executeWholeScript(pool, script, (error) => {
+        this.lastScriptError = error;
+      });
+    };
+    return describeCharAsText(adapter);
   }
 }
 
@@ -147,7 +210,7 @@ export async function withSchemaEngine<T>(
   const settings = Object.entries(options.sessionSettings ?? {}).map(([name, value]) => `-c ${name}=${value}`);
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, ...(settings.length > 0 ? { options: settings.join(' ') } : {}) });
   pool.on('error', () => undefined);
-  const factory = new WholeScriptAdapterFactory(new PrismaPg(pool), pool);
+  const factory = new WholeScriptAdapterFactory(new PrismaPg(pool), pool, options.shadowServerUrl ?? options.databaseUrl);
   const adapter = bindMigrationAwareSqlAdapterFactory(factory);
   let engine: SchemaEngine;
   try {

@@ -1,0 +1,92 @@
+import { createInterface } from 'node:readline/promises';
+import type { ParseArgsConfig } from 'node:util';
+import { UsageError, type PhaseRunner } from '@prisma-evolve/core';
+import type { LoadedPlan } from './plan-loader.js';
+import type { ProjectConfig } from './project-config.js';
+
+/** Every flag of the CLI; each command says which of them it takes. */
+export const FLAGS = {
+  config: { type: 'string', help: 'FILE  plan module exporting `plan` (default: evolve.plan.ts beside schema.prisma)' },
+  'prisma-config': { type: 'string', help: 'FILE  Prisma config to read paths and the datasource from (default: ./prisma.config.ts)' },
+  'database-url': { type: 'string', help: 'URL  database (default: DATABASE_URL, else prisma.config.ts datasource.url)' },
+  'shadow-database-url': { type: 'string', help: 'URL  server where a throwaway shadow database is created (default: the database\'s server)' },
+  'migrations-dir': { type: 'string', help: 'DIR  migrations directory (default: the plan\'s, else prisma.config.ts, else prisma/migrations)' },
+  schema: { type: 'string', help: 'PATH  schema.prisma or a multi-file schema folder (default: prisma.config.ts, else prisma/schema.prisma)' },
+  all: { type: 'boolean', help: 'every phase' },
+  json: { type: 'boolean', help: 'print one JSON object on the last line of stdout' },
+  'dry-run': { type: 'boolean', help: 'show what would happen, change nothing' },
+  yes: { type: 'boolean', help: 'do not ask for confirmation' },
+  cascade: { type: 'boolean', help: 'roll back the phases depending on it first' },
+  safe: { type: 'boolean', help: 'rewrite unsafe SQL into the safe folder sequence and a phase module' },
+  'soft-delete': { type: 'boolean', help: 'add the prisma-evolve-meta generator for the soft-delete and audit-log extensions' },
+  rename: { type: 'string', multiple: true, help: 'T.FROM:TO  the drop of T.FROM and add of T.TO are a rename (repeatable)' },
+  backfill: { type: 'string', multiple: true, help: 'T.COL=SQL  the value of required column T.COL for existing rows (repeatable)' },
+  drop: { type: 'string', multiple: true, help: 'T.COL  the drop of T.COL is intended, not half of a rename (repeatable)' },
+  'phase-out': { type: 'string', help: 'FILE  where the phase module goes (default: evolve.<folder>.phase.ts beside the migrations directory)' },
+  help: { type: 'boolean', help: 'this text' },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; multiple?: boolean; help: string }>;
+
+export type FlagName = keyof typeof FLAGS;
+/** Parsed flag values: strings, booleans, or string lists for repeatable flags. */
+export type Flags = { [K in FlagName]?: (typeof FLAGS)[K] extends { multiple: true } ? string[] : (typeof FLAGS)[K]['type'] extends 'string' ? string : boolean };
+
+/** The node:util parseArgs options for all flags. */
+export const PARSE_OPTIONS = Object.fromEntries(
+  Object.entries(FLAGS).map(([name, flag]) => [name, { type: flag.type, ...('multiple' in flag ? { multiple: true } : {}) }]),
+) as NonNullable<ParseArgsConfig['options']>;
+
+/** What a command receives: its arguments, flags, and lazily loaded project facts. */
+export interface CommandContext {
+  readonly args: readonly string[];
+  readonly flags: Flags;
+  readonly cwd: string;
+  /** Aborted on SIGINT/SIGTERM: batches in flight finish, then the command stops resumably. */
+  readonly signal: AbortSignal;
+  /** prisma.config.ts and the flags that override it. */
+  project(): Promise<ProjectConfig>;
+  /** `--database-url`, DATABASE_URL, or prisma.config.ts; a {@link UsageError} when none. */
+  databaseUrl(): Promise<string>;
+  /** The plan (`--config` or the default path); undefined when optional and absent. */
+  plan(required: true): Promise<LoadedPlan>;
+  plan(required: boolean): Promise<LoadedPlan | undefined>;
+  /** The migrations directory: `--migrations-dir`, else the plan's, else the project's. */
+  migrationsDir(plan?: LoadedPlan): Promise<string>;
+  /** A runner for the plan on the database, with progress bars unless `--json`. */
+  runner(plan: LoadedPlan): Promise<PhaseRunner>;
+  /** Prints `json` (with `--json`, one line) or `text` to stdout. */
+  print(json: unknown, text: string): void;
+  /** Asks on the terminal; `--yes` answers yes when `honourYes`. A {@link UsageError} when not interactive. */
+  confirm(question: string, honourYes?: boolean): Promise<boolean>;
+}
+
+/** One CLI command: its help, the flags it takes, and `run` returning the exit code. */
+export interface Command {
+  readonly name: string;
+  /** `<phase>|--all` and the like, for the usage line. */
+  readonly synopsis: string;
+  readonly summary: string;
+  readonly flags: readonly FlagName[];
+  run(context: CommandContext): Promise<number>;
+}
+
+/** The one argument of `command`, or a {@link UsageError}; `--all` stands for it when `allowAll`. */
+export function phaseArgument(context: CommandContext, command: string, allowAll: boolean): string | undefined {
+  const { args, flags } = context;
+  if (args.length > 1) throw new UsageError(`"${command}" takes one phase, got "${args.join(' ')}"`);
+  if (allowAll && flags.all) {
+    if (args.length > 0) throw new UsageError('pass a phase or --all, not both', '--all');
+    return undefined;
+  }
+  if (args.length === 0) throw new UsageError(`"${command}" needs a phase${allowAll ? ' or --all' : ''}`);
+  return args[0];
+}
+
+/** A yes/no question on stderr; default no. */
+export async function askYesNo(question: string): Promise<boolean> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim());
+  } finally {
+    prompt.close();
+  }
+}

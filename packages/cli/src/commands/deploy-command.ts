@@ -1,0 +1,39 @@
+import { applyPrismaMigrations, UsageError } from '@prisma-evolve/core';
+import type { Command } from '../command.js';
+import { renderPhases } from '../phase-commands.js';
+
+/**
+ * `deploy`: what a CI pipeline calls instead of `prisma migrate deploy`. First every pending plain folder
+ * of the migrations directory (what `prisma migrate deploy` would apply, through Prisma's own engine), in
+ * name order; then the plan's pending phases in dependency order, each with its folders and data steps
+ * (the folders of a plan, `<migrationPrefix>_…`, are left to the runner). Idempotent: a second deploy
+ * applies nothing. Exit 1 on the first failure, naming it; what had been applied stays applied.
+ */
+export const deploy: Command = {
+  name: 'deploy',
+  synopsis: '',
+  summary: 'apply pending migration folders, then run pending phases in order (use it instead of prisma migrate deploy)',
+  flags: ['config', 'database-url', 'migrations-dir', 'json'],
+  async run(context) {
+    if (context.args.length > 0) throw new UsageError(`"deploy" takes no arguments, got "${context.args.join(' ')}"`);
+    const databaseUrl = await context.databaseUrl();
+    const loaded = await context.plan(false);
+    const migrationsDir = await context.migrationsDir(loaded);
+    const phasePrefix = loaded ? `${loaded.plan.migrationPrefix}_` : undefined;
+    const applied = await applyPrismaMigrations({ databaseUrl, migrationsDir, select: (folder) => !phasePrefix || !folder.startsWith(phasePrefix) });
+    for (const name of applied) console.error(`folder ${name}: applied`);
+    let exitCode = 0;
+    const runner = loaded ? await context.runner(loaded) : undefined;
+    if (runner) {
+      try {
+        await runner.runAll();
+      } catch (error) {
+        console.error(`prisma-evolve deploy failed: ${error instanceof Error ? error.message : String(error)}`);
+        exitCode = 1;
+      }
+    }
+    const phases = runner ? await runner.status() : [];
+    context.print({ applied, phases }, `${applied.length} folder(s) applied${phases.length > 0 ? `\n${renderPhases(phases)}` : ''}`);
+    return exitCode;
+  },
+};

@@ -1,0 +1,120 @@
+import { UsageError, type PhaseRunner } from '@prisma-evolve/core';
+import { phaseArgument, type Command } from '../command.js';
+import { renderChecks, renderPhases, renderPlan } from '../phase-commands.js';
+import { renderStatus, statusCommand } from '../status-command.js';
+
+/** `status`: the plan's phases and every migration folder against `_prisma_migrations`. */
+export const status: Command = {
+  name: 'status',
+  synopsis: '',
+  summary: "the plan's phases and every prisma migration folder against _prisma_migrations; exit 1 unless all completed and applied",
+  flags: ['config', 'database-url', 'migrations-dir', 'json'],
+  async run(context) {
+    if (context.args.length > 0) throw new UsageError(`"status" takes no arguments, got "${context.args.join(' ')}"`);
+    const databaseUrl = await context.databaseUrl();
+    const loaded = await context.plan(false);
+    const runner = loaded ? await context.runner(loaded) : undefined;
+    const phases = runner ? await runner.status() : [];
+    const { report, ok } = await statusCommand(databaseUrl, await context.migrationsDir(loaded), phases);
+    context.print(report, `${runner ? `${renderPhases(phases)}\n\n` : ''}${renderStatus(report)}`);
+    return ok ? 0 : 1;
+  },
+};
+
+/** `plan <phase>|--all`: SQL, locks and prechecks; changes nothing. */
+export const plan: Command = {
+  name: 'plan',
+  synopsis: '<phase>|--all',
+  summary: 'the SQL each step would run, its lock levels and the prechecks\' findings; changes nothing',
+  flags: ['config', 'database-url', 'migrations-dir', 'all', 'json'],
+  async run(context) {
+    const runner = await context.runner(await context.plan(true));
+    const phase = phaseArgument(context, 'plan', true);
+    if (phase !== undefined) {
+      const steps = await runner.planPhase(phase);
+      context.print({ phase, steps }, renderPlan(phase, steps));
+      return 0;
+    }
+    const plans = await planAll(runner);
+    context.print({ plans }, plans.map((p) => renderPlan(p.phase, p.steps)).join('\n\n'));
+    return 0;
+  },
+};
+
+async function planAll(runner: PhaseRunner, only?: string) {
+  const names = only ? [runner.phase(only).name] : runner.plan.phases.map((p) => p.name);
+  const plans = [];
+  for (const name of names) plans.push({ phase: name, steps: await runner.planPhase(name) });
+  return plans;
+}
+
+/** `run <phase>|--all`: runs phases (idempotent, resumable). */
+export const run: Command = {
+  name: 'run',
+  synopsis: '<phase>|--all',
+  summary: 'run a phase (or all, in dependency order); idempotent, resumes a failed one',
+  flags: ['config', 'database-url', 'migrations-dir', 'all', 'json', 'dry-run'],
+  async run(context) {
+    const runner = await context.runner(await context.plan(true));
+    const phase = phaseArgument(context, 'run', true);
+    if (context.flags['dry-run']) {
+      const plans = await planAll(runner, phase);
+      context.print({ dryRun: true, plans }, plans.map((p) => renderPlan(p.phase, p.steps)).join('\n\n'));
+      return 0;
+    }
+    if (phase) runner.phase(phase); // an unknown phase is a usage error, before anything runs
+    let exitCode = 0;
+    try {
+      if (phase) await runner.run(phase);
+      else await runner.runAll();
+    } catch (error) {
+      console.error(`prisma-evolve run failed: ${error instanceof Error ? error.message : String(error)}`);
+      exitCode = 1;
+    }
+    const phases = await runner.status();
+    context.print({ phases }, renderPhases(phases));
+    return exitCode;
+  },
+};
+
+/** `verify <phase>|--all`: post-conditions. */
+export const verify: Command = {
+  name: 'verify',
+  synopsis: '<phase>|--all',
+  summary: 'check the post-conditions of a phase (or of every completed one)',
+  flags: ['config', 'database-url', 'migrations-dir', 'all', 'json'],
+  async run(context) {
+    const runner = await context.runner(await context.plan(true));
+    const checks = await runner.verify(phaseArgument(context, 'verify', true));
+    const report = { ok: checks.every((check) => check.ok), checks };
+    context.print(report, renderChecks(report));
+    return report.ok ? 0 : 1;
+  },
+};
+
+/** `rollback <phase>`: undoes a phase, asking first. */
+export const rollback: Command = {
+  name: 'rollback',
+  synopsis: '<phase>',
+  summary: 'undo a phase; refuses while a phase depending on it is applied (see --cascade)',
+  flags: ['config', 'database-url', 'migrations-dir', 'json', 'dry-run', 'yes', 'cascade'],
+  async run(context) {
+    const runner = await context.runner(await context.plan(true));
+    const phase = phaseArgument(context, 'rollback', false) as string;
+    const cascade = context.flags.cascade === true;
+    const order = await runner.rollbackPlan(phase, { cascade });
+    if (context.flags['dry-run']) {
+      context.print({ dryRun: true, rollback: order }, `would roll back, in order: ${order.join(', ')}`);
+      return 0;
+    }
+    if (!(await context.confirm(`roll back ${order.map((n) => `"${n}"`).join(', ')}?`))) {
+      console.error('rollback cancelled');
+      return 1;
+    }
+    await runner.rollback(phase, { cascade });
+    const phases = await runner.status();
+    context.print({ phases }, renderPhases(phases));
+    return 0;
+  },
+};
+
