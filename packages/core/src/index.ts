@@ -116,7 +116,7 @@ export { dropIndex, dropIndexSpec } from './operations/drop-index.js';
 export { addSoftDelete, addSoftDeleteSpec } from './operations/add-soft-delete.js';
 export { rawSql, rawSqlSpec } from './operations/raw-sql.js';
 export { guardStatement } from './operations/guard-sql.js';
-export { definePlan, definePhase, schemaStep, contractStep, dataStep, backfillStep, verifySql, phaseFolderId } from './phases/define-plan.js';
+export { definePlan, definePhase, schemaStep, contractStep, dataStep, backfillStep, verifySql, phaseFolderId, phaseMigrationPrefix, isPlanFolder } from './phases/define-plan.js';
 export type {
   PlanDefinition,
   PlanSettings,

@@ -1,4 +1,4 @@
-import { applyPrismaMigrations, UsageError } from '@prisma-evolve/core';
+import { applyPrismaMigrations, isPlanFolder, UsageError } from '@prisma-evolve/core';
 import type { Command } from '../command.js';
 import { renderPhases } from '../phase-commands.js';
 
@@ -6,7 +6,7 @@ import { renderPhases } from '../phase-commands.js';
  * `deploy`: what a CI pipeline calls instead of `prisma migrate deploy`. First every pending plain folder
  * of the migrations directory (what `prisma migrate deploy` would apply, through Prisma's own engine), in
  * name order; then the plan's pending phases in dependency order, each with its folders and data steps
- * (the folders of a plan, `<migrationPrefix>_…`, are left to the runner). Idempotent: a second deploy
+ * (the plan's own folders, `<migrationPrefix>_…`, are left to the runner). Idempotent: a second deploy
  * applies nothing. Exit 1 on the first failure, naming it; what had been applied stays applied.
  */
 export const deploy: Command = {
@@ -19,8 +19,7 @@ export const deploy: Command = {
     const databaseUrl = await context.databaseUrl();
     const loaded = await context.plan(false);
     const migrationsDir = await context.migrationsDir(loaded);
-    const phasePrefix = loaded ? `${loaded.plan.migrationPrefix}_` : undefined;
-    const applied = await applyPrismaMigrations({ databaseUrl, migrationsDir, select: (folder) => !phasePrefix || !folder.startsWith(phasePrefix) });
+    const applied = await applyPrismaMigrations({ databaseUrl, migrationsDir, select: (folder) => !loaded || !isPlanFolder(loaded.plan, folder) });
     for (const name of applied) console.error(`folder ${name}: applied`);
     let exitCode = 0;
     const runner = loaded ? await context.runner(loaded) : undefined;

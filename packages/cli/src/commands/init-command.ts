@@ -6,13 +6,18 @@ import type { Command } from '../command.js';
 export const SCRIPT_NAME = 'migrate:phase';
 export const SCRIPT_COMMAND = 'prisma-evolve';
 
-/** The generator block `init --soft-delete` appends to schema.prisma. */
-export const META_GENERATOR = `
+/**
+ * The generator block `init --soft-delete` appends to schema.prisma: TypeScript metadata in an app with a
+ * tsconfig.json, an ES module otherwise (plain `node` imports it). Pure.
+ */
+export function metaGenerator(typescript: boolean): string {
+  return `
 generator evolveMeta {
   provider = "prisma-evolve-meta"
-  output   = "./generated/evolve-meta.ts"
+  output   = "./generated/evolve-meta.${typescript ? 'ts' : 'mjs'}"
 }
 `;
+}
 
 /** `yyyyMMddHHmmss` (UTC): the plan's migration prefix, so its folders sort after the app's existing ones. Pure. */
 function timestamp(date: Date): string {
@@ -32,7 +37,7 @@ export function planTemplate(migrationsDir: string, prefix: string): string {
 //   name: 'user_display_name',
 //   description: 'User.displayName, filled from name for existing rows, then required',
 //   steps: [
-//     schemaStep('add_display_name', step(addColumn, { table: 'User', column: { name: 'displayName', type: 'text' } })),
+//     schemaStep('add_display_name', step(addColumn, { table: 'User', column: 'displayName', type: 'text' })),
 //     backfillStep('fill_display_name', { table: 'User', set: { displayName: 't."name"' }, where: 't."displayName" IS NULL' }),
 //     contractStep('require_display_name', step(setNotNull, { table: 'User', column: 'displayName' })),
 //   ],
@@ -94,7 +99,7 @@ export const init: Command = {
     }
     if (context.flags['soft-delete'] && schema !== undefined) {
       if (/provider\s*=\s*"prisma-evolve-meta"/.test(schema)) done.push(`${shown(context.cwd, schemaFile)} already has the prisma-evolve-meta generator`);
-      else write(schemaFile, `${schema.replace(/\s*$/, '\n')}${META_GENERATOR}`, 'added the prisma-evolve-meta generator (run prisma generate) to');
+      else write(schemaFile, `${schema.replace(/\s*$/, '\n')}${metaGenerator(existsSync(path.join(project.root, 'tsconfig.json')))}`, 'added the prisma-evolve-meta generator (run prisma generate) to');
     }
     context.print({ written: done, problems: [] }, `${done.join('\n')}\nnext: change schema.prisma, then \`npm run ${SCRIPT_NAME} -- new <name> --safe\``);
     return 0;

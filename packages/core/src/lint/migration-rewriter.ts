@@ -448,14 +448,18 @@ export function renderRewritePhaseModule(baseName: string, steps: readonly Rewri
   }
   const used = [...expand, ...contract].join('\n');
   const imports = ['definePhase', 'step', ...['schemaStep', 'contractStep', 'renameColumn', 'backfillStep', 'setNotNull', 'verifySql', 'rawSql'].filter((name) => used.includes(`${name}(`) || used.includes(`(${name},`))];
+  // The phases' folders must sort after the rewritten folders (`<timestamp>_…`), one second later, so
+  // Prisma replays them in the order they run; fixed ids keep their names when the plan grows.
+  const stamp = /^(\d{14})_/.exec(baseName)?.[1];
+  const prefix = stamp ? `\n    migrationPrefix: ${literal(nextSecond(stamp))},` : '';
   const phases = [
-    `definePhase({\n    name: ${literal(`${name}_expand`)},\n    description: ${literal(`rewritten from ${baseName}: the steps that move data`)},\n    risk: 'medium',\n    steps: [\n      ${expand.join(',\n      ')},\n    ],\n  })`,
+    `definePhase({\n    name: ${literal(`${name}_expand`)},\n    id: '01',${prefix}\n    description: ${literal(`rewritten from ${baseName}: the steps that move data`)},\n    risk: 'medium',\n    steps: [\n      ${expand.join(',\n      ')},\n    ],\n  })`,
     ...(contract.length
-      ? [`definePhase({\n    name: ${literal(`${name}_contract`)},\n    kind: 'contract',\n    dependsOn: [${literal(`${name}_expand`)}],\n    description: ${literal(`rewritten from ${baseName}: drops the old columns once no code reads them`)},\n    risk: 'medium',\n    steps: [\n      ${contract.join(',\n      ')},\n    ],\n  })`]
+      ? [`definePhase({\n    name: ${literal(`${name}_contract`)},\n    id: '02',${prefix}\n    kind: 'contract',\n    dependsOn: [${literal(`${name}_expand`)}],\n    description: ${literal(`rewritten from ${baseName}: drops the old columns once no code reads them`)},\n    risk: 'medium',\n    steps: [\n      ${contract.join(',\n      ')},\n    ],\n  })`]
       : []),
   ];
   return `/**
- * Written by \`pnpm migrate:phase rewrite\` from the migration ${baseName}: the parts of it that move data,
+ * Written by \`prisma-evolve rewrite\` from the migration ${baseName}: the parts of it that move data,
  * as phases. Deploy the rewritten folders first, then add these phases to your plan's \`phases\`.
  */
 import { ${[...new Set(imports)].sort().join(', ')} } from '@prisma-evolve/core';
@@ -464,4 +468,11 @@ export const phases = [
   ${phases.join(',\n  ')},
 ];
 `;
+}
+
+/** The `yyyyMMddHHmmss` timestamp one second after `stamp` (UTC). Pure. */
+function nextSecond(stamp: string): string {
+  const [y, mo, d, h, mi, s] = [0, 4, 6, 8, 10, 12].map((at, i) => Number(stamp.slice(at, at + (i === 0 ? 4 : 2))));
+  const next = new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1, h ?? 0, mi ?? 0, (s ?? 0) + 1));
+  return next.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }

@@ -49,6 +49,12 @@ export interface PhaseDefinition {
    * the phase's position in the plan, zero-padded.
    */
   readonly id: string | undefined;
+  /**
+   * The 14-digit timestamp this phase's folders start with instead of the plan's `migrationPrefix`: a phase
+   * that follows plain migrations made after the plan (e.g. one written by `prisma-evolve new --safe`) sorts
+   * after them, so Prisma replays folders in the order they were meant to run.
+   */
+  readonly migrationPrefix: string | undefined;
   readonly description: string;
   readonly kind: 'expand' | 'contract';
   readonly risk: PhaseRisk;
@@ -81,12 +87,17 @@ function checkName(kind: string, name: string): void {
   if (!NAME.test(name)) throw new InvalidArgumentError(`${kind} name`, `"${name}" must start with a letter or digit and use only letters, digits, "_", "-" and "."`);
 }
 
+function checkPrefix(field: string, prefix: string): void {
+  if (!/^\d{14}$/.test(prefix)) throw new InvalidArgumentError(field, `"${prefix}" must be a 14-digit timestamp like 20260301000000`);
+}
+
 /**
  * Declares a phase; checks its name and that step names are unique within it. Pure.
  */
 export function definePhase(phase: {
   name: string;
   id?: string;
+  migrationPrefix?: string;
   description?: string;
   kind?: 'expand' | 'contract';
   risk?: PhaseRisk;
@@ -97,6 +108,7 @@ export function definePhase(phase: {
   if (phase.id !== undefined && !/^[0-9a-z_]{1,16}$/.test(phase.id)) {
     throw new InvalidArgumentError(`phase "${phase.name}".id`, `"${phase.id}" must be 1-16 characters of 0-9, a-z and "_"`);
   }
+  if (phase.migrationPrefix !== undefined) checkPrefix(`phase "${phase.name}".migrationPrefix`, phase.migrationPrefix);
   if (phase.steps.length === 0) throw new InvalidArgumentError(`phase "${phase.name}".steps`, 'a phase needs at least one step');
   const seen = new Set<string>();
   for (const step of phase.steps) {
@@ -107,6 +119,7 @@ export function definePhase(phase: {
   return {
     name: phase.name,
     id: phase.id,
+    migrationPrefix: phase.migrationPrefix,
     description: phase.description ?? '',
     kind: phase.kind ?? 'expand',
     risk: phase.risk ?? 'low',
@@ -121,9 +134,7 @@ export function definePhase(phase: {
  * topological order. Pure.
  */
 export function definePlan(plan: PlanSettings & { name: string; phases: readonly PhaseDefinition[] }): PlanDefinition {
-  if (!/^\d{14}$/.test(plan.migrationPrefix)) {
-    throw new InvalidArgumentError('migrationPrefix', `"${plan.migrationPrefix}" must be a 14-digit timestamp like 20260301000000`);
-  }
+  checkPrefix('migrationPrefix', plan.migrationPrefix);
   const byName = new Map<string, PhaseDefinition>();
   for (const phase of plan.phases) {
     if (byName.has(phase.name)) throw new InvalidArgumentError('phases', `phase name "${phase.name}" is used twice`);
@@ -188,6 +199,16 @@ export function definePlan(plan: PlanSettings & { name: string; phases: readonly
 /** The key of a phase's folders: its `id`, or its 1-based position zero-padded to two digits. Pure. */
 export function phaseFolderId(phase: PhaseDefinition, index: number): string {
   return phase.id ?? String(index + 1).padStart(2, '0');
+}
+
+/** The timestamp `phase`'s folders start with: its own `migrationPrefix`, else the plan's. Pure. */
+export function phaseMigrationPrefix(plan: PlanSettings, phase: PhaseDefinition): string {
+  return phase.migrationPrefix ?? plan.migrationPrefix;
+}
+
+/** Whether migration folder `folder` belongs to a phase of `plan` (the runner applies it, not a plain deploy). Pure. */
+export function isPlanFolder(plan: PlanDefinition, folder: string): boolean {
+  return [plan.migrationPrefix, ...plan.phases.map((phase) => phase.migrationPrefix)].some((prefix) => prefix !== undefined && folder.startsWith(`${prefix}_`));
 }
 
 /** A schema step at the expand stage (or `contract` when given). */

@@ -18,7 +18,7 @@ import { guardStatement } from '../operations/guard-sql.js';
 import type { Check, DataUnit, DataUnitContext, PlannedUnit, Stage } from '../operations/operation.js';
 import { quoteQualified } from '../sql.js';
 import { DataMigrationStore, DEFAULT_TRACKING, type DataMigrationStatus, type TrackingLocation } from '../tracking/data-migration-store.js';
-import { phaseFolderId, type DataStepDefinition, type PhaseDefinition, type PlanDefinition, type SchemaStepDefinition, type StepDefinition } from './define-plan.js';
+import { phaseFolderId, phaseMigrationPrefix, type DataStepDefinition, type PhaseDefinition, type PlanDefinition, type SchemaStepDefinition, type StepDefinition } from './define-plan.js';
 import { folderName, renderMigrationSql, writeFolders, type PlannedFolder } from './migration-folders.js';
 import { applyPrismaFolder } from './prisma-folder-applier.js';
 import { executeSqlUnit } from './unit-executor.js';
@@ -470,7 +470,7 @@ export class PhaseRunner {
     const folders = new Map<number, PlannedFolder>();
     units.forEach((unit, u) => {
       if (unit.kind !== 'sql') return;
-      const name = folderName(this.plan.migrationPrefix, phaseId, index + 1, u + 1, `${phase.name}_${unit.name}`);
+      const name = folderName(phaseMigrationPrefix(this.plan, phase), phaseId, index + 1, u + 1, `${phase.name}_${unit.name}`);
       folders.set(u, { name, unit, sql: renderMigrationSql(unit, `phase "${phase.name}", step "${phase.steps[index]?.name}": ${unit.name}`) });
     });
     return folders;

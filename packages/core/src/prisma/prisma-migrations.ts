@@ -144,9 +144,11 @@ export async function createPrismaMigration(options: CreatePrismaMigrationOption
   if (!slug) throw new InvalidArgumentError('name', `"${options.name}" has no letter or digit to name a migration folder`);
   const migrationsDir = path.resolve(options.migrationsDir);
   const exists = await stat(migrationsDir).then((info) => info.isDirectory(), () => false);
-  const migrationsList: MigrationList = exists
+  const read: MigrationList = exists
     ? await readMigrationsDir(migrationsDir)
     : { baseDir: migrationsDir, lockfile: { path: MIGRATION_LOCKFILE, content: null }, shadowDbInitScript: '', migrationDirectories: [] };
+  // A new directory has no lockfile yet; the engine needs one to know the connector (it is written below).
+  const migrationsList: MigrationList = { ...read, lockfile: { path: MIGRATION_LOCKFILE, content: read.lockfile.content ?? PRISMA_LOCKFILE } };
   const files = await readSchemaFiles(options.schemaPath);
   const engineOptions = { databaseUrl: options.databaseUrl, ...(options.shadowServerUrl ? { shadowServerUrl: options.shadowServerUrl } : {}) };
   // The WebAssembly engine's createMigration insists on a shadow database "from an external factory" that
