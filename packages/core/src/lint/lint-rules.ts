@@ -63,7 +63,7 @@ export const RULES: Readonly<Record<string, LintRule>> = {
     id: 'concurrently-in-transaction',
     severity: 'error',
     why: 'Prisma runs a migration file as one transaction; CREATE/DROP INDEX CONCURRENTLY fails inside a transaction block',
-    suggestion: 'put each CONCURRENTLY statement alone in its own migration folder (pnpm migrate:phase rewrite does it)',
+    suggestion: 'put each CONCURRENTLY statement alone in its own migration folder (prisma-evolve rewrite does it)',
   },
   'add-column-not-null-without-default': {
     id: 'add-column-not-null-without-default',
@@ -159,7 +159,7 @@ export const RULES: Readonly<Record<string, LintRule>> = {
     id: 'missing-lock-timeout',
     severity: 'warning',
     why: 'without lock_timeout a DDL statement waits for its lock behind long queries while every other query queues behind it',
-    suggestion: 'run it through pnpm migrate:phase (every statement gets lock_timeout and retries), or SET lock_timeout first',
+    suggestion: 'run it through prisma-evolve run (every statement gets lock_timeout and retries), or SET lock_timeout first',
   },
   'enum-value-change': {
     id: 'enum-value-change',

@@ -456,7 +456,7 @@ export class PhaseRunner {
       const [phaseName, stepName] = required.includes('/') ? required.split('/', 2) : [phase.name, required];
       const target = this.phase(phaseName ?? phase.name).steps.find((s): s is DataStepDefinition => s.kind === 'data' && s.name === stepName);
       if (!target?.remaining) return undefined;
-      return guardStatement(target.remaining, `data step "${phaseName}/${stepName}" is unfinished; run pnpm migrate:phase run ${phaseName}`);
+      return guardStatement(target.remaining, `data step "${phaseName}/${stepName}" is unfinished; run prisma-evolve run ${phaseName}`);
     });
     const statements = guards.filter((g) => g !== undefined);
     if (statements.length === 0) return [...units];
