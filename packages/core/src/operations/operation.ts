@@ -68,6 +68,10 @@ export interface DataUnit {
   readonly name: string;
   readonly description: string;
   readonly remaining?: string;
+  /**
+   * Does the work in batches that each commit on their own; idempotent (a rerun after a crash continues
+   * from the last committed batch) and stops early, resumably, when `context.signal` aborts.
+   */
   run(context: DataUnitContext): Promise<DataOutcome>;
 }
 
@@ -110,11 +114,15 @@ export type Stage = 'expand' | 'contract';
 export interface Operation<Spec, Input = Spec> {
   readonly kind: string;
   readonly spec: z.ZodType<Spec, Input>;
+  /** One line saying what the operation does to which table and column, for plans and folder headers. Pure. */
   describe(spec: Spec): string;
+  /** The expand, down and contract units for `spec` against `catalog`; throws naming the object when it cannot apply. Pure. */
   plan(spec: Spec, catalog: CatalogSnapshot): OperationPlan;
+  /** Reads the data the plan depends on and reports what would stop it (orphans, duplicates, NULLs); read-only, no locks beyond reads. */
   precheck?(spec: Spec, client: pg.ClientBase, catalog: CatalogSnapshot): Promise<readonly Check[]>;
   /** Tables and columns the expand stage creates, so later steps of a phase may name them before they exist. */
   creates?(spec: Spec): readonly CreatedObject[];
+  /** The post-conditions of `stage` (catalog and, where needed, data); read-only. */
   verify(spec: Spec, client: pg.ClientBase, stage: Stage): Promise<readonly Check[]>;
 }
 

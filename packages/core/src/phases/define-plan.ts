@@ -22,6 +22,7 @@ export interface DataStepDefinition {
   readonly description: string;
   /** SQL boolean, true while the work is unfinished (used by guards of later schema steps). */
   readonly remaining?: string;
+  /** Does the work; must be idempotent and resumable by the step's name (see {@link dataStep}). */
   run(context: DataUnitContext): Promise<DataOutcome>;
   /** Undoes the step on rollback; absent means the data is left as it is (the schema rollback removes it). */
   down?(context: DataUnitContext): Promise<void>;
@@ -31,6 +32,7 @@ export interface DataStepDefinition {
 export interface VerifyStepDefinition {
   readonly kind: 'verify';
   readonly name: string;
+  /** Reads the post-conditions; read-only. Every check must hold for the phase to complete. */
   check(client: pg.ClientBase): Promise<readonly Check[]>;
 }
 
