@@ -102,6 +102,12 @@ export async function runCli(argv: readonly string[], cwd = process.cwd()): Prom
 }
 
 function createContext(args: string[], flags: Flags, cwd: string, signal: AbortSignal, bars: ProgressBar[]): CommandContext {
+  const leaseWaitMs = (): number => {
+    if (flags.wait === undefined) return 0;
+    const seconds = Number(flags.wait);
+    if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--wait "${flags.wait}": expected a number of seconds`, '--wait');
+    return seconds * 1000;
+  };
   let project: Promise<ProjectConfig> | undefined;
   const loadProject = (): Promise<ProjectConfig> => (project ??= readProjectConfig(cwd, flags['prisma-config']));
   const plans = new Map<boolean, Promise<LoadedPlan | undefined>>();
@@ -135,8 +141,10 @@ function createContext(args: string[], flags: Flags, cwd: string, signal: AbortS
       if (flags['migrations-dir']) return path.resolve(cwd, flags['migrations-dir']);
       return loaded?.migrationsDir ?? (await loadProject()).migrationsDir;
     },
+    leaseWaitMs,
     async runner(loaded) {
       return new PhaseRunner(loaded.plan, {
+        leaseWaitMs: leaseWaitMs(),
         databaseUrl: await context.databaseUrl(),
         migrationsDir: await context.migrationsDir(loaded),
         signal,

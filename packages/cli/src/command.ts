@@ -23,6 +23,7 @@ export const FLAGS = {
   backfill: { type: 'string', multiple: true, help: 'T.COL=SQL  the value of required column T.COL for existing rows (repeatable)' },
   drop: { type: 'string', multiple: true, help: 'T.COL  the drop of T.COL is intended, not half of a rename (repeatable)' },
   'phase-out': { type: 'string', help: 'FILE  where the phase module goes (default: evolve.<folder>.phase.ts beside the migrations directory)' },
+  wait: { type: 'string', help: 'SECONDS  wait this long for another runner of the database to finish (default 0: exit 1 naming it)' },
   help: { type: 'boolean', help: 'this text' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; multiple?: boolean; help: string }>;
 
@@ -51,6 +52,8 @@ export interface CommandContext {
   plan(required: boolean): Promise<LoadedPlan | undefined>;
   /** The migrations directory: `--migrations-dir`, else the plan's, else the project's. */
   migrationsDir(plan?: LoadedPlan): Promise<string>;
+  /** `--wait` in milliseconds (0 when absent); a {@link UsageError} when it is not a number. */
+  leaseWaitMs(): number;
   /** A runner for the plan on the database, with progress bars unless `--json`. */
   runner(plan: LoadedPlan): Promise<PhaseRunner>;
   /** Prints `json` (with `--json`, one line) or `text` to stdout. */

@@ -22,7 +22,8 @@ export type EvolveErrorCode =
   | 'VERIFICATION_FAILED'
   | 'PHASE_FAILED'
   | 'ROLLBACK_REFUSED'
-  | 'USAGE';
+  | 'USAGE'
+  | 'RUNNER_BUSY';
 
 /** Base class of every error thrown by prisma-evolve. */
 export class EvolveError extends Error {
@@ -284,5 +285,15 @@ export class UsageError extends EvolveError {
   constructor(message: string, flag?: string) {
     super('USAGE', message);
     this.flag = flag;
+  }
+}
+
+/** Another `run`, `rollback` or `deploy` holds the database's runner lease; names the holder. */
+export class RunnerBusyError extends EvolveError {
+  readonly holder: string;
+
+  constructor(command: string, holder: string) {
+    super('RUNNER_BUSY', `cannot ${command}: another prisma-evolve runner is working on this database: ${holder}; wait for it (or pass --wait SECONDS)`);
+    this.holder = holder;
   }
 }

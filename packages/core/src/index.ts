@@ -130,7 +130,9 @@ export type {
 export { PhaseRunner, phaseRowName, stepRowName, applicationSchemas } from './phases/phase-runner.js';
 export type { PhaseStatus, PhaseReport, PhaseCheck, StepPlan, UnitPlan, RunnerEvent, PhaseRunnerOptions } from './phases/phase-runner.js';
 export { folderName, renderMigrationSql, slug } from './phases/migration-folders.js';
-export { PhaseNotFoundError, PhaseDependencyError, PrecheckFailedError, VerificationFailedError, PhaseFailedError, RollbackRefusedError, UsageError } from './errors.js';
+export { PhaseNotFoundError, PhaseDependencyError, PrecheckFailedError, VerificationFailedError, PhaseFailedError, RollbackRefusedError, UsageError, RunnerBusyError } from './errors.js';
+export { withRunnerLease, leaseHolder } from './phases/runner-lease.js';
+export type { RunnerLeaseHolder, RunnerLeaseOptions } from './phases/runner-lease.js';
 export { backfillUnit } from './operations/backfill-unit.js';
 export type { BackfillUnitOptions } from './operations/backfill-unit.js';
 export { createSyncTrigger, dropSyncTrigger, syncObjectNames } from './operations/sync-trigger.js';

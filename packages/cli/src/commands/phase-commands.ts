@@ -53,7 +53,7 @@ export const run: Command = {
   name: 'run',
   synopsis: '<phase>|--all',
   summary: 'run a phase (or all, in dependency order); idempotent, resumes a failed one',
-  flags: ['config', 'database-url', 'migrations-dir', 'all', 'json', 'dry-run'],
+  flags: ['config', 'database-url', 'migrations-dir', 'all', 'json', 'dry-run', 'wait'],
   async run(context) {
     const runner = await context.runner(await context.plan(true));
     const phase = phaseArgument(context, 'run', true);
@@ -97,7 +97,7 @@ export const rollback: Command = {
   name: 'rollback',
   synopsis: '<phase>',
   summary: 'undo a phase; refuses while a phase depending on it is applied (see --cascade)',
-  flags: ['config', 'database-url', 'migrations-dir', 'json', 'dry-run', 'yes', 'cascade'],
+  flags: ['config', 'database-url', 'migrations-dir', 'json', 'dry-run', 'yes', 'cascade', 'wait'],
   async run(context) {
     const runner = await context.runner(await context.plan(true));
     const phase = phaseArgument(context, 'rollback', false) as string;

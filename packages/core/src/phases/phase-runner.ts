@@ -21,6 +21,8 @@ import { DataMigrationStore, DEFAULT_TRACKING, type DataMigrationStatus, type Tr
 import { phaseFolderId, phaseMigrationPrefix, type DataStepDefinition, type PhaseDefinition, type PlanDefinition, type SchemaStepDefinition, type StepDefinition } from './define-plan.js';
 import { folderName, renderMigrationSql, writeFolders, type PlannedFolder } from './migration-folders.js';
 import { applyPrismaFolder } from './prisma-folder-applier.js';
+import { prismaMigrationsTableExists } from '../prisma/migration-rows.js';
+import { withRunnerLease } from './runner-lease.js';
 import { executeSqlUnit } from './unit-executor.js';
 
 /** Status of a phase, as `status --json` reports it. */
@@ -67,6 +69,8 @@ export interface PhaseRunnerOptions {
   readonly onEvent?: (event: RunnerEvent) => void;
   /** Called when a data unit starts; the callback returned receives its progress. */
   readonly onDataProgress?: (label: string) => ((progress: BackfillProgress) => void) | undefined;
+  /** How long `run`/`runAll`/`rollback` wait for the runner lease another runner holds (default 0: fail at once). */
+  readonly leaseWaitMs?: number;
 }
 
 /** One verify check with its phase, as `verify --json` reports it. */
@@ -195,11 +199,12 @@ export class PhaseRunner {
    * Runs `phaseName` to completion. Idempotent (a completed phase returns at once) and resumable (a failed
    * or interrupted one continues where it stopped). Refuses with `PhaseDependencyError` while a phase it
    * depends on has not completed. A failing step leaves the phase `failed` with the error in `errorLog`
-   * and throws `PhaseFailedError`.
+   * and throws `PhaseFailedError`. Holds the runner lease (one runner per database; `RunnerBusyError`
+   * when another holds it past `leaseWaitMs`).
    */
   async run(phaseName: string): Promise<void> {
     const phase = this.phase(phaseName);
-    await this.withClient(async (client) => {
+    await this.leased('run', () => this.withClient(async (client) => {
       await this.ensureTracking(client);
       const phaseRow = await this.store.get(client, phaseRowName(phase.name));
       if (phaseRow?.status === 'completed') {
@@ -227,12 +232,19 @@ export class PhaseRunner {
       }
       await this.store.finish(client, phaseRowName(phase.name), 'completed');
       this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'done' });
+    }));
+  }
+
+  /** Runs every phase in plan order (each idempotent), stopping at the first failure; holds the runner lease throughout. */
+  async runAll(): Promise<void> {
+    await this.leased('run', async () => {
+      for (const phase of this.plan.phases) await this.run(phase.name);
     });
   }
 
-  /** Runs every phase in plan order (each idempotent), stopping at the first failure. */
-  async runAll(): Promise<void> {
-    for (const phase of this.plan.phases) await this.run(phase.name);
+  /** Runs `fn` holding the database's runner lease (see {@link withRunnerLease}). */
+  private leased<T>(command: string, fn: () => Promise<T>): Promise<T> {
+    return withRunnerLease(this.options.databaseUrl, { command, waitMs: this.options.leaseWaitMs ?? 0 }, fn);
   }
 
   /**
@@ -269,14 +281,17 @@ export class PhaseRunner {
    * Rolls `phaseName` back: every step that ran, last first, through its down units; its folders are marked
    * rolled back in `_prisma_migrations` (so Prisma sees them as not applied) and its tracking rows become
    * `rolled_back`. Refuses (`RollbackRefusedError`) while a phase depending on it is applied, unless
-   * `cascade` (then those go first, in reverse order), and for a phase whose contract steps ran.
+   * `cascade` (then those go first, in reverse order), and for a phase whose contract steps ran. Holds the
+   * runner lease.
    */
   async rollback(phaseName: string, options: { cascade?: boolean } = {}): Promise<string[]> {
-    return this.withClient(async (client) => {
-      const order = await this.rollbackOrder(client, phaseName, options.cascade ?? false);
-      for (const target of order) await this.rollbackPhase(client, target);
-      return order.map((phase) => phase.name);
-    });
+    return this.leased('rollback', () =>
+      this.withClient(async (client) => {
+        const order = await this.rollbackOrder(client, phaseName, options.cascade ?? false);
+        for (const target of order) await this.rollbackPhase(client, target);
+        return order.map((phase) => phase.name);
+      }),
+    );
   }
 
   /**
@@ -578,8 +593,7 @@ export async function applicationSchemas(client: pg.ClientBase, stateSchema: str
 /** Marks migrations rolled back in `_prisma_migrations`, as `prisma migrate resolve --rolled-back` does. */
 async function markFoldersRolledBack(client: pg.ClientBase, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
-  const { rows } = await client.query<{ found: boolean }>(`select to_regclass('_prisma_migrations') is not null as found`);
-  if (!rows[0]?.found) return;
+  if (!(await prismaMigrationsTableExists(client))) return;
   await client.query(`update _prisma_migrations set rolled_back_at = now() where migration_name = any($1) and rolled_back_at is null`, [names]);
 }
 

@@ -1,10 +1,13 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type pg from 'pg';
-import type { BatchTimeouts } from '../backfill/batch-transaction.js';
+import { inBatchTransaction, type BatchTimeouts } from '../backfill/batch-transaction.js';
 import { isRetryable, retryDelayMs, sleep, type RetryPolicy } from '../db/retry-policy.js';
 import { DatabaseError, SchemaEngineError } from '../errors.js';
-import { readMigrationsDir } from '../prisma/migrations-dir.js';
+import { markMigrationRolledBack, prismaMigrationsTableExists, recordMigrationApplied, recordMigrationFailed } from '../prisma/migration-rows.js';
+import { MIGRATION_FILE, readMigrationsDir } from '../prisma/migrations-dir.js';
 import { callEngine, withSchemaEngine } from '../prisma/schema-engine.js';
-import { dropInvalidIndex, unitStatementTimeout } from './unit-executor.js';
+import { dropInvalidIndex, runOutsideTransaction, unitStatementTimeout } from './unit-executor.js';
 import type { PlannedFolder } from './migration-folders.js';
 
 const NO_FILTER = { externalTables: [], externalEnums: [] };
@@ -14,8 +17,7 @@ export type FolderState = 'applied' | 'failed' | 'absent';
 
 /** Reads the state of every migration recorded in `_prisma_migrations` (empty when the table is missing). */
 export async function readPrismaMigrationStates(client: pg.ClientBase): Promise<Map<string, FolderState>> {
-  const { rows: exists } = await client.query<{ found: boolean }>(`select to_regclass('_prisma_migrations') is not null as found`);
-  if (!exists[0]?.found) return new Map();
+  if (!(await prismaMigrationsTableExists(client))) return new Map();
   const { rows } = await client.query<{ name: string; finished: boolean; rolled_back: boolean }>(
     `select migration_name as name, finished_at is not null as finished, rolled_back_at is not null as rolled_back
      from _prisma_migrations order by started_at`,
@@ -32,69 +34,94 @@ export async function readPrismaMigrationStates(client: pg.ClientBase): Promise<
 }
 
 /**
- * Applies one migration folder with Prisma's own schema engine (the code path of `prisma migrate
- * deploy`), so `_prisma_migrations` gets exactly Prisma's row. The engine is handed the folders already
- * applied plus this one, so nothing else pending is applied by accident. Its connections carry
- * `lock_timeout` and `statement_timeout`.
+ * Creates `_prisma_migrations` through Prisma's own engine when it is missing, exactly as `prisma migrate
+ * deploy` would (which also refuses a database that has tables but no history: it must be baselined).
+ */
+async function ensurePrismaMigrationsTable(client: pg.ClientBase, databaseUrl: string, migrationsDir: string): Promise<void> {
+  if (await prismaMigrationsTableExists(client)) return;
+  const list = await readMigrationsDir(migrationsDir);
+  try {
+    await withSchemaEngine({ databaseUrl }, (engine) => callEngine('applyMigrations', () => engine.applyMigrations({ migrationsList: { ...list, migrationDirectories: [] }, filters: NO_FILTER })));
+  } catch (error) {
+    if (error instanceof Error && /database schema is not empty/i.test(error.message)) {
+      throw new SchemaEngineError(
+        'applyMigrations',
+        new Error(
+          `the database has tables but no Prisma migration history (_prisma_migrations); baseline it first ` +
+            `(prisma migrate resolve --applied <your initial migration>), as prisma migrate deploy would also require`,
+        ),
+      );
+    }
+    throw error;
+  }
+}
+
+/**
+ * Whether a non-transactional folder's effect is already there although it was never recorded: the process
+ * died after its statement finished and before the row was written. Only an index build can tell (a valid
+ * index of that name); other non-transactional statements are written to be idempotent (`IF EXISTS`).
+ */
+async function effectPresent(client: pg.ClientBase, folder: PlannedFolder): Promise<boolean> {
+  const index = folder.unit.buildsIndex;
+  if (!index) return false;
+  const { rows } = await client.query<{ valid: boolean }>(
+    `select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = $1 and c.relname = $2`,
+    [index.schema, index.name],
+  );
+  return rows[0]?.valid === true;
+}
+
+/**
+ * Applies one migration folder so that a crash at any point leaves something the next call converges from,
+ * with `_prisma_migrations` holding exactly the rows `prisma migrate deploy` writes (Prisma's diagnosis
+ * stays clean):
+ * - a transactional folder runs whole in ONE transaction together with its finished `_prisma_migrations`
+ *   row (`SET LOCAL lock_timeout` and `statement_timeout`): both commit, or neither;
+ * - a non-transactional folder (one `CONCURRENTLY` statement) first drops an INVALID index an interrupted
+ *   build left; when the index is already there and valid (the process died before recording it), the
+ *   folder is only recorded, as `prisma migrate resolve --applied` would; otherwise the statement runs with
+ *   session-level timeouts and the row is written after it.
  *
- * A failed earlier try of the same folder is marked rolled back first (what `prisma migrate resolve
- * --rolled-back` does). The folder's script ran in one transaction, so nothing of it stayed; an INVALID
- * index left by a failed concurrent build is dropped. Lock timeouts, deadlocks and serialization failures
- * are retried that way with jittered backoff. Any other failure stays recorded as failed, as Prisma
- * records it, and throws with the SQLSTATE. Returns false when the folder was applied already.
+ * An unfinished row of an earlier attempt (which this function writes only after that attempt's changes
+ * were rolled back) is marked rolled back first, as `prisma migrate resolve --rolled-back` does. Lock
+ * timeouts, deadlocks and serialization failures are retried with jittered backoff; any other failure is
+ * recorded as failed, as Prisma records it, and throws a `DatabaseError` with the SQLSTATE. Returns false
+ * when the folder was applied already. Callers hold the runner lease (one runner per database).
  */
 export async function applyPrismaFolder(
   client: pg.ClientBase,
   options: { databaseUrl: string; migrationsDir: string; folder: PlannedFolder; timeouts: BatchTimeouts; retry: RetryPolicy },
 ): Promise<boolean> {
   const { folder } = options;
+  const script = await readFile(path.join(options.migrationsDir, folder.name, MIGRATION_FILE), 'utf8').catch(() => undefined);
+  if (script === undefined) throw new SchemaEngineError('applyMigrations', new Error(`folder "${folder.name}" is missing from ${options.migrationsDir}`));
+  await ensurePrismaMigrationsTable(client, options.databaseUrl, options.migrationsDir);
+  const timeouts = { lockMs: options.timeouts.lockMs, statementMs: unitStatementTimeout(folder.unit, options.timeouts) };
   for (let attempt = 1; ; attempt += 1) {
-    const states = await readPrismaMigrationStates(client);
-    if (states.get(folder.name) === 'applied') return false;
-    const list = await readMigrationsDir(options.migrationsDir);
-    const migrationsList = {
-      ...list,
-      migrationDirectories: list.migrationDirectories.filter((dir) => dir.path === folder.name || states.get(dir.path) === 'applied'),
-    };
-    if (!migrationsList.migrationDirectories.some((dir) => dir.path === folder.name)) {
-      throw new SchemaEngineError('applyMigrations', new Error(`folder "${folder.name}" is missing from ${options.migrationsDir}`));
-    }
-    let scriptError: pg.DatabaseError | undefined;
+    const state = (await readPrismaMigrationStates(client)).get(folder.name);
+    if (state === 'applied') return false;
+    if (state === 'failed') await markMigrationRolledBack(client, folder.name);
     try {
-      await withSchemaEngine(
-        {
-          databaseUrl: options.databaseUrl,
-          sessionSettings: { lock_timeout: String(Math.round(options.timeouts.lockMs)), statement_timeout: String(unitStatementTimeout(folder.unit, options.timeouts)) },
-        },
-        async (engine, session) => {
-          if (states.get(folder.name) === 'failed') {
-            await callEngine('markMigrationRolledBack', () => engine.markMigrationRolledBack({ migrationName: folder.name }));
-          }
-          if (folder.unit.buildsIndex) await dropInvalidIndex(client, folder.unit.buildsIndex, options.timeouts);
-          try {
-            await callEngine('applyMigrations', () => engine.applyMigrations({ migrationsList, filters: NO_FILTER }));
-          } catch (error) {
-            scriptError = session.lastScriptError();
-            throw error;
-          }
-        },
-      );
+      if (folder.unit.transactional) {
+        await inBatchTransaction(client, timeouts, async () => {
+          await client.query(script);
+          await recordMigrationApplied(client, folder.name, script);
+        });
+      } else {
+        if (folder.unit.buildsIndex) await dropInvalidIndex(client, folder.unit.buildsIndex, options.timeouts);
+        if (!(await effectPresent(client, folder))) await runOutsideTransaction(client, script, timeouts);
+        await recordMigrationApplied(client, folder.name, script);
+      }
       return true;
     } catch (error) {
-      if (scriptError && isRetryable(scriptError) && attempt < options.retry.maxAttempts) {
+      if (isRetryable(error) && attempt < options.retry.maxAttempts) {
         await sleep(retryDelayMs(attempt, options.retry));
         continue;
       }
-      if (scriptError) throw new DatabaseError(folder.sql, [], Object.assign(scriptError, { migration: folder.name }));
-      if (error instanceof Error && /database schema is not empty/i.test(error.message)) {
-        throw new SchemaEngineError(
-          'applyMigrations',
-          new Error(
-            `the database has tables but no Prisma migration history (_prisma_migrations); baseline it first ` +
-              `(prisma migrate resolve --applied <your initial migration>), as prisma migrate deploy would also require`,
-          ),
-        );
-      }
+      const message = error instanceof Error ? error.message : String(error);
+      await recordMigrationFailed(client, folder.name, script, message).catch(() => undefined);
+      if (typeof (error as { code?: unknown }).code === 'string') throw new DatabaseError(folder.sql, [], Object.assign(error as Error, { migration: folder.name }));
       throw error;
     }
   }

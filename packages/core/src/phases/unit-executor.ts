@@ -30,7 +30,8 @@ export async function dropInvalidIndex(client: pg.ClientBase, index: { schema: s
   return true;
 }
 
-async function runOutsideTransaction(client: pg.ClientBase, sql: string, timeouts: BatchTimeouts): Promise<void> {
+/** Runs one statement outside a transaction with session-level timeouts, reset afterwards. */
+export async function runOutsideTransaction(client: pg.ClientBase, sql: string, timeouts: BatchTimeouts): Promise<void> {
   await client.query(`set lock_timeout = ${Math.round(timeouts.lockMs)}; set statement_timeout = ${Math.round(timeouts.statementMs)}`);
   try {
     await client.query(sql);

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { readMigrationsDir } from './migrations-dir.js';
+import { migrationChecksum, prismaMigrationsTableExists } from './migration-rows.js';
 
 /** Where one migration stands, comparing the migrations directory with `_prisma_migrations`. */
 export type MigrationState =
@@ -36,8 +36,7 @@ export async function readMigrationHistory(databaseUrl: string, migrationsDir: s
   await client.connect();
   let rows: MigrationRow[] = [];
   try {
-    const { rows: exists } = await client.query<{ present: boolean }>("select to_regclass('_prisma_migrations') is not null as present");
-    if (exists[0]?.present) {
+    if (await prismaMigrationsTableExists(client)) {
       rows = (await client.query<MigrationRow>('select migration_name, checksum, finished_at, rolled_back_at from _prisma_migrations order by started_at')).rows;
     }
   } finally {
@@ -51,7 +50,7 @@ export async function readMigrationHistory(databaseUrl: string, migrationsDir: s
     if (row.rolled_back_at) return { name: folder.path, state: 'rolled_back', finishedAt: row.finished_at };
     if (!row.finished_at) return { name: folder.path, state: 'failed', finishedAt: null };
     const content = folder.migrationFile.content;
-    const checksum = content.tag === 'ok' ? createHash('sha256').update(content.value).digest('hex') : '';
+    const checksum = content.tag === 'ok' ? migrationChecksum(content.value) : '';
     return { name: folder.path, state: checksum === row.checksum ? 'applied' : 'edited', finishedAt: row.finished_at };
   });
   for (const row of lastAttempt.values()) entries.push({ name: row.migration_name, state: 'missing_folder', finishedAt: row.finished_at });

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+
+/** `_prisma_migrations.checksum` of a migration script: the hex sha256 of its text, as Prisma computes it. Pure. */
+export function migrationChecksum(script: string): string {
+  return createHash('sha256').update(script).digest('hex');
+}
+
+/** Whether `_prisma_migrations` exists (on the search path, where Prisma creates it). Read-only. */
+export async function prismaMigrationsTableExists(client: pg.ClientBase): Promise<boolean> {
+  const { rows } = await client.query<{ found: boolean }>(`select to_regclass('_prisma_migrations') is not null as found`);
+  return rows[0]?.found === true;
+}
+
+/**
+ * Records migration `name` as applied with exactly the row `prisma migrate deploy` writes after a success
+ * (new uuid, checksum of `script`, started and finished now, one applied step). Runs on `client` as it is:
+ * inside the caller's transaction, it commits with the migration's own statements, so a crash can never
+ * leave one without the other. Not idempotent by itself: callers check the state first, under the runner lease.
+ */
+export async function recordMigrationApplied(client: pg.ClientBase, name: string, script: string): Promise<void> {
+  await client.query(
+    `insert into _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)
+     values (gen_random_uuid()::text, $1, now(), $2, null, null, now(), 1)`,
+    [migrationChecksum(script), name],
+  );
+}
+
+/**
+ * Records a failed attempt of `name` the way Prisma does (unfinished row with the error in `logs`), so
+ * `prisma migrate status` and `deploy` see the failure. Written only after the attempt's own changes were
+ * rolled back (or never happened), so a failed row always means "nothing of it stayed".
+ */
+export async function recordMigrationFailed(client: pg.ClientBase, name: string, script: string, logs: string): Promise<void> {
+  await client.query(
+    `insert into _prisma_migrations (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count)
+     values (gen_random_uuid()::text, $1, null, $2, $3, null, now(), 0)`,
+    [migrationChecksum(script), name, logs],
+  );
+}
+
+/**
+ * Marks the unfinished attempts of `name` rolled back, as `prisma migrate resolve --rolled-back` does, so it
+ * can be applied again. Finished rows are never touched. Idempotent.
+ */
+export async function markMigrationRolledBack(client: pg.ClientBase, name: string): Promise<void> {
+  await client.query(`update _prisma_migrations set rolled_back_at = now() where migration_name = $1 and finished_at is null and rolled_back_at is null`, [name]);
+}
