@@ -17,7 +17,7 @@ export {
   CoverageBelowThresholdError,
 } from './errors.js';
 export type { EvolveErrorCode } from './errors.js';
-export { quoteIdent, quoteQualified, quoteLiteral, MAX_IDENTIFIER_BYTES } from './sql.js';
+export { quoteIdent, quoteQualified, quoteLiteral, identifierSchema, identifierProblem, MAX_IDENTIFIER_BYTES } from './sql.js';
 export { parseConnectionTarget, withDatabase, assertReachable, DEFAULT_CONNECT_TIMEOUT_MS } from './db/connection-target.js';
 export type { ConnectionTarget } from './db/connection-target.js';
 export { withSchemaEngine } from './prisma/schema-engine.js';

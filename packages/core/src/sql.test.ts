@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidArgumentError } from './errors.js';
-import { quoteIdent, quoteLiteral, quoteQualified } from './sql.js';
+import { z } from 'zod';
+import { identifierSchema, quoteIdent, quoteLiteral, quoteQualified } from './sql.js';
 
 describe('quoteIdent', () => {
   it.each([
@@ -9,6 +10,10 @@ describe('quoteIdent', () => {
     ['with space', '"with space"'],
     ['qu"ote', '"qu""ote"'],
     ['"', '""""'],
+    ['a"b"c', '"a""b""c"'],
+    ['""', '""""""'],
+    ['"; DROP TABLE "User"; --', '"""; DROP TABLE ""User""; --"'],
+    ["it's", '"it\'s"'],
     ['ümlaut', '"ümlaut"'],
   ])('quotes %j as %s', (name, quoted) => {
     expect(quoteIdent(name)).toBe(quoted);
@@ -21,9 +26,25 @@ describe('quoteIdent', () => {
     expect(() => quoteIdent('é'.repeat(32))).toThrow('is longer than 63 bytes');
   });
 
-  it('refuses empty names and nul bytes with the argument named', () => {
+  it('refuses empty names and control characters with the argument named', () => {
     expect(() => quoteIdent('')).toThrow('invalid "identifier": an identifier cannot be empty');
-    expect(() => quoteIdent('a\u0000b')).toThrow('contains a nul byte');
+    expect(() => quoteIdent('a\u0000b')).toThrow('contains the control character U+0000');
+    // A newline would end the `-- prisma-evolve: …` comment of a migration folder and make the rest SQL.
+    expect(() => quoteIdent('fk\nDROP TABLE "User";')).toThrow('contains the control character U+000a');
+    expect(() => quoteIdent('tab\there')).toThrow('U+0009');
+    expect(() => quoteIdent('del\u007f')).toThrow('U+007f');
+  });
+});
+
+describe('identifierSchema: the one identifier field of specs and options', () => {
+  it('refuses what quoteIdent refuses, with the field path', () => {
+    const spec = z.object({ table: identifierSchema });
+    expect(spec.parse({ table: 'a"b' })).toEqual({ table: 'a"b' });
+    const result = spec.safeParse({ table: 'x\ny' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({ path: ['table'], message: expect.stringContaining('U+000a') });
+    expect(spec.safeParse({ table: '' }).success).toBe(false);
+    expect(spec.safeParse({ table: 'a'.repeat(64) }).success).toBe(false);
   });
 });
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../errors.js';
+import { identifierSchema } from '../sql.js';
 import type { TrackingLocation } from '../tracking/data-migration-store.js';
 import type { BatchSizing } from './batch-sizer.js';
 import type { BatchEvent, PauseEvent, ThrottleHook } from './backfill-worker.js';
@@ -90,7 +91,7 @@ export interface BackfillWithOptions<Row extends SourceRow = SourceRow, Out exte
   readonly compute: ComputeFunction<Row, Out>;
 }
 
-const identifier = z.string().min(1, 'must not be empty');
+const identifier = identifierSchema;
 const positiveInt = z.number().int().positive();
 const sqlFragment = z.string().trim().min(1, 'must be a non-empty SQL fragment');
 

@@ -1,14 +1,14 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../errors.js';
-import { quoteIdent, quoteQualified } from '../sql.js';
+import { identifierSchema, quoteIdent, quoteQualified } from '../sql.js';
 import type { SnapshotTable } from '../db/catalog-snapshot.js';
 import type { Check, PlannedStatement, SqlUnit } from './operation.js';
 
 /** Schema field of every spec: explicit, defaulting to `public` in one visible place. */
-export const schemaField = z.string().min(1).default('public');
-/** An identifier field (table, column, index name). */
-export const identifier = z.string().min(1, 'must not be empty');
+export const schemaField = identifierSchema.default('public');
+/** An identifier field (table, column, index name): {@link identifierSchema}. */
+export const identifier = identifierSchema;
 /** A non-empty SQL fragment. */
 export const sqlFragment = z.string().trim().min(1, 'must be a non-empty SQL fragment');
 

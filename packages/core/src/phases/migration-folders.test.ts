@@ -23,6 +23,13 @@ describe('migration folders', () => {
     );
   });
 
+  it('keeps a description inside its comment: control characters become escapes, never a new SQL line', () => {
+    const unit = { kind: 'sql' as const, name: 'u', transactional: true, statements: [{ sql: 'SELECT 1', lock: null, scansData: false }] };
+    const sql = renderMigrationSql(unit, 'phase "p", step "s": a\nDROP TABLE "User";\r\u0000');
+    expect(sql.split('\n')[0]).toBe('-- prisma-evolve: phase "p", step "s": a\\u000aDROP TABLE "User";\\u000d\\u0000');
+    expect(sql.split('\n').filter((line) => !line.startsWith('--'))).toEqual(['SELECT 1;', '']);
+  });
+
   it('plans SET NOT NULL as check NOT VALID, VALIDATE, then SET NOT NULL with the check dropped', () => {
     const plan = setNotNull.plan(setNotNull.spec.parse({ table: 'User', column: 'email' }), catalogOf({ User: ['id', 'email'] }));
     expect(plan.expand.map((u) => (u.kind === 'sql' ? u.statements.map((s) => `${s.lock}: ${s.sql}`) : []))).toEqual([

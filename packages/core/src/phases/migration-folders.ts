@@ -31,6 +31,11 @@ export function folderName(prefix: string, phaseId: string, step: number, unit: 
   return `${prefix}_${phaseId}_${pad(step)}_${pad(unit)}_${slug(label)}`;
 }
 
+/** `text` safe inside a `--` comment: control characters (a newline would end it) written as escapes. Pure. */
+function commentText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * The `migration.sql` of a unit: a header saying what it is and which locks it takes, then its
  * statements. A non-transactional unit holds exactly one statement, so Prisma runs it outside a
@@ -40,7 +45,7 @@ export function folderName(prefix: string, phaseId: string, step: number, unit: 
 export function renderMigrationSql(unit: SqlUnit, description: string): string {
   const locks = unit.statements.map((s) => `${s.lock ?? 'no lock on existing tables'}${s.scansData ? ' (scans rows)' : ''}`);
   const header = [
-    `-- prisma-evolve: ${description}`,
+    `-- prisma-evolve: ${commentText(description)}`,
     `-- ${unit.transactional ? 'runs in one transaction' : 'runs outside a transaction (single statement)'}; locks: ${[...new Set(locks)].join(', ')}`,
     '-- generated from the plan; do not edit (the runner checks the content before it applies it)',
   ];
