@@ -33,7 +33,10 @@ export interface ChaosOptions {
 export interface ChaosReport {
   readonly ok: boolean;
   readonly kills: number;
+  /** Each kill's time after its run started, in ms (start-up of the CLI included). */
   readonly killPointsMs: readonly number[];
+  /** The last event each killed run printed (the step or folder it was in). */
+  readonly killedAfter: readonly string[];
   readonly cleanRunSeconds: number;
   readonly chaosSeconds: number;
   readonly appWrites: number;
@@ -88,7 +91,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const cleanRun = await runAll(clean.url, scratchMigrationsDir());
     const cleanMs = performance.now() - started;
     if (cleanRun.exitCode !== 0) throw new Error(`the clean run failed:\n${String(cleanRun.stderr)}`);
-    log(`clean run: ${(cleanMs / 1000).toFixed(1)} s`);
+    // A run on the completed database does no work: its time is the CLI's start-up and checks. Kill points
+    // fall after that, spread so that about `kills` of them land before the plan completes.
+    const idleStarted = performance.now();
+    await runAll(clean.url, scratchMigrationsDir());
+    const startupMs = performance.now() - idleStarted;
+    const workMs = Math.max(200, cleanMs - startupMs);
+    log(`clean run: ${(cleanMs / 1000).toFixed(1)} s (start-up ${(startupMs / 1000).toFixed(1)} s)`);
 
     const chaos = await seeded(options.serverUrl, options, 'chaos_killed');
     databases.push(chaos);
@@ -98,18 +107,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const writer = execa('node', ['--import', 'tsx', WRITER, chaos.url, writesLog], { reject: false, env: CHILD_ENV, extendEnv: false, cwd: root });
     const chaosStarted = performance.now();
     const killPointsMs: number[] = [];
+    const killedAfter: string[] = [];
     for (let k = 0; k < options.kills; k += 1) {
       const child = runAll(chaos.url, migrationsDir);
-      const delay = Math.round(200 + random() * cleanMs * 0.6);
-      const exited = await Promise.race([child.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), delay))]);
+      const delay = Math.round(startupMs * 0.8 + random() * (startupMs * 0.4 + (2 * workMs) / options.kills));
+      const exited = await Promise.race([child.then((result) => result), new Promise<false>((resolve) => setTimeout(() => resolve(false), delay))]);
       if (exited) {
+        if (exited.exitCode !== 0) throw new Error(`a resumed run failed before its kill point (exit ${exited.exitCode}):\n${String(exited.stderr)}`);
         log(`run ${k + 1} finished before its kill point (${delay} ms): the plan is complete`);
         break;
       }
       child.kill('SIGKILL');
-      await child;
+      const killed = await child;
+      const lastEvent = String(killed.stderr).trim().split('\n').at(-1)?.trim() || '(before the first phase)';
       killPointsMs.push(delay);
-      log(`kill ${killPointsMs.length} at ${delay} ms`);
+      killedAfter.push(lastEvent);
+      log(`kill ${killPointsMs.length} at ${delay} ms, after "${lastEvent}"`);
     }
     const final = await runAll(chaos.url, migrationsDir, ['--json']);
     if (final.exitCode !== 0) throw new Error(`the resumed run failed (exit ${final.exitCode}):\n${String(final.stderr)}`);
@@ -147,6 +160,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const report = {
       kills: killPointsMs.length,
       killPointsMs,
+      killedAfter,
       cleanRunSeconds: Math.round(cleanMs / 100) / 10,
       chaosSeconds: Math.round(chaosSeconds * 10) / 10,
       appWrites: counts.writes,

@@ -9,10 +9,11 @@ describe('chaos: run --all SIGKILLed at random points while the application writ
     const server = await acquireTestServer();
     try {
       const report = await runChaos({ serverUrl: server.url, kills: 4, scale: 0.3, seed: 11, log: (line) => process.stderr.write(`chaos: ${line}\n`) });
-      expect({ ...report, killPointsMs: undefined, cleanRunSeconds: undefined, chaosSeconds: undefined, appWrites: undefined, kills: undefined }).toEqual({
+      expect({ ...report, killPointsMs: undefined, killedAfter: undefined, cleanRunSeconds: undefined, chaosSeconds: undefined, appWrites: undefined, kills: undefined }).toEqual({
         ok: true,
         kills: undefined,
         killPointsMs: undefined,
+        killedAfter: undefined,
         cleanRunSeconds: undefined,
         chaosSeconds: undefined,
         appWrites: undefined,

@@ -66,7 +66,8 @@ export interface PhaseRunnerOptions {
   /** Absolute path of the migrations directory (the plan's `migrationsDir` resolved by the caller). */
   readonly migrationsDir: string;
   readonly signal?: AbortSignal;
-  readonly onEvent?: (event: RunnerEvent) => void;
+  /** Called at each phase, step and folder event; a returned promise is awaited before the runner goes on. */
+  readonly onEvent?: (event: RunnerEvent) => void | Promise<void>;
   /** Called when a data unit starts; the callback returned receives its progress. */
   readonly onDataProgress?: (label: string) => ((progress: BackfillProgress) => void) | undefined;
   /** How long `run`/`runAll`/`rollback` wait for the runner lease another runner holds (default 0: fail at once). */
@@ -208,7 +209,7 @@ export class PhaseRunner {
       await this.ensureTracking(client);
       const phaseRow = await this.store.get(client, phaseRowName(phase.name));
       if (phaseRow?.status === 'completed') {
-        this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'skip' });
+        await this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'skip' });
         return;
       }
       const missing: string[] = [];
@@ -218,7 +219,7 @@ export class PhaseRunner {
       if (missing.length > 0) throw new PhaseDependencyError(phase.name, missing);
       await this.prevalidate(client, phase);
       await this.store.start(client, phaseRowName(phase.name), { description: phase.description, isReversible: !phase.steps.some((s) => s.kind === 'schema' && s.stage === 'contract') });
-      this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'start' });
+      await this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'start' });
       for (const [index, step] of phase.steps.entries()) {
         try {
           await this.runStep(client, phase, index, step);
@@ -231,7 +232,7 @@ export class PhaseRunner {
         }
       }
       await this.store.finish(client, phaseRowName(phase.name), 'completed');
-      this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'done' });
+      await this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'done' });
     }));
   }
 
@@ -369,12 +370,12 @@ export class PhaseRunner {
       }
       await discardCheckpoints(client, this.tracking.stateSchema, `${rowName}`);
       await this.store.resetPrefix(client, rowName, 'rolled_back');
-      this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'rolled_back' });
+      await this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'rolled_back' });
     }
     await this.store.resetPrefix(client, `${phaseRowName(phase.name)}/`, 'rolled_back');
     await this.store.start(client, phaseRowName(phase.name), {});
     await this.store.finish(client, phaseRowName(phase.name), 'rolled_back');
-    this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'rolled_back' });
+    await this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'rolled_back' });
   }
 
   private dependentsOf(name: string): PhaseDefinition[] {
@@ -495,10 +496,10 @@ export class PhaseRunner {
     const rowName = stepRowName(phase, index, step);
     const row = await this.store.get(client, rowName);
     if (row?.status === 'completed') {
-      this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'skip' });
+      await this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'skip' });
       return;
     }
-    this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'start' });
+    await this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'start' });
     if (step.kind === 'schema') {
       const catalog = await this.catalogFor(client, step, row?.rollbackData, await this.snapshot(client), true);
       const planned = this.planSchemaStep(phase, index, step, catalog);
@@ -511,7 +512,7 @@ export class PhaseRunner {
         await this.store.setRollbackData(client, rowName, catalog, step.stage === 'expand');
       }
       const written = await writeFolders(this.options.migrationsDir, [...planned.folders.values()]);
-      for (const name of written) this.options.onEvent?.({ kind: 'folder', phase: phase.name, step: step.name, folder: name, state: 'written' });
+      for (const name of written) await this.options.onEvent?.({ kind: 'folder', phase: phase.name, step: step.name, folder: name, state: 'written' });
       for (const [u, unit] of planned.units.entries()) {
         if (unit.kind === 'sql') await this.applyFolder(client, phase, step, planned.folders.get(u) as PlannedFolder);
         else await this.runDataUnit(client, `${rowName}/${pad(u + 1)}:${unit.name}`, unit);
@@ -526,7 +527,7 @@ export class PhaseRunner {
       if (failed.length > 0) throw new VerificationFailedError(step.name, failed.map((c) => `${c.name} (${c.detail})`));
     }
     await this.store.finish(client, rowName, 'completed');
-    this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'done' });
+    await this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'done' });
   }
 
   private async applyFolder(client: pg.ClientBase, phase: PhaseDefinition, step: StepDefinition, folder: PlannedFolder): Promise<void> {
@@ -537,7 +538,7 @@ export class PhaseRunner {
       timeouts: this.timeouts,
       retry: this.retry,
     });
-    this.options.onEvent?.({ kind: 'folder', phase: phase.name, step: step.name, folder: folder.name, state: applied ? 'applied' : 'already-applied' });
+    await this.options.onEvent?.({ kind: 'folder', phase: phase.name, step: step.name, folder: folder.name, state: applied ? 'applied' : 'already-applied' });
   }
 
   private async runDataUnit(client: pg.ClientBase, name: string, unit: DataUnit): Promise<void> {
