@@ -77,6 +77,19 @@ describe('auditLog', () => {
     }
   });
 
+  it('a change that fails at commit leaves no audit entry: the entry is written in the change\'s own transaction', async () => {
+    // A deferred constraint trigger raises at COMMIT, after both the change and its entry were written.
+    await sql(`create function refuse_at_commit() returns trigger language plpgsql as $$ begin raise exception 'refused at commit'; end $$;
+               create constraint trigger refuse_users_at_commit after insert on "User" deferrable initially deferred for each row execute function refuse_at_commit()`);
+    try {
+      await expect(prisma.user.create({ data: { email: 'late@x.io' } })).rejects.toThrow(/refused at commit/);
+      expect(await base.user.count()).toBe(0);
+      expect(await base.auditLog.count()).toBe(0);
+    } finally {
+      await sql(`drop trigger refuse_users_at_commit on "User"; drop function refuse_at_commit()`);
+    }
+  });
+
   it('still soft-deletes when added before softDelete, and later extensions keep applying', async () => {
     const seen: string[] = [];
     const reversed = base

@@ -85,6 +85,25 @@ describe('softDelete: deletes', () => {
     await prisma.user.update({ where: { id: ids.alice }, data: { profile: { delete: true } } });
     expect((await base.profile.findFirst())?.deletedAt).toBeInstanceOf(Date);
   });
+
+  it('a nested delete two levels down (user → post → comment) is a soft delete too', async () => {
+    const comment = await base.comment.findFirstOrThrow({ where: { body: 'on alive' } });
+    await prisma.user.update({
+      where: { id: ids.alice },
+      data: { posts: { update: { where: { id: ids.alivePost }, data: { comments: { delete: { id: comment.id } } } } } },
+    });
+    const row = await base.comment.findUnique({ where: { id: comment.id } });
+    expect(row).not.toBeNull(); // still in the table: not hard-deleted
+    expect(row?.deletedAt).toBeInstanceOf(Date);
+    expect(await prisma.comment.findUnique({ where: { id: comment.id } })).toBeNull();
+    // deleteMany two levels down is soft too.
+    const other = await base.comment.create({ data: { body: 'second', postId: ids.alivePost, authorId: ids.bob } });
+    await prisma.user.update({
+      where: { id: ids.alice },
+      data: { posts: { update: { where: { id: ids.alivePost }, data: { comments: { deleteMany: { id: other.id } } } } } },
+    });
+    expect((await base.comment.findUnique({ where: { id: other.id } }))?.deletedAt).toBeInstanceOf(Date);
+  });
 });
 
 describe('softDelete: reads and filters', () => {

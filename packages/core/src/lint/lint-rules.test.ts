@@ -107,6 +107,14 @@ describe('lint rules', () => {
     expect(findings.find((f) => f.rule === 'missing-lock-timeout')?.line).toBe(2);
   });
 
+  it('flags the unique index Prisma writes for every @unique, and accepts it built concurrently', async () => {
+    const prismaUnique = `-- CreateIndex\nCREATE UNIQUE INDEX "User_email_key" ON "User"("email");`;
+    const findings = await lintSql(prismaUnique, 'unique.sql');
+    expect(findings).toEqual(expect.arrayContaining([expect.objectContaining({ rule: 'create-index-non-concurrent', severity: 'error', line: 2 })]));
+    const concurrent = await lintSql(`CREATE UNIQUE INDEX CONCURRENTLY "User_email_key" ON "User"("email");`, 'unique.sql');
+    expect(concurrent.filter((f) => f.rule === 'create-index-non-concurrent')).toEqual([]);
+  });
+
   it('reports unparsable SQL as an error with its line', async () => {
     const findings = await lintSql(`ALTER TABLE "User" ADD COLUMN "x" TEXT;\nALTER TABLE "User" ADD COLUM "y" TEXT;`, 'broken.sql');
     expect(findings).toEqual([expect.objectContaining({ rule: 'parse-error', line: 2, severity: 'error' })]);
