@@ -110,6 +110,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const killedAfter: string[] = [];
     for (let k = 0; k < options.kills; k += 1) {
       const child = runAll(chaos.url, migrationsDir);
+      const spawned = performance.now();
+      let firstOutputMs: number | undefined;
+      child.stderr?.once('data', () => (firstOutputMs = Math.round(performance.now() - spawned)));
       const delay = Math.round(startupMs * 0.8 + random() * (startupMs * 0.4 + (2 * workMs) / options.kills));
       const exited = await Promise.race([child.then((result) => result), new Promise<false>((resolve) => setTimeout(() => resolve(false), delay))]);
       if (exited) {
@@ -122,7 +125,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const lastEvent = String(killed.stderr).trim().split('\n').at(-1)?.trim() || '(before the first phase)';
       killPointsMs.push(delay);
       killedAfter.push(lastEvent);
-      log(`kill ${killPointsMs.length} at ${delay} ms, after "${lastEvent}"`);
+      log(`kill ${killPointsMs.length} at ${delay} ms (first output at ${firstOutputMs ?? '-'} ms), after "${lastEvent}"`);
     }
     const final = await runAll(chaos.url, migrationsDir, ['--json']);
     if (final.exitCode !== 0) throw new Error(`the resumed run failed (exit ${final.exitCode}):\n${String(final.stderr)}`);
