@@ -13,6 +13,8 @@ const shared = {
     ],
   },
   testEnvironment: 'node',
+  // Sandboxes of an interrupted `pnpm mutate` hold copies of the packages.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
   // Our packages resolve to their TypeScript sources inside the repository (see .npmrc).
   testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', '@prisma-evolve/source'] },
 } satisfies Partial<Config>;

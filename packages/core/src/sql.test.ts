@@ -56,5 +56,6 @@ describe('quoteQualified and quoteLiteral', () => {
   it('doubles single quotes in literals and refuses nul bytes', () => {
     expect(quoteLiteral("O'Brien")).toBe("'O''Brien'");
     expect(() => quoteLiteral('\u0000')).toThrow(InvalidArgumentError);
+    expect(() => quoteLiteral('\u0000')).toThrow('invalid "literal": a string literal cannot contain a nul byte');
   });
 });

@@ -97,7 +97,8 @@ const sqlFragment = z.string().trim().min(1, 'must be a non-empty SQL fragment')
 
 const commonShape = {
   database: z.union([z.string().min(1), z.instanceof(pg.Pool)]),
-  name: identifier.optional(),
+  // A tracking name (DataMigration.name), not a SQL identifier: any length.
+  name: z.string().min(1, 'must not be empty').optional(),
   description: z.string().optional(),
   schema: identifier.optional(),
   table: identifier,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Check, LockLevel, Operation } from './operation.js';
-import { identifier, sqlFragment } from './sql-builders.js';
+import { labelField, sqlFragment } from './sql-builders.js';
 
 const lockLevel = z.enum([
   'ACCESS SHARE',
@@ -20,7 +20,7 @@ const lockLevel = z.enum([
  */
 export const rawSqlSpec = z
   .object({
-    name: identifier,
+    name: labelField,
     up: z.array(sqlFragment).min(1),
     down: z.array(sqlFragment),
     transactional: z.boolean().default(true),

@@ -9,6 +9,8 @@ import type { Check, PlannedStatement, SqlUnit } from './operation.js';
 export const schemaField = identifierSchema.default('public');
 /** An identifier field (table, column, index name): {@link identifierSchema}. */
 export const identifier = identifierSchema;
+/** A name that labels a step or unit (folder names, tracking rows), not a SQL identifier: any length, no control characters. */
+export const labelField = z.string().min(1, 'must not be empty').regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
 /** A non-empty SQL fragment. */
 export const sqlFragment = z.string().trim().min(1, 'must be a non-empty SQL fragment');
 

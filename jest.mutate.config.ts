@@ -1,0 +1,11 @@
+/** @jest-config-loader esbuild-register */
+import type { Config } from 'jest';
+import base from './jest.config';
+
+// `pnpm mutate` judges mutants with one jest project only: `unit` (default) or `integration`
+// (EVOLVE_MUTATE_PROJECT=integration, a real PostgreSQL, much slower).
+const project = process.env['EVOLVE_MUTATE_PROJECT'] ?? 'unit';
+const projects = (base.projects ?? []).filter((p) => typeof p === 'object' && 'displayName' in p && p.displayName === project);
+
+const config: Config = { ...base, reporters: ['default'], projects };
+export default config;
