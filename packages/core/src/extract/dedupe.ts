@@ -6,7 +6,8 @@ import { withClient } from '../db/with-client.js';
 import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
 import { toolkitName } from '../naming.js';
 import { runBatchedStatement } from '../operations/batched-statement.js';
-import { quoteIdent, quoteQualified } from '../sql.js';
+import { referencingKeys, type ReferencingKey } from './referencing-keys.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
 import { DEFAULT_STATE_SCHEMA } from '../tracking/data-migration-store.js';
 
 /** Which row of a duplicate group survives. */
@@ -27,6 +28,15 @@ export interface DedupeOptions {
   readonly orderColumn?: string;
   /** Where deleted rows are copied (default `_evolve_bak_<table>_dupes` in the table's schema). */
   readonly backupTable?: string;
+  /**
+   * What happens to rows of other tables that reference a duplicate through a foreign key:
+   * - `'refuse'` (default): refuse before anything is deleted while a foreign key into the table would
+   *   cascade, set null or set default (those children could not be brought back by `undoDedupe`);
+   * - `'repoint'`: in the same transaction as each batch's delete, move the children of every deleted row to
+   *   its group's survivor (their old references are logged, and `undoDedupe` points them back).
+   *   Needs the table's key to be what the foreign keys reference, and a primary key on each child table.
+   */
+  readonly children?: 'refuse' | 'repoint';
   readonly stateSchema?: string;
   readonly signal?: AbortSignal;
 }
@@ -41,6 +51,11 @@ export interface DuplicateReport {
 }
 
 interface Resolved {
+  readonly children: readonly ReferencingKey[];
+  /** Where repointed references are logged (in the state schema). */
+  readonly repointLog: string;
+  /** The primary key's type, as a cast target. */
+  readonly pkType: string;
   readonly qualified: string;
   readonly pk: string;
   readonly order: string;
@@ -50,7 +65,7 @@ interface Resolved {
   readonly work: string;
 }
 
-async function resolve(client: pg.ClientBase, options: DedupeOptions): Promise<Resolved> {
+async function resolve(client: pg.ClientBase, options: DedupeOptions, forDelete = false): Promise<Resolved> {
   const schema = options.schema ?? 'public';
   const table = await readTableInfo(client, schema, options.table);
   if (table.primaryKey.length !== 1) throw new NoUsableKeyError(table.qualified, 'dedupe needs a single-column primary key to tell the copies apart');
@@ -61,15 +76,45 @@ async function resolve(client: pg.ClientBase, options: DedupeOptions): Promise<R
   const rule =
     options.keep === 'latest' ? `${quoteIdent(orderColumn)} desc nulls last` : options.keep === 'earliest' ? `${quoteIdent(orderColumn)} asc nulls last` : options.keep.orderBy;
   const fingerprint = createHash('sha256').update(JSON.stringify([table.qualified, options.columns, rule])).digest('hex').slice(0, 12);
+  const children = forDelete ? await checkedChildren(client, table.qualified, table.primaryKey[0] as string, options.children ?? 'refuse') : [];
+  const stateSchema = options.stateSchema ?? DEFAULT_STATE_SCHEMA;
   return {
+    children,
+    repointLog: quoteQualified(stateSchema, `dedupe_${fingerprint}_repointed`),
+    pkType: table.columns.get(table.primaryKey[0] as string)?.type ?? 'text',
     qualified: table.qualified,
     pk,
     order: `${rule}, ${pk}`,
     partition: options.columns.map(quoteIdent).join(', '),
     notNull: options.columns.map((c) => `${quoteIdent(c)} is not null`).join(' and '),
     backup: quoteQualified(schema, options.backupTable ?? toolkitName('bak', options.table, 'dupes')),
-    work: quoteQualified(options.stateSchema ?? DEFAULT_STATE_SCHEMA, `dedupe_${fingerprint}`),
+    work: quoteQualified(stateSchema, `dedupe_${fingerprint}`),
   };
+}
+
+/**
+ * The foreign keys into the table that `dedupe` must deal with, checked against the `children` choice:
+ * with `'refuse'`, a cascading, set-null or set-default key is refused by name; with `'repoint'`, every key
+ * must reference the primary key `pk` and its child table must have a primary key. Read-only.
+ */
+async function checkedChildren(client: pg.ClientBase, qualified: string, pk: string, mode: 'refuse' | 'repoint'): Promise<readonly ReferencingKey[]> {
+  const keys = await referencingKeys(client, qualified);
+  for (const key of keys) {
+    const child = `"${key.schema}"."${key.table}" (${key.columns.join(', ')})`;
+    if (mode === 'refuse' && ['CASCADE', 'SET NULL', 'SET DEFAULT'].includes(key.onDelete)) {
+      throw new InvalidArgumentError(
+        'dedupe.children',
+        `${child} references ${qualified} ON DELETE ${key.onDelete} (constraint "${key.name}"): deleting duplicates would ${key.onDelete === 'CASCADE' ? 'delete' : 'change'} their children, which undoDedupe could not bring back; pass children: 'repoint' to move them to each group's survivor first`,
+      );
+    }
+    if (mode === 'repoint' && (key.referenced.length !== 1 || key.referenced[0] !== pk || key.columns.length !== 1)) {
+      throw new InvalidArgumentError('dedupe.children', `${child} (constraint "${key.name}") references (${key.referenced.join(', ')}), not the primary key "${pk}" alone: children: 'repoint' cannot move it`);
+    }
+    if (mode === 'repoint' && key.childKey.length !== 1) {
+      throw new InvalidArgumentError('dedupe.children', `"${key.schema}"."${key.table}" has no single-column primary key to log its repointed rows by (constraint "${key.name}")`);
+    }
+  }
+  return mode === 'repoint' ? keys : [];
 }
 
 
@@ -111,41 +156,79 @@ export interface DedupeResult {
  *    group's survivor (a row that is not itself marked for deletion) still exists.
  * Rows with a NULL in `columns` are never touched. Follow it with `addUnique`; if new duplicates arrive
  * in between, the unique build fails closed and a rerun of `dedupe` (restart) clears them.
+ *
+ * Foreign keys into the table: by default a key that would cascade, set null or set default is refused
+ * before anything is deleted (`InvalidArgumentError` naming it). With `children: 'repoint'`, each batch first
+ * moves the children of its victims to their survivor, logging the old references, in the batch's own
+ * transaction; a victim whose survivor the application deleted meanwhile is kept.
  */
 export async function dedupe(options: DedupeOptions & { readonly restart?: boolean }): Promise<DedupeResult> {
   const r = await withClient(options.database, async (client) => {
-    const resolved = await resolve(client, options);
+    const resolved = await resolve(client, options, true);
     await client.query(`create schema if not exists ${quoteIdent(options.stateSchema ?? DEFAULT_STATE_SCHEMA)}`);
     if (options.restart) await client.query(`drop table if exists ${resolved.work}`);
     await client.query(`create table if not exists ${resolved.backup} (like ${resolved.qualified})`);
     await client.query(
       `create table if not exists ${resolved.work} as
-       select ${resolved.pk} as victim from (
-         select ${resolved.pk}, row_number() over (partition by ${resolved.partition} order by ${resolved.order}) as rn
+       select ${resolved.pk} as victim, survivor from (
+         select ${resolved.pk}, row_number() over (partition by ${resolved.partition} order by ${resolved.order}) as rn,
+                first_value(${resolved.pk}) over (partition by ${resolved.partition} order by ${resolved.order}) as survivor
          from ${resolved.qualified} where ${resolved.notNull}) ranked
        where rn > 1`,
     );
+    if (resolved.children.length > 0) {
+      await client.query(`create table if not exists ${resolved.repointLog} (constraint_name text not null, child_key text not null, victim text not null, survivor text not null)`);
+    }
     return resolved;
   });
-  const same = options.columns.map((c) => `k.${quoteIdent(c)} = t.${quoteIdent(c)}`).join(' and ');
-  const result = await runBatchedStatement(
-    options.database,
-    `dedupe ${r.qualified}`,
-    r.qualified,
-    `with batch as (delete from ${r.work} w where w.victim in (select victim from ${r.work} limit 1000) returning w.victim),
-          moved as (delete from ${r.qualified} t using batch b where t.${r.pk} = b.victim
-                    and exists (select 1 from ${r.qualified} k where ${same} and k.${r.pk} <> t.${r.pk}
-                                and not exists (select 1 from ${r.work} w2 where w2.victim = k.${r.pk})) returning t.*),
-          saved as (insert into ${r.backup} select * from moved returning 1)
-     select victim from batch`,
-    { timeouts: { lockMs: DEFAULT_LOCK_TIMEOUT_MS, statementMs: DEFAULT_STATEMENT_TIMEOUT_MS }, ...(options.signal ? { signal: options.signal } : {}) },
-  );
+  const result = await runBatchedStatement(options.database, `dedupe ${r.qualified}`, r.qualified, r.children.length > 0 ? repointingBatch(r) : [deletingBatch(r, options.columns)], {
+    timeouts: { lockMs: DEFAULT_LOCK_TIMEOUT_MS, statementMs: DEFAULT_STATEMENT_TIMEOUT_MS },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const deleted = await withClient(options.database, async (client) => Number((await client.query<{ n: string }>(`select count(*)::text as n from ${r.backup}`)).rows[0]?.n ?? 0));
   return { deleted, backupTable: r.backup, canceled: result.canceled };
 }
 
+/** One batch without children to move: up to 1,000 victims deleted (copied first) while their group keeps a survivor. */
+function deletingBatch(r: Resolved, columns: readonly string[]): string {
+  const same = columns.map((c) => `k.${quoteIdent(c)} = t.${quoteIdent(c)}`).join(' and ');
+  return `with batch as (delete from ${r.work} w where w.victim in (select victim from ${r.work} limit 1000) returning w.victim),
+          moved as (delete from ${r.qualified} t using batch b where t.${r.pk} = b.victim
+                    and exists (select 1 from ${r.qualified} k where ${same} and k.${r.pk} <> t.${r.pk}
+                                and not exists (select 1 from ${r.work} w2 where w2.victim = k.${r.pk})) returning t.*),
+          saved as (insert into ${r.backup} select * from moved returning 1)
+     select victim from batch`;
+}
+
 /**
- * Puts the rows `dedupe` deleted back and drops the backup, in one transaction. Refuses (changing
+ * One batch with children to move, as statements of one transaction: up to 1,000 victims whose survivor
+ * still exists are taken from the work table (victims whose survivor the application deleted are kept and
+ * dropped from the work); each foreign key's children of those victims are repointed to the survivor and
+ * logged; then the victims are copied to the backup and deleted. The last statement counts the batch.
+ */
+function repointingBatch(r: Resolved): string[] {
+  const batch = 'pg_temp.evolve_dedupe_batch';
+  return [
+    `create temp table if not exists evolve_dedupe_batch (victim text primary key, survivor text not null) on commit delete rows`,
+    `with taken as (delete from ${r.work} w where w.victim in (select victim from ${r.work} limit 1000) returning w.victim, w.survivor)
+     insert into ${batch} select t.victim::text, t.survivor::text from taken t
+     where exists (select 1 from ${r.qualified} k where k.${r.pk} = t.survivor) and exists (select 1 from ${r.qualified} v where v.${r.pk} = t.victim)`,
+    ...r.children.map((key) => {
+      const child = quoteQualified(key.schema, key.table);
+      const column = quoteIdent(key.columns[0] as string);
+      const childPk = quoteIdent(key.childKey[0] as string);
+      return `with moved as (update ${child} c set ${column} = b.survivor::${r.pkType} from ${batch} b where c.${column} = b.victim::${r.pkType} returning c.${childPk}::text as child_key, b.victim, b.survivor)
+              insert into ${r.repointLog} select ${quoteLiteral(key.name)}, child_key, victim, survivor from moved`;
+    }),
+    `with moved as (delete from ${r.qualified} t using ${batch} b where t.${r.pk} = b.victim::${r.pkType} returning t.*),
+          saved as (insert into ${r.backup} select * from moved returning 1)
+     select victim from ${batch} union all select null from (select 1) one where exists (select 1 from ${r.work}) and not exists (select 1 from ${batch})`,
+  ];
+}
+
+/**
+ * Puts the rows `dedupe` deleted back and drops the backup, in one transaction; children it repointed
+ * (`children: 'repoint'`) point at them again where they still reference the survivor. Refuses (changing
  * nothing) when any backed-up row cannot be restored, e.g. while the unique index is still in place.
  */
 export async function undoDedupe(options: DedupeOptions): Promise<number> {
@@ -163,6 +246,7 @@ export async function undoDedupe(options: DedupeOptions): Promise<number> {
           `only ${restored.rowCount} of ${backedUp[0]?.n} backed-up rows of ${r.qualified} could be put back (a unique index is still in place?); nothing was changed`,
         );
       }
+      await pointChildrenBack(client, r);
       await client.query(`drop table ${r.backup}`);
       await client.query(`drop table if exists ${r.work}`);
       await client.query('commit');
@@ -172,4 +256,24 @@ export async function undoDedupe(options: DedupeOptions): Promise<number> {
       throw error;
     }
   });
+}
+
+/**
+ * Points the children `dedupe` repointed back at the rows it put back: only those that still reference the
+ * survivor they were moved to (a child the application moved since keeps its new reference). Then drops the
+ * log. Runs in the caller's transaction.
+ */
+async function pointChildrenBack(client: pg.ClientBase, r: Resolved): Promise<void> {
+  const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [r.repointLog]);
+  if (!rows[0]?.found) return;
+  for (const key of await referencingKeys(client, r.qualified)) {
+    if (key.columns.length !== 1 || key.childKey.length !== 1) continue;
+    const column = quoteIdent(key.columns[0] as string);
+    await client.query(
+      `update ${quoteQualified(key.schema, key.table)} c set ${column} = l.victim::${r.pkType} from ${r.repointLog} l
+       where l.constraint_name = $1 and c.${quoteIdent(key.childKey[0] as string)}::text = l.child_key and c.${column} = l.survivor::${r.pkType}`,
+      [key.name],
+    );
+  }
+  await client.query(`drop table ${r.repointLog}`);
 }

@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals';
+import { useTestDatabase } from '@prisma-evolve/testing/jest';
+import { withClient } from '../db/with-client.js';
+import { dedupe, InvalidArgumentError, undoDedupe } from '../index.js';
+
+const db = useTestDatabase();
+const sql = (text: string, params: unknown[] = []) => withClient(db.url, async (client) => (await client.query(text, params)).rows);
+
+/** Reviews with duplicates per (product, author), comments on them through a cascading foreign key. */
+async function setup(schema: string, onDelete: string): Promise<void> {
+  await sql(`create schema "${schema}"`);
+  await sql(`create table "${schema}"."Re""view" (id text primary key, product int not null, author text not null, "createdAt" timestamptz not null)`);
+  await sql(`create table "${schema}"."Comment" (id int primary key, "reviewId" text not null references "${schema}"."Re""view"(id) on delete ${onDelete}, body text)`);
+  await sql(`insert into "${schema}"."Re""view" select 'r' || g, g % 10, 'a' || (g % 7), timestamptz '2026-01-01' + g * interval '1 hour' from generate_series(1, 200) g`);
+  await sql(`insert into "${schema}"."Comment" select g, 'r' || (1 + g % 200), 'c' || g from generate_series(1, 600) g`);
+}
+
+const options = (schema: string) => ({ database: db.url, schema, table: 'Re"view', columns: ['product', 'author'], keep: 'latest' as const });
+
+describe('dedupe with children: never loses a row of another table', () => {
+  it('refuses a table whose children would cascade, naming the key, and deletes nothing', async () => {
+    await setup('refused', 'cascade');
+    const refusal = dedupe(options('refused'));
+    await expect(refusal).rejects.toThrow(InvalidArgumentError);
+    await expect(refusal).rejects.toThrow(/"refused"\."Comment" \(reviewId\) references .* ON DELETE CASCADE \(constraint "Comment_reviewId_fkey"\).*children: 'repoint'/);
+    expect(await sql(`select (select count(*)::int from "refused"."Re""view") as reviews, (select count(*)::int from "refused"."Comment") as comments`)).toEqual([{ reviews: 200, comments: 600 }]);
+  });
+
+  it("children: 'repoint' moves every victim's children to its survivor; undoDedupe points back those still there", async () => {
+    await setup('moved', 'cascade');
+    const pointers = await sql(`select id, "reviewId" from "moved"."Comment" order by id`);
+    const result = await dedupe({ ...options('moved'), children: 'repoint' });
+    expect(result.deleted).toBe(200 - 70); // 10 products × 7 authors survive
+    expect(await sql(`select count(*)::int as n from "moved"."Re""view"`)).toEqual([{ n: 70 }]);
+    expect(await sql(`select count(*)::int as n from "moved"."Comment"`)).toEqual([{ n: 600 }]); // none cascaded away
+    expect(await sql(`select count(*)::int as n from "moved"."Comment" c left join "moved"."Re""view" r on r.id = c."reviewId" where r.id is null`)).toEqual([{ n: 0 }]);
+    // Every comment points at its old review if that one survived, else at the survivor of its group.
+    const wrong = await sql(
+      `select c.id from "moved"."Comment" c
+       join unnest($1::int[], $2::text[]) o(id, old) on o.id = c.id
+       join "moved"."Re""view" now on now.id = c."reviewId"
+       left join "moved"."Re""view" kept on kept.id = o.old
+       left join "moved"."_evolve_bak_Re""view_dupes" gone on gone.id = o.old
+       where not ((kept.id is not null and c."reviewId" = o.old) or (gone.id is not null and now.product = gone.product and now.author = gone.author))`,
+      [pointers.map((p) => p['id']), pointers.map((p) => p['reviewId'])],
+    );
+    expect(wrong).toEqual([]);
+
+    // The application moves one repointed comment elsewhere: undo leaves that one where the app put it.
+    const before = new Map(pointers.map((p) => [p['id'], p['reviewId']]));
+    const repointed = (await sql(`select id, "reviewId" from "moved"."Comment" order by id`)).find((row) => before.get(row['id']) !== row['reviewId']);
+    expect(repointed).toBeDefined();
+    const moved = repointed?.['id'];
+    const elsewhere = (await sql(`select min(id) as id from "moved"."Re""view"`))[0]?.['id'];
+    await sql(`update "moved"."Comment" set "reviewId" = $2 where id = $1`, [moved, elsewhere]);
+    expect(await undoDedupe({ ...options('moved'), children: 'repoint' })).toBe(130);
+    const after = await sql(`select id, "reviewId" from "moved"."Comment" order by id`);
+    expect(after).toEqual(pointers.map((p) => (p['id'] === moved ? { id: moved, reviewId: elsewhere } : p)));
+    expect(await sql(`select count(*)::int as n from pg_tables where schemaname = '_evolve' and tablename like 'dedupe\\_%\\_repointed'`)).toEqual([{ n: 0 }]);
+    expect(await sql(`select count(*)::int as n from "moved"."Re""view"`)).toEqual([{ n: 200 }]);
+  });
+
+  it("repoint refuses a key that references another column than the primary key", async () => {
+    await sql(`create schema other`);
+    await sql(`create table other.parent (id int primary key, code text unique, k int not null)`);
+    await sql(`create table other.child (id int primary key, parent_code text references other.parent(code) on delete cascade)`);
+    await sql(`insert into other.parent values (1, 'a', 1), (2, 'b', 1)`);
+    await expect(dedupe({ database: db.url, schema: 'other', table: 'parent', columns: ['k'], keep: { orderBy: 'id' }, children: 'repoint' })).rejects.toThrow(
+      /references \(code\), not the primary key "id" alone/,
+    );
+  });
+});
