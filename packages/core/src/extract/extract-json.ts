@@ -5,7 +5,7 @@ import { readTableInfo, requireColumns } from '../db/table-catalog.js';
 import { withClient } from '../db/with-client.js';
 import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
 import { runBatchedStatement } from '../operations/batched-statement.js';
-import { quoteIdent, quoteQualified } from '../sql.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
 import { DataMigrationStore, DEFAULT_TRACKING, type TrackingLocation } from '../tracking/data-migration-store.js';
 import { parseDocument, type ShapeSet } from './document-parser.js';
 import { FastExtractWriter, ShapeExtractWriter, type ExtractParent, type ExtractPlan, type InvalidPolicy } from './extract-writers.js';
@@ -13,6 +13,8 @@ import type { FastMap } from './fast-map-sql.js';
 
 /** Name of the dead-letter table (in the tracking state schema). */
 export const DEAD_LETTER_TABLE = 'extract_dead_letter';
+/** The ledger of child rows each extraction wrote, in the state schema: re-runs and undo delete only these. */
+export const OWNED_ROWS_TABLE = 'extract_owned_rows';
 /** Dead letters copied into `DataMigration.errorLog` after a run, at most. */
 export const ERROR_LOG_SAMPLE = 10;
 
@@ -122,6 +124,10 @@ async function resolve(client: pg.ClientBase, options: ExtractDefinition<unknown
     return { name: column, type: info.type };
   };
   require(options.target.parentKey, '"target.parentKey"');
+  if (target.primaryKey.length !== 1) {
+    throw new NoUsableKeyError(target.qualified, 'extraction needs a single-column primary key on the child table, to record which rows it wrote (re-runs and undo delete only those)');
+  }
+  const targetKey = target.primaryKey[0] as string;
   if (options.target.idColumn) require(options.target.idColumn, '"target.idColumn"');
   for (const column of Object.keys(options.target.fixed ?? {})) require(column, '"target.fixed"');
   for (const column of options.target.distinctOn ?? []) require(column, '"target.distinctOn"');
@@ -146,8 +152,10 @@ async function resolve(client: pg.ClientBase, options: ExtractDefinition<unknown
         columns,
         fixed: options.target.fixed ?? {},
         distinctOn: options.target.distinctOn ?? [],
+        key: { name: targetKey, type: target.columns.get(targetKey)?.type ?? 'text' },
       },
       deadLetters: quoteQualified(tracking.stateSchema, DEAD_LETTER_TABLE),
+      owned: quoteQualified(tracking.stateSchema, OWNED_ROWS_TABLE),
       onInvalid: options.onInvalid ?? 'record',
     },
   };
@@ -173,6 +181,9 @@ async function ensureDeadLetters(client: pg.ClientBase, tracking: TrackingLocati
     `create table if not exists ${quoteQualified(tracking.stateSchema, DEAD_LETTER_TABLE)} (
        migration text not null, parent_key text not null, issues jsonb not null, raw jsonb,
        recorded_at timestamptz not null default now(), primary key (migration, parent_key))`,
+    `create table if not exists ${quoteQualified(tracking.stateSchema, OWNED_ROWS_TABLE)} (
+       migration text not null, parent_key text not null, row_key text not null, primary key (migration, row_key))`,
+    `create index if not exists ${quoteIdent(`${OWNED_ROWS_TABLE}_parent_idx`)} on ${quoteQualified(tracking.stateSchema, OWNED_ROWS_TABLE)} (migration, parent_key)`,
   ]);
 }
 
@@ -353,26 +364,36 @@ async function fastExpectedCounts(client: pg.ClientBase, writer: FastExtractWrit
 }
 
 /**
- * Removes what an extraction wrote: the children of the source's parents matching `source.where`
- * (batched, short transactions), the dead letters and checkpoints of `name`, and resets its tracking row
- * so the extraction can run again. Idempotent.
+ * Removes what an extraction wrote: the child rows its ledger records (for parents matching
+ * `source.where` when given; never rows the application wrote itself, even for the same parents), in
+ * batches of short transactions, then the dead letters and checkpoints of `name`, and resets its tracking
+ * row so the extraction can run again. Idempotent. Returns the number of recorded rows removed (rows the
+ * application had deleted already count too).
  */
 export async function undoExtraction(options: { database: string; name: string; spec: ExtractSpec; tracking?: Partial<TrackingLocation>; signal?: AbortSignal }): Promise<number> {
   const tracking = { ...DEFAULT_TRACKING, ...options.tracking };
   const sourceSchema = options.spec.source.schema ?? 'public';
+  const owned = quoteQualified(tracking.stateSchema, OWNED_ROWS_TABLE);
   const result = await withClient(options.database, async (client) => {
     const source = await readTableInfo(client, sourceSchema, options.spec.source.table);
     const target = await readTableInfo(client, options.spec.target.schema ?? sourceSchema, options.spec.target.table);
-    const key = quoteIdent(source.primaryKey[0] ?? 'id');
-    const parent = quoteIdent(options.spec.target.parentKey);
-    return { source, target, key, parent };
+    const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [owned]);
+    return { source, target, ledger: rows[0]?.found === true };
   });
+  if (!result.ledger) return 0;
+  const targetKey = result.target.primaryKey[0];
+  if (result.target.primaryKey.length !== 1 || !targetKey) throw new NoUsableKeyError(result.target.qualified, 'undoExtraction needs the single-column primary key the extraction recorded rows by');
+  const keyType = result.target.columns.get(targetKey)?.type ?? 'text';
+  const parents = options.spec.source.where
+    ? ` and x.parent_key in (select t.${quoteIdent(result.source.primaryKey[0] ?? 'id')}::text from ${result.source.qualified} t where ${options.spec.source.where})`
+    : '';
   const deleted = await runBatchedStatement(
     options.database,
     options.name,
     result.target.qualified,
-    `delete from ${result.target.qualified} c where c.ctid in (select x.ctid from ${result.target.qualified} x
-       where exists (select 1 from ${result.source.qualified} t where t.${result.key} = x.${result.parent} and (${options.spec.source.where ?? 'true'})) limit 5000)`,
+    `with gone as (delete from ${owned} o where o.ctid in (select x.ctid from ${owned} x where x.migration = ${quoteLiteral(options.name)}${parents} limit 5000) returning o.row_key),
+          removed as (delete from ${result.target.qualified} c where c.${quoteIdent(targetKey)} = any(array(select row_key::${keyType} from gone)) returning 1)
+     select row_key from gone`,
     { timeouts: { lockMs: 2_000, statementMs: 60_000 }, ...(options.signal ? { signal: options.signal } : {}) },
   );
   await withClient(options.database, async (client) => {

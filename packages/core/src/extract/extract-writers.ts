@@ -31,8 +31,12 @@ export interface ExtractPlan {
     readonly columns: readonly { readonly name: string; readonly type: string }[];
     readonly fixed: Readonly<Record<string, string>>;
     readonly distinctOn: readonly string[];
+    /** The target's single-column primary key and its type: how the rows the extraction wrote are recorded. */
+    readonly key: { readonly name: string; readonly type: string };
   };
   readonly deadLetters: string;
+  /** The ledger of child rows this extraction wrote (`migration, parent_key, row_key`): what re-runs and undo may delete. */
+  readonly owned: string;
   readonly onInvalid: InvalidPolicy;
 }
 
@@ -48,7 +52,7 @@ function problemText(issue: { shape: string; path: string; message: string }): s
 }
 
 /** `(parentKey, id?, columns..., fixed...)` of the child insert, and the SELECT expressions that fill them. */
-function insertColumns(plan: ExtractPlan, values: (column: { name: string; type: string }) => string, parent: string, ordinal: string): { names: string; selects: string } {
+function insertColumns(plan: ExtractPlan, values: (column: { name: string; type: string }) => string, parent: string, ordinal: string): { names: string; selects: string; quoted: readonly string[] } {
   const names = [quoteIdent(plan.target.parentKey)];
   const selects = [parent];
   if (plan.target.idColumn) {
@@ -63,19 +67,47 @@ function insertColumns(plan: ExtractPlan, values: (column: { name: string; type:
     names.push(quoteIdent(name));
     selects.push(`(${expression})`);
   }
-  return { names: names.join(', '), selects: selects.join(', ') };
+  return { names: names.join(', '), selects: selects.join(', '), quoted: names };
 }
 
-async function clearPrevious(client: pg.ClientBase, plan: ExtractPlan, keys: readonly string[]): Promise<void> {
-  await client.query(`DELETE FROM ${plan.target.table} WHERE ${quoteIdent(plan.target.parentKey)} = ANY($1::${plan.source.key.type}[])`, [keys]);
-  await client.query(`DELETE FROM ${plan.deadLetters} WHERE migration = $1 AND parent_key = ANY($2::text[])`, [plan.migration, keys]);
+/**
+ * Deletes the children this extraction wrote for `keys` in an earlier run (from its ledger), never rows the
+ * application wrote for the same parents, and their dead letters. `keysSql` selects the parent keys (as
+ * text) with `params`.
+ */
+async function clearPrevious(client: pg.ClientBase, plan: ExtractPlan, keysSql: string, params: readonly unknown[]): Promise<void> {
+  await client.query(
+    `with gone as (delete from ${plan.owned} o where o.migration = ${quoteLiteral(plan.migration)} and o.parent_key in (${keysSql}) returning o.row_key)
+     delete from ${plan.target.table} c where c.${quoteIdent(plan.target.key.name)} = any(array(select row_key::${plan.target.key.type} from gone))`,
+    [...params],
+  );
+  await client.query(`delete from ${plan.deadLetters} where migration = ${quoteLiteral(plan.migration)} and parent_key in (${keysSql})`, [...params]);
+}
+
+/**
+ * How a child insert treats a row that already has its deterministic id (`idColumn` is the target's key):
+ * that is the same child, written by another extraction or an earlier version of this one, so it is
+ * replaced and adopted; without deterministic ids nothing can be the same child. Pure.
+ */
+function onSameChild(plan: ExtractPlan, names: readonly string[]): string {
+  if (!plan.target.idColumn || plan.target.idColumn !== plan.target.key.name) return '';
+  const id = quoteIdent(plan.target.idColumn);
+  const updates = names.filter((name) => name !== id).map((name) => `${name} = excluded.${name}`);
+  return ` on conflict (${id}) do update set ${updates.join(', ')}`;
+}
+
+/** `insert` of child rows recorded in the ledger (the statement's row count is the number of children). Pure. */
+function ownedInsert(plan: ExtractPlan, insert: string, names: readonly string[]): string {
+  return `with ins as (${insert}${onSameChild(plan, names)} returning ${quoteIdent(plan.target.key.name)}::text as row_key, ${quoteIdent(plan.target.parentKey)}::text as parent_key)
+     insert into ${plan.owned} (migration, parent_key, row_key) select ${quoteLiteral(plan.migration)}, parent_key, row_key from ins on conflict do nothing`;
 }
 
 /**
  * Extraction with zod shapes and a TypeScript `map`. Per batch, in one short transaction:
  * 1. Read the next `size` parents.
  * 2. Parse each document (first matching shape wins).
- * 3. Delete the children and dead letters these parents had from an earlier run, so a re-run never
+ * 3. Delete the children this extraction wrote for these parents in an earlier run (its ledger says
+ *    which; rows the application wrote are left alone) and their dead letters, so a re-run never
  *    duplicates anything.
  * 4. Insert every child of the batch with one `INSERT … SELECT FROM unnest(…)` and record invalid
  *    documents, then checkpoint.
@@ -128,17 +160,21 @@ export class ShapeExtractWriter<Element> implements BatchWriter {
           children.push({ parent, ordinal: index + 1, values });
         });
       }
-      await clearPrevious(client, plan, keys);
+      await clearPrevious(client, plan, 'select unnest($1::text[])', [keys]);
       let inserted = 0;
       if (children.length > 0) {
         const arrays: (string | null)[][] = [children.map((c) => c.parent), children.map((c) => String(c.ordinal))];
         for (const column of plan.target.columns) arrays.push(children.map((c) => toPgText(c.values[column.name], column.type)));
         const aliases = ['p', 'o', ...plan.target.columns.map((_, i) => `c${i}`)];
         const position = new Map(plan.target.columns.map((column, i) => [column.name, i]));
-        const { names, selects } = insertColumns(plan, (column) => `v.${quoteIdent(`c${position.get(column.name)}`)}::${column.type}`, `v.p::${plan.source.key.type}`, 'v.o');
+        const { names, selects, quoted } = insertColumns(plan, (column) => `v.${quoteIdent(`c${position.get(column.name)}`)}::${column.type}`, `v.p::${plan.source.key.type}`, 'v.o');
         const result = await client.query(
-          `insert into ${plan.target.table} (${names}) select ${selects}
-           from unnest(${arrays.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as v(${aliases.map(quoteIdent).join(', ')})`,
+          ownedInsert(
+            plan,
+            `insert into ${plan.target.table} (${names}) select ${selects}
+             from unnest(${arrays.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as v(${aliases.map(quoteIdent).join(', ')})`,
+            quoted,
+          ),
           arrays,
         );
         inserted = result.rowCount ?? 0;
@@ -188,9 +224,8 @@ export class FastExtractWriter implements BatchWriter {
       const { last } = found;
       const params: unknown[] = [];
       const range = keyRangePredicate('t', key, request.after, last, params);
-      const keysSql = `select t.${quoteIdent(plan.source.key.name)} from ${plan.source.table} t where ${range} and (${plan.source.where})`;
-      await client.query(`delete from ${plan.target.table} where ${quoteIdent(plan.target.parentKey)} in (${keysSql})`, params);
-      await client.query(`delete from ${plan.deadLetters} where migration = ${quoteLiteral(plan.migration)} and parent_key in (select k::text from (${keysSql}) x(k))`, params);
+      const keysSql = `select t.${quoteIdent(plan.source.key.name)}::text from ${plan.source.table} t where ${range} and (${plan.source.where})`;
+      await clearPrevious(client, plan, keysSql, params);
       const { rows } = await client.query<{ inserted: string; invalid: string; sample: unknown }>(this.pipeline(range), params);
       const result = rows[0];
       const invalid = Number(result?.invalid ?? 0);
@@ -214,7 +249,7 @@ export class FastExtractWriter implements BatchWriter {
       if (!source) throw new InvalidArgumentError('fast.columns', `target column "${column.name}" has no declarative mapping`);
       return { ...column, source };
     });
-    const { names, selects } = insertColumns(plan, (column) => `${targetColumns.find((c) => c.name === column.name)?.source}::${column.type}`, 'm.pk', 'm.ord');
+    const { names, selects, quoted } = insertColumns(plan, (column) => `${targetColumns.find((c) => c.name === column.name)?.source}::${column.type}`, 'm.pk', 'm.ord');
     const dead =
       plan.onInvalid === 'record'
         ? `insert into ${plan.deadLetters} (migration, parent_key, issues, raw) select ${quoteLiteral(plan.migration)}, b.pk::text, b.issues, d.doc from bad b join docs d on d.pk = b.pk returning 1`
@@ -222,9 +257,12 @@ export class FastExtractWriter implements BatchWriter {
     return `${cte}, dead as (
         ${dead}
       ), ins as (
-        insert into ${plan.target.table} (${names}) select ${selects} from kept m returning 1
+        insert into ${plan.target.table} (${names}) select ${selects} from kept m${onSameChild(plan, quoted)}
+        returning ${quoteIdent(plan.target.key.name)}::text as row_key, ${quoteIdent(plan.target.parentKey)}::text as parent_key
+      ), owned as (
+        insert into ${plan.owned} (migration, parent_key, row_key) select ${quoteLiteral(plan.migration)}, parent_key, row_key from ins on conflict do nothing returning 1
       )
-      select (select count(*) from ins)::text as inserted, (select count(*) from bad)::text as invalid,
+      select (select count(*) from owned)::text as inserted, (select count(*) from bad)::text as invalid,
              (select count(*) from dead)::text as recorded,
              (select jsonb_agg(jsonb_build_object('pk', pk::text, 'issues', issues)) from (select * from bad limit 3) s) as sample`;
   }
