@@ -11,7 +11,7 @@ export default {
   // Our jest runs ES modules: the vm-modules flag, and the source condition of .npmrc for the workspace packages.
   testRunnerNodeArgs: ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', '--conditions=@prisma-evolve/source'],
   jest: { projectType: 'custom', configFile: 'jest.mutate.config.ts', enableFindRelatedTests: false },
-  coverageAnalysis: 'off',
+  coverageAnalysis: 'perTest',
   concurrency: 2,
   timeoutMS: 60_000,
   reporters: ['clear-text', 'progress', 'json'],
