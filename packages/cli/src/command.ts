@@ -23,6 +23,8 @@ export const FLAGS = {
   backfill: { type: 'string', multiple: true, help: 'T.COL=SQL  the value of required column T.COL for existing rows (repeatable)' },
   drop: { type: 'string', multiple: true, help: 'T.COL  the drop of T.COL is intended, not half of a rename (repeatable)' },
   'phase-out': { type: 'string', help: 'FILE  where the phase module goes (default: evolve.<folder>.phase.ts beside the migrations directory)' },
+  'skip-step': { type: 'string', multiple: true, help: 'PHASE/STEP  rollback: leave this step\'s effects in place when its down cannot run (repeatable)' },
+  'restart-step': { type: 'string', multiple: true, help: 'PHASE/STEP  run: start this data step over from its first row (repeatable)' },
   wait: { type: 'string', help: 'SECONDS  wait this long for another runner of the database to finish (default 0: exit 1 naming it)' },
   help: { type: 'boolean', help: 'this text' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; multiple?: boolean; help: string }>;

@@ -53,7 +53,7 @@ export const run: Command = {
   name: 'run',
   synopsis: '<phase>|--all',
   summary: 'run a phase (or all, in dependency order); idempotent, resumes a failed one',
-  flags: ['config', 'database-url', 'migrations-dir', 'all', 'json', 'dry-run', 'wait'],
+  flags: ['config', 'database-url', 'migrations-dir', 'all', 'json', 'dry-run', 'wait', 'restart-step'],
   async run(context) {
     const runner = await context.runner(await context.plan(true));
     const phase = phaseArgument(context, 'run', true);
@@ -64,6 +64,10 @@ export const run: Command = {
     }
     if (phase) runner.phase(phase); // an unknown phase is a usage error, before anything runs
     let exitCode = 0;
+    for (const target of context.flags['restart-step'] ?? []) {
+      await runner.restartStep(target);
+      console.error(`step ${target}: restarts from its first row`);
+    }
     try {
       if (phase) await runner.run(phase);
       else await runner.runAll();
@@ -97,7 +101,7 @@ export const rollback: Command = {
   name: 'rollback',
   synopsis: '<phase>',
   summary: 'undo a phase; refuses while a phase depending on it is applied (see --cascade)',
-  flags: ['config', 'database-url', 'migrations-dir', 'json', 'dry-run', 'yes', 'cascade', 'wait'],
+  flags: ['config', 'database-url', 'migrations-dir', 'json', 'dry-run', 'yes', 'cascade', 'wait', 'skip-step'],
   async run(context) {
     const runner = await context.runner(await context.plan(true));
     const phase = phaseArgument(context, 'rollback', false) as string;
@@ -111,7 +115,7 @@ export const rollback: Command = {
       console.error('rollback cancelled');
       return 1;
     }
-    await runner.rollback(phase, { cascade });
+    await runner.rollback(phase, { cascade, skipSteps: context.flags['skip-step'] ?? [] });
     const phases = await runner.status();
     context.print({ phases }, renderPhases(phases));
     return 0;

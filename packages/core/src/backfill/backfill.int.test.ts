@@ -387,6 +387,33 @@ describe('backfillWith (values computed in TypeScript)', () => {
     expect(ranges[0]?.overlapping).toBe(0);
   });
 
+  it('sweeps once more when rows arrive behind the cursor, so the gate passes without a restart', async () => {
+    await createNumbersTable(db.url, 'fill_behind', 3_000);
+    let inserted = false;
+    const result = await backfill({
+      database: db.url,
+      name: 'fill behind',
+      table: 'fill_behind',
+      set: { b: 'a * 2' },
+      where: 'b is null',
+      ...small,
+      // Awaited between batches: after the first one, the application writes rows below every key the run
+      // has passed, so no range comes back to them.
+      throttle: async ({ batches }) => {
+        if (inserted || batches < 1) return;
+        inserted = true;
+        await sql(db.url, `insert into fill_behind (id, a) values (0, 7), (-1, 8)`);
+      },
+    });
+    expect(inserted).toBe(true);
+    expect(result).toMatchObject({ status: 'completed' });
+    expect(result.coverage).toMatchObject({ total: 3_002, satisfied: 3_002, passed: true });
+    expect(await sql(db.url, `select id, b from fill_behind where id <= 0 order by id`)).toEqual([
+      { id: '-1', b: 16 },
+      { id: '0', b: 14 },
+    ]);
+  });
+
   it('gates on coverage: rows compute skips keep the step failed with samples, a lower threshold passes', async () => {
     await createNumbersTable(db.url, 'js_coverage', 1_000);
     const spec = {

@@ -68,7 +68,9 @@ export interface BackfillResult {
  * - **Parallel**: `workers` in this process and any other process using the same name share key ranges
  *   through a claims table (`FOR UPDATE SKIP LOCKED`); a dead worker's range is reclaimed from its checkpoint.
  * - **Coverage gate**: afterwards the share of rows no longer matching `where` must reach the threshold
- *   (default 100 %), else `CoverageBelowThresholdError` with sample keys and the step stays `failed`.
+ *   (default 100 %). When it falls short, one final keyset sweep walks the whole key space again and
+ *   updates the rows that still match `where` (rows the application wrote behind the cursor); if the share
+ *   is still short, `CoverageBelowThresholdError` with sample keys and the step stays `failed`.
  *
  * Bad input (unknown table, column, alias or SQL that does not compile) throws before anything is written.
  */
@@ -207,24 +209,40 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
       onPause: options.onPause,
       onCommitted: (processed: number) => options.onProgress?.(tracker.update(processed)),
     };
-    const outcomes = await Promise.allSettled(
-      Array.from({ length: workers }, async (_, index) => {
-        const client = await pool.connect();
-        let broken: Error | undefined;
-        try {
-          return await runBackfillWorker(client, index, settings);
-        } catch (error) {
-          internal.abort(); // siblings finish their batch and stop
-          broken = error instanceof Error ? error : new Error(String(error));
-          throw error;
-        } finally {
-          client.release(broken);
-        }
-      }),
-    );
+    const runWorkers = async (): Promise<{ stats: ReturnType<typeof sumStats>; failure: PromiseRejectedResult | undefined }> => {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: workers }, async (_, index) => {
+          const client = await pool.connect();
+          let broken: Error | undefined;
+          try {
+            return await runBackfillWorker(client, index, settings);
+          } catch (error) {
+            internal.abort(); // siblings finish their batch and stop
+            broken = error instanceof Error ? error : new Error(String(error));
+            throw error;
+          } finally {
+            client.release(broken);
+          }
+        }),
+      );
+      const stats = sumStats(outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : [])));
+      return { stats, failure: outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected') };
+    };
+    let { stats, failure } = await runWorkers();
+    let coverage: CoverageReport | undefined;
+    if (!failure && !options.signal?.aborted) {
+      coverage = await gate(admin, options, { table, key, alias, timeouts });
+      // Rows written behind the cursor (an application inserting into ranges already done) still match
+      // `where`: one final keyset sweep over the whole key space updates just those, then the gate again.
+      if (coverage && !coverage.passed && options.where) {
+        await claims.register(admin, specHash, true);
+        const sweep = await runWorkers();
+        stats = sumStats([stats, sweep.stats]);
+        failure = sweep.failure;
+        if (!failure && !options.signal?.aborted) coverage = await gate(admin, options, { table, key, alias, timeouts });
+      }
+    }
     options.signal?.removeEventListener('abort', abort);
-    const stats = sumStats(outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : [])));
-    const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     const base = { name, resumed, ...stats };
     if (failure) {
       await store.finish(admin, name, 'failed');
@@ -234,7 +252,6 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
       await store.finish(admin, name, 'pending', { canceledAt: new Date().toISOString(), ...(await claims.totals(admin)) });
       return { ...base, status: 'canceled', durationMs: performance.now() - started };
     }
-    const coverage = await gate(admin, options, { table, key, alias, timeouts });
     const summary = { ...(await claims.totals(admin)), ...(coverage ? { coverage: coverageSummary(coverage) } : {}) };
     if (coverage && !coverage.passed) {
       await store.logError(admin, name, { error: 'coverage below threshold', ...coverageSummary(coverage) }, 'failed');
@@ -287,8 +304,8 @@ function coverageSummary(report: CoverageReport): Record<string, unknown> {
   return { total: report.total, satisfied: report.satisfied, coverage: report.coverage, threshold: report.threshold, samples: report.samples };
 }
 
-function sumStats(all: readonly WorkerStats[]): Omit<WorkerStats, 'ranges'> {
-  const sum = (pick: (stats: WorkerStats) => number): number => all.reduce((acc, stats) => acc + pick(stats), 0);
+function sumStats(all: readonly Omit<WorkerStats, 'ranges'>[]): Omit<WorkerStats, 'ranges'> {
+  const sum = (pick: (stats: Omit<WorkerStats, 'ranges'>) => number): number => all.reduce((acc, stats) => acc + pick(stats), 0);
   return {
     batches: sum((s) => s.batches),
     scanned: sum((s) => s.scanned),

@@ -6,6 +6,7 @@ import { readCatalogSnapshot, type CatalogSnapshot } from '../db/catalog-snapsho
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_RETRY_POLICY, DEFAULT_STATEMENT_TIMEOUT_MS, type RetryPolicy } from '../db/retry-policy.js';
 import {
   type ColumnNotFoundError,
+  InvalidArgumentError,
   PhaseDependencyError,
   PhaseFailedError,
   PhaseNotFoundError,
@@ -17,7 +18,7 @@ import {
 import { guardStatement } from '../operations/guard-sql.js';
 import type { Check, DataUnit, DataUnitContext, PlannedUnit, Stage } from '../operations/operation.js';
 import { quoteQualified } from '../sql.js';
-import { DataMigrationStore, DEFAULT_TRACKING, type DataMigrationStatus, type TrackingLocation } from '../tracking/data-migration-store.js';
+import { DataMigrationStore, DEFAULT_TRACKING, type DataMigrationRow, type DataMigrationStatus, type TrackingLocation } from '../tracking/data-migration-store.js';
 import { phaseFolderId, phaseMigrationPrefix, type DataStepDefinition, type PhaseDefinition, type PlanDefinition, type SchemaStepDefinition, type StepDefinition } from './define-plan.js';
 import { folderName, renderMigrationSql, writeFolders, type PlannedFolder } from './migration-folders.js';
 import { applyPrismaFolder } from './prisma-folder-applier.js';
@@ -243,6 +244,33 @@ export class PhaseRunner {
     });
   }
 
+  /**
+   * Makes data step `phaseName/stepName` start over from its first row on the next `run`: its tracking rows
+   * go back to `pending` and its checkpoints and range claims are discarded (for a backfill whose coverage
+   * gate failed because rows arrived behind its cursor, or a step whose input was fixed). Only for a data
+   * step of a phase that has not completed; a schema step or a completed phase is refused (roll the phase
+   * back instead). Holds the runner lease; idempotent.
+   */
+  async restartStep(target: string): Promise<void> {
+    const [phaseName, stepName] = target.split('/');
+    const phase = this.phase(phaseName ?? '');
+    const index = phase.steps.findIndex((candidate) => candidate.name === stepName);
+    const step = phase.steps[index];
+    if (!step) throw new InvalidArgumentError('restartStep', `phase "${phase.name}" has no step "${stepName ?? ''}" (steps: ${phase.steps.map((s) => s.name).join(', ')})`);
+    if (step.kind !== 'data') throw new InvalidArgumentError('restartStep', `"${target}" is a ${step.kind} step; only data steps restart (roll the phase back to redo a schema step)`);
+    await this.leased('run', () =>
+      this.withClient(async (client) => {
+        await this.ensureTracking(client);
+        if ((await this.store.get(client, phaseRowName(phase.name)))?.status === 'completed') {
+          throw new InvalidArgumentError('restartStep', `phase "${phase.name}" has completed; roll it back to run "${step.name}" again`);
+        }
+        const rowName = stepRowName(phase, index, step);
+        await discardCheckpoints(client, this.tracking.stateSchema, rowName);
+        await this.store.resetPrefix(client, rowName, 'pending');
+      }),
+    );
+  }
+
   /** Runs `fn` holding the database's runner lease (see {@link withRunnerLease}). */
   private leased<T>(command: string, fn: () => Promise<T>): Promise<T> {
     return withRunnerLease(this.options.databaseUrl, { command, waitMs: this.options.leaseWaitMs ?? 0 }, fn);
@@ -283,13 +311,22 @@ export class PhaseRunner {
    * rolled back in `_prisma_migrations` (so Prisma sees them as not applied) and its tracking rows become
    * `rolled_back`. Refuses (`RollbackRefusedError`) while a phase depending on it is applied, unless
    * `cascade` (then those go first, in reverse order), and for a phase whose contract steps ran. Holds the
-   * runner lease.
+   * runner lease. A step whose down fails stops the rollback with a `RollbackRefusedError` saying what to do
+   * (steps undone so far stay undone; a rerun continues); `skipSteps` (`phase/step`) leaves named steps'
+   * effects in place deliberately, recorded in their tracking rows.
    */
-  async rollback(phaseName: string, options: { cascade?: boolean } = {}): Promise<string[]> {
+  async rollback(phaseName: string, options: { cascade?: boolean; skipSteps?: readonly string[] } = {}): Promise<string[]> {
     return this.leased('rollback', () =>
       this.withClient(async (client) => {
         const order = await this.rollbackOrder(client, phaseName, options.cascade ?? false);
-        for (const target of order) await this.rollbackPhase(client, target);
+        const skip = new Set(options.skipSteps ?? []);
+        for (const entry of skip) {
+          const [phase, step] = entry.split('/');
+          if (!order.some((p) => p.name === phase && p.steps.some((s) => s.name === step))) {
+            throw new InvalidArgumentError('skipSteps', `"${entry}" is not a step (phase/step) of the phases being rolled back: ${order.map((p) => `"${p.name}"`).join(', ')}`);
+          }
+        }
+        for (const target of order) await this.rollbackPhase(client, target, skip);
         return order.map((phase) => phase.name);
       }),
     );
@@ -344,32 +381,27 @@ export class PhaseRunner {
     }
   }
 
-  private async rollbackPhase(client: pg.ClientBase, phase: PhaseDefinition): Promise<void> {
+  private async rollbackPhase(client: pg.ClientBase, phase: PhaseDefinition, skip: ReadonlySet<string>): Promise<void> {
     const steps = [...phase.steps.entries()].reverse();
     for (const [index, step] of steps) {
       const rowName = stepRowName(phase, index, step);
       const row = await this.store.get(client, rowName);
       if (!row || row.status === 'pending' || row.status === 'rolled_back') continue;
-      const context = this.dataContext(`${rowName}/down`);
-      if (step.kind === 'schema' && !row.rollbackData) {
-        // It failed its precheck: nothing of it ran.
-        await this.store.resetPrefix(client, rowName, 'rolled_back');
+      if (skip.has(`${phase.name}/${step.name}`)) {
+        await this.store.logError(client, rowName, { step: step.name, error: 'rollback skipped on request (--skip-step): its down did not run, what it created or changed is still there' }, 'rolled_back');
+        await this.store.resetPrefix(client, `${rowName}/`, 'rolled_back');
+        await this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'skip' });
         continue;
       }
-      if (step.kind === 'schema') {
-        const catalog = row.rollbackData as CatalogSnapshot;
-        const plan = step.operation.operation.plan(step.operation.spec, catalog);
-        for (const unit of plan.down) {
-          if (unit.kind === 'sql') await executeSqlUnit(client, unit, this.timeouts, this.retry);
-          else await unit.run({ ...context, name: `${rowName}/down:${unit.name}` });
-        }
-        const folders = this.foldersOf(phase, index, this.withGuards(phase, step, step.stage === 'expand' ? plan.expand : plan.contract));
-        await markFoldersRolledBack(client, [...folders.values()].map((f) => f.name));
-      } else if (step.kind === 'data' && step.down) {
-        await step.down(context);
+      try {
+        await this.rollbackStep(client, phase, index, step, row);
+      } catch (error) {
+        throw new RollbackRefusedError(
+          phase.name,
+          `undoing step "${step.name}" failed: ${error instanceof Error ? error.message : String(error)}. The steps after it are undone already. Fix the cause and run rollback again, ` +
+            `or pass --skip-step ${phase.name}/${step.name} to leave this step's effects in place and go on`,
+        );
       }
-      await discardCheckpoints(client, this.tracking.stateSchema, `${rowName}`);
-      await this.store.resetPrefix(client, rowName, 'rolled_back');
       await this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'rolled_back' });
     }
     await this.store.resetPrefix(client, `${phaseRowName(phase.name)}/`, 'rolled_back');
@@ -377,6 +409,28 @@ export class PhaseRunner {
     await this.store.finish(client, phaseRowName(phase.name), 'rolled_back');
     await this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'rolled_back' });
   }
+
+  /** Undoes one step that ran: its down units (schema) or its `down` (data), then its checkpoints and rows. */
+  private async rollbackStep(client: pg.ClientBase, phase: PhaseDefinition, index: number, step: StepDefinition, row: DataMigrationRow): Promise<void> {
+    const rowName = stepRowName(phase, index, step);
+    const context = this.dataContext(`${rowName}/down`);
+    if (step.kind === 'schema' && row.rollbackData) {
+      const catalog = row.rollbackData as CatalogSnapshot;
+      const plan = step.operation.operation.plan(step.operation.spec, catalog);
+      for (const unit of plan.down) {
+        if (unit.kind === 'sql') await executeSqlUnit(client, unit, this.timeouts, this.retry);
+        else await unit.run({ ...context, name: `${rowName}/down:${unit.name}` });
+      }
+      const folders = this.foldersOf(phase, index, this.withGuards(phase, step, step.stage === 'expand' ? plan.expand : plan.contract));
+      await markFoldersRolledBack(client, [...folders.values()].map((f) => f.name));
+    } else if (step.kind === 'data' && step.down) {
+      await step.down(context);
+    }
+    // A schema step without rollbackData failed its precheck: nothing of it ran.
+    await discardCheckpoints(client, this.tracking.stateSchema, `${rowName}`);
+    await this.store.resetPrefix(client, rowName, 'rolled_back');
+  }
+
 
   private dependentsOf(name: string): PhaseDefinition[] {
     const result = new Set<string>();
