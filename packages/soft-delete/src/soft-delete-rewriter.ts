@@ -245,6 +245,12 @@ export class SoftDeleteRewriter {
       if (field && 'delete' in value) {
         const target = value['delete'];
         delete nested['delete'];
+        // To-one `delete: false` means "do not delete" in Prisma: nothing to soft-delete.
+        if (target === false && !relation.list) {
+          if (Object.keys(nested).length > 0) out[name] = nested;
+          else delete out[name];
+          continue;
+        }
         if (relation.list) {
           const list = (Array.isArray(target) ? target : [target]).map((where) => ({ where: { ...(where as Where), [field]: null }, data: { [field]: now, ...cascade } }));
           nested['update'] = [...(Array.isArray(nested['update']) ? nested['update'] : nested['update'] ? [nested['update']] : []), ...list];

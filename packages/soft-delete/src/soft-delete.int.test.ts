@@ -86,6 +86,15 @@ describe('softDelete: deletes', () => {
     expect((await base.profile.findFirst())?.deletedAt).toBeInstanceOf(Date);
   });
 
+  it('a to-one delete: false deletes nothing, as with the plain client', async () => {
+    await prisma.user.update({ where: { id: ids.alice }, data: { name: 'Alice B', profile: { delete: false } } });
+    expect(await base.profile.findFirst({ where: { userId: ids.alice } })).toMatchObject({ deletedAt: null });
+    expect((await base.user.findUnique({ where: { id: ids.alice } }))?.name).toBe('Alice B');
+    // The plain client, as the reference: the profile stays.
+    await base.user.update({ where: { id: ids.alice }, data: { profile: { delete: false } } });
+    expect(await base.profile.findFirst({ where: { userId: ids.alice } })).toMatchObject({ deletedAt: null });
+  });
+
   it('a nested delete two levels down (user → post → comment) is a soft delete too', async () => {
     const comment = await base.comment.findFirstOrThrow({ where: { body: 'on alive' } });
     await prisma.user.update({
