@@ -13,6 +13,8 @@ export default {
   jest: { projectType: 'custom', configFile: 'jest.mutate.config.ts', enableFindRelatedTests: false },
   coverageAnalysis: 'perTest',
   concurrency: 2,
+  // jest's ES module registry grows with every run in one process: start a fresh runner every 20 mutants.
+  maxTestRunnerReuse: 20,
   timeoutMS: 60_000,
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
