@@ -109,7 +109,11 @@ function createContext(args: string[], flags: Flags, cwd: string, signal: AbortS
     return seconds * 1000;
   };
   let project: Promise<ProjectConfig> | undefined;
-  const loadProject = (): Promise<ProjectConfig> => (project ??= readProjectConfig(cwd, flags['prisma-config']));
+  const loadProject = (): Promise<ProjectConfig> =>
+    (project ??= readProjectConfig(cwd, flags['prisma-config']).then((config) => {
+      if (config.warning) console.error(`warning: ${config.warning}`);
+      return config;
+    }));
   const plans = new Map<boolean, Promise<LoadedPlan | undefined>>();
   const context: CommandContext = {
     args,

@@ -23,7 +23,8 @@ async function importPlanModule(absolute: string): Promise<{ plan?: PlanDefiniti
   try {
     return (await import(pathToFileURL(absolute).href)) as { plan?: PlanDefinition };
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    // Plain Node 20 cannot load .ts; a Node that strips types refuses enums and extension-less imports.
+    if (!['ERR_UNKNOWN_FILE_EXTENSION', 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX', 'ERR_MODULE_NOT_FOUND'].includes(String((error as { code?: unknown }).code))) throw error;
   }
   const jiti = createJiti(absolute, { interopDefault: false, fsCache: false });
   return (await jiti.import(absolute)) as { plan?: PlanDefinition };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
+import { withClient } from '@prisma-evolve/core';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -141,6 +142,43 @@ describe('prisma-evolve new and deploy', () => {
     expect(created.exitCode).toBe(0);
     const folder = last<{ folders: string[] }>(created.stdout).folders[0] ?? '';
     expect(existsSync(path.join(app, 'db', 'history', folder, 'migration.sql'))).toBe(true);
+  });
+});
+
+describe('deploy after a failure, and without its plan', () => {
+  it('a plan folder that failed does not block the next deploy once the cause is fixed', async () => {
+    const app = newApp();
+    const dbFlag = ['--database-url', db.url];
+    expect((await cli(app, ['new', 'init', ...dbFlag])).exitCode).toBe(0);
+    expect((await cli(app, ['deploy', ...dbFlag])).exitCode).toBe(0);
+    await withClient(db.url, (client) => client.query(`insert into "Account" (email, name) values ('a@x.io', 'twin'), ('b@x.io', 'twin')`));
+    writeFileSync(
+      path.join(app, 'prisma', 'evolve.plan.ts'),
+      `import { createIndex, definePhase, definePlan, schemaStep, step } from '@prisma-evolve/core';
+export const plan = definePlan({
+  name: 'unique_names',
+  migrationsDir: './migrations',
+  migrationPrefix: '20990101000000',
+  phases: [definePhase({ name: 'unique_name', steps: [schemaStep('index', step(createIndex, { table: 'Account', columns: ['name'], unique: true }))] })],
+});
+`,
+    );
+    const failed = await cli(app, ['deploy', ...dbFlag]);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toMatch(/could not create unique index|duplicate/);
+    await withClient(db.url, (client) => client.query(`update "Account" set name = email`));
+    const fixed = await cli(app, ['deploy', '--json', ...dbFlag]);
+    expect(fixed.stderr).toContain('its failed attempt is marked rolled back');
+    expect(fixed.exitCode).toBe(0);
+    expect(last<{ phases: Array<{ status: string }> }>(fixed.stdout).phases.map((p) => p.status)).toEqual(['completed']);
+    expect((await cli(app, ['status', ...dbFlag])).exitCode).toBe(0);
+
+    // Without the plan, its folders would be applied like plain ones, without their steps: refused.
+    const moved = path.join(app, 'prisma', 'evolve.plan.ts');
+    rmSync(moved);
+    const refused = await cli(app, ['deploy', ...dbFlag]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/holds folders a prisma-evolve plan wrote \(20990101000000_01_01_01_\S+\), and no plan was found/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { UsageError } from '@prisma-evolve/core';
 import { createJiti } from 'jiti';
 
 /** Where a Prisma app keeps its schema, migrations and connection, as `prisma-evolve` understands it. */
@@ -36,10 +37,11 @@ interface PrismaConfigShape {
  * config, Prisma's defaults apply (`prisma/schema.prisma`, migrations beside it). A config that throws
  * while loading (typically `env('DATABASE_URL')` when the variable is unset) leaves the defaults in place
  * with `warning` saying why; the environment is restored, so a config's side effects do not leak into the
- * command. Read-only.
+ * command. A `configFile` that does not exist is a {@link UsageError}. Read-only.
  */
 export async function readProjectConfig(cwd: string, configFile?: string): Promise<ProjectConfig> {
   const file = configFile ? path.resolve(cwd, configFile) : CONFIG_FILES.map((name) => path.join(cwd, name)).find((candidate) => existsSync(candidate));
+  if (configFile && file && !existsSync(file)) throw new UsageError(`--prisma-config "${file}" does not exist`, '--prisma-config');
   const root = file ? path.dirname(file) : cwd;
   let config: PrismaConfigShape = {};
   let warning: string | undefined;

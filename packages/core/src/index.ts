@@ -132,6 +132,7 @@ export type { PhaseStatus, PhaseReport, PhaseCheck, StepPlan, UnitPlan, RunnerEv
 export { folderName, renderMigrationSql, slug } from './phases/migration-folders.js';
 export { PhaseNotFoundError, PhaseDependencyError, PrecheckFailedError, VerificationFailedError, PhaseFailedError, RollbackRefusedError, UsageError, RunnerBusyError } from './errors.js';
 export { withRunnerLease, leaseHolder } from './phases/runner-lease.js';
+export { releaseFailedPlanFolders } from './phases/prisma-folder-applier.js';
 export type { RunnerLeaseHolder, RunnerLeaseOptions } from './phases/runner-lease.js';
 export { backfillUnit } from './operations/backfill-unit.js';
 export type { BackfillUnitOptions } from './operations/backfill-unit.js';

@@ -1,4 +1,4 @@
-import { applyPrismaMigrations, isPlanFolder, UsageError, withRunnerLease } from '@prisma-evolve/core';
+import { applyPrismaMigrations, isPlanFolder, readMigrationsDir, releaseFailedPlanFolders, UsageError, withClient, withRunnerLease } from '@prisma-evolve/core';
 import type { Command, CommandContext } from '../command.js';
 import { renderPhases } from '../phase-commands.js';
 
@@ -25,6 +25,17 @@ export const deploy: Command = {
 async function deployLeased(context: CommandContext, databaseUrl: string): Promise<number> {
   const loaded = await context.plan(false);
   const migrationsDir = await context.migrationsDir(loaded);
+  if (!loaded) {
+    // Without its plan, a phase's folders would be applied like plain ones: without their data steps.
+    const list = await readMigrationsDir(migrationsDir);
+    const planned = list.migrationDirectories.find((dir) => dir.migrationFile.content.tag === 'ok' && dir.migrationFile.content.value.startsWith('-- prisma-evolve: phase "'));
+    if (planned) {
+      throw new UsageError(`${migrationsDir} holds folders a prisma-evolve plan wrote (${planned.path}), and no plan was found; pass --config with the plan that wrote them`, '--config');
+    }
+  } else {
+    const released = await withClient(databaseUrl, (client) => releaseFailedPlanFolders(client, loaded.plan));
+    for (const name of released) console.error(`folder ${name}: its failed attempt is marked rolled back; the phase applies it again`);
+  }
   const applied = await applyPrismaMigrations({ databaseUrl, migrationsDir, select: (folder) => !loaded || !isPlanFolder(loaded.plan, folder) });
   for (const name of applied) console.error(`folder ${name}: applied`);
   let exitCode = 0;

@@ -66,7 +66,6 @@ export const init: Command = {
   flags: ['config', 'prisma-config', 'schema', 'migrations-dir', 'soft-delete', 'dry-run', 'json'],
   async run(context) {
     const project = await context.project();
-    if (project.warning) console.error(`warning: ${project.warning}`);
     const planPath = context.flags.config ? path.resolve(context.cwd, context.flags.config) : project.planPath;
     const packagePath = path.join(project.root, 'package.json');
     const schemaPath = context.flags.schema ? path.resolve(context.cwd, context.flags.schema) : project.schemaPath;

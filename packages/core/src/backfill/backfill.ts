@@ -234,9 +234,12 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
       coverage = await gate(admin, options, { table, key, alias, timeouts });
       // Rows written behind the cursor (an application inserting into ranges already done) still match
       // `where`: one final keyset sweep over the whole key space updates just those, then the gate again.
-      if (coverage && !coverage.passed && options.where) {
-        await claims.register(admin, specHash, true);
+      // Rows the writer skipped itself (compute said so) explain part of a shortfall; only the rest is swept for.
+      const unexplained = coverage ? coverage.total - coverage.satisfied - stats.skipped : 0;
+      if (coverage && !coverage.passed && options.where && unexplained > 0 && (await claims.resetForSweep(admin))) {
         const sweep = await runWorkers();
+        // The sweep meets every row still failing, skipped ones included: its count replaces the first pass's.
+        await store.addProgress(admin, name, 0, -stats.skipped);
         stats = sumStats([stats, sweep.stats]);
         failure = sweep.failure;
         if (!failure && !options.signal?.aborted) coverage = await gate(admin, options, { table, key, alias, timeouts });

@@ -121,6 +121,34 @@ export class RangeClaims {
   }
 
   /**
+   * Starts the key space over for a final sweep, in ONE transaction with the state row locked: the frontier
+   * goes back to the start and every range is forgotten. Refuses (returns false, changing nothing) while
+   * another worker still holds a live range, so a sweep never pulls ranges from under a running process;
+   * a later run can sweep then.
+   */
+  async resetForSweep(client: pg.ClientBase): Promise<boolean> {
+    await client.query('begin');
+    try {
+      await client.query(`select 1 from ${this.stateTable} where migration = $1 for update`, [this.migration]);
+      const { rows } = await client.query<{ live: number }>(
+        `select count(*)::int as live from ${this.rangeTable} where migration = $1 and status = 'running' and lease_until > now()`,
+        [this.migration],
+      );
+      if ((rows[0]?.live ?? 0) > 0) {
+        await client.query('rollback');
+        return false;
+      }
+      await client.query(`delete from ${this.rangeTable} where migration = $1`, [this.migration]);
+      await client.query(`update ${this.stateTable} set frontier = null, exhausted = false, next_range = 0 where migration = $1`, [this.migration]);
+      await client.query('commit');
+      return true;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
    * Claims the next range for `worker`: first a released or orphaned one (lowest number first, skipping
    * ranges other workers are claiming right now), else a new one cut from the frontier by reading
    * `rangeRows` keys of the key's index. Runs in its own short transaction with the given `lock_timeout`

@@ -63,6 +63,8 @@ interface Resolved {
   readonly notNull: string;
   readonly backup: string;
   readonly work: string;
+  /** SQL: rows `a` and `b` agree on every dedupe column. */
+  sameAs(a: string, b: string): string;
 }
 
 async function resolve(client: pg.ClientBase, options: DedupeOptions, forDelete = false): Promise<Resolved> {
@@ -89,6 +91,7 @@ async function resolve(client: pg.ClientBase, options: DedupeOptions, forDelete 
     notNull: options.columns.map((c) => `${quoteIdent(c)} is not null`).join(' and '),
     backup: quoteQualified(schema, options.backupTable ?? toolkitName('bak', options.table, 'dupes')),
     work: quoteQualified(stateSchema, `dedupe_${fingerprint}`),
+    sameAs: (a, b) => options.columns.map((c) => `${a}.${quoteIdent(c)} = ${b}.${quoteIdent(c)}`).join(' and '),
   };
 }
 
@@ -181,7 +184,7 @@ export async function dedupe(options: DedupeOptions & { readonly restart?: boole
     }
     return resolved;
   });
-  const result = await runBatchedStatement(options.database, `dedupe ${r.qualified}`, r.qualified, r.children.length > 0 ? repointingBatch(r) : [deletingBatch(r, options.columns)], {
+  const result = await runBatchedStatement(options.database, `dedupe ${r.qualified}`, r.qualified, r.children.length > 0 ? repointingBatch(r) : [deletingBatch(r)], {
     timeouts: { lockMs: DEFAULT_LOCK_TIMEOUT_MS, statementMs: DEFAULT_STATEMENT_TIMEOUT_MS },
     ...(options.signal ? { signal: options.signal } : {}),
   });
@@ -190,8 +193,8 @@ export async function dedupe(options: DedupeOptions & { readonly restart?: boole
 }
 
 /** One batch without children to move: up to 1,000 victims deleted (copied first) while their group keeps a survivor. */
-function deletingBatch(r: Resolved, columns: readonly string[]): string {
-  const same = columns.map((c) => `k.${quoteIdent(c)} = t.${quoteIdent(c)}`).join(' and ');
+function deletingBatch(r: Resolved): string {
+  const same = r.sameAs('k', 't');
   return `with batch as (delete from ${r.work} w where w.victim in (select victim from ${r.work} limit 1000) returning w.victim),
           moved as (delete from ${r.qualified} t using batch b where t.${r.pk} = b.victim
                     and exists (select 1 from ${r.qualified} k where ${same} and k.${r.pk} <> t.${r.pk}
@@ -210,9 +213,13 @@ function repointingBatch(r: Resolved): string[] {
   const batch = 'pg_temp.evolve_dedupe_batch';
   return [
     `create temp table if not exists evolve_dedupe_batch (victim text primary key, survivor text not null) on commit delete rows`,
+    // Victims are locked: a child the application inserts for one meanwhile waits, then fails its foreign
+    // key check, instead of being cascaded away unseen. Only victims still equal to their survivor go.
     `with taken as (delete from ${r.work} w where w.victim in (select victim from ${r.work} limit 1000) returning w.victim, w.survivor)
      insert into ${batch} select t.victim::text, t.survivor::text from taken t
-     where exists (select 1 from ${r.qualified} k where k.${r.pk} = t.survivor) and exists (select 1 from ${r.qualified} v where v.${r.pk} = t.victim)`,
+     join ${r.qualified} v on v.${r.pk} = t.victim
+     join ${r.qualified} k on k.${r.pk} = t.survivor and ${r.sameAs('v', 'k')}
+     for update of v`,
     ...r.children.map((key) => {
       const child = quoteQualified(key.schema, key.table);
       const column = quoteIdent(key.columns[0] as string);

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { runBatchedTableJob, type BackfillResult } from '../backfill/backfill.js';
 import type { BackfillCommonOptions } from '../backfill/backfill-options.js';
-import { readTableInfo, requireColumns } from '../db/table-catalog.js';
+import { readTableInfo, requireColumns, type TableInfo } from '../db/table-catalog.js';
 import { withClient } from '../db/with-client.js';
 import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
 import { runBatchedStatement } from '../operations/batched-statement.js';
@@ -380,7 +380,22 @@ export async function undoExtraction(options: { database: string; name: string; 
     const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [owned]);
     return { source, target, ledger: rows[0]?.found === true };
   });
-  if (!result.ledger) return 0;
+  const deleted = result.ledger ? await removeOwnedRows(options, owned, result) : 0;
+  await withClient(options.database, async (client) => {
+    await client.query(`delete from ${quoteQualified(tracking.stateSchema, DEAD_LETTER_TABLE)} where migration = $1`, [options.name]).catch(() => undefined);
+    await client.query(`delete from ${quoteQualified(tracking.stateSchema, 'backfill_state')} where migration = $1`, [options.name]).catch(() => undefined);
+    // A later extractJson of the same name must run again, not report "already completed".
+    await new DataMigrationStore(tracking).reset(client, options.name).catch(() => undefined);
+  });
+  return deleted;
+}
+
+/** Deletes, in batches, the child rows the ledger records for `options.name` (restricted by `source.where`). */
+async function removeOwnedRows(
+  options: { database: string; name: string; spec: ExtractSpec; signal?: AbortSignal },
+  owned: string,
+  result: { source: TableInfo; target: TableInfo },
+): Promise<number> {
   const targetKey = result.target.primaryKey[0];
   if (result.target.primaryKey.length !== 1 || !targetKey) throw new NoUsableKeyError(result.target.qualified, 'undoExtraction needs the single-column primary key the extraction recorded rows by');
   const keyType = result.target.columns.get(targetKey)?.type ?? 'text';
@@ -396,11 +411,5 @@ export async function undoExtraction(options: { database: string; name: string; 
      select row_key from gone`,
     { timeouts: { lockMs: 2_000, statementMs: 60_000 }, ...(options.signal ? { signal: options.signal } : {}) },
   );
-  await withClient(options.database, async (client) => {
-    await client.query(`delete from ${quoteQualified(tracking.stateSchema, DEAD_LETTER_TABLE)} where migration = $1`, [options.name]).catch(() => undefined);
-    await client.query(`delete from ${quoteQualified(tracking.stateSchema, 'backfill_state')} where migration = $1`, [options.name]).catch(() => undefined);
-    // A later extractJson of the same name must run again, not report "already completed".
-    await new DataMigrationStore(tracking).reset(client, options.name).catch(() => undefined);
-  });
   return deleted.rows;
 }

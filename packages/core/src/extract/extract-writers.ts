@@ -86,14 +86,27 @@ async function clearPrevious(client: pg.ClientBase, plan: ExtractPlan, keysSql: 
 
 /**
  * How a child insert treats a row that already has its deterministic id (`idColumn` is the target's key):
- * that is the same child, written by another extraction or an earlier version of this one, so it is
- * replaced and adopted; without deterministic ids nothing can be the same child. Pure.
+ * a row no extraction recorded (written by a version without the ledger) is the same child, so it is
+ * replaced and adopted. A row another extraction recorded is left alone and not returned, so the batch
+ * comes up short and fails closed (see {@link assertAllWritten}). Without deterministic ids nothing can be
+ * the same child. Pure.
  */
 function onSameChild(plan: ExtractPlan, names: readonly string[]): string {
   if (!plan.target.idColumn || plan.target.idColumn !== plan.target.key.name) return '';
   const id = quoteIdent(plan.target.idColumn);
   const updates = names.filter((name) => name !== id).map((name) => `${name} = excluded.${name}`);
-  return ` on conflict (${id}) do update set ${updates.join(', ')}`;
+  return ` on conflict (${id}) do update set ${updates.join(', ')}
+     where not exists (select 1 from ${plan.owned} other where other.row_key = ${plan.target.table}.${id}::text and other.migration <> ${quoteLiteral(plan.migration)})`;
+}
+
+/** Refuses a batch that wrote fewer children than it meant to: their ids belong to another extraction's rows. */
+function assertAllWritten(plan: ExtractPlan, expected: number, written: number): void {
+  if (written < expected) {
+    throw new InvalidArgumentError(
+      'target.idColumn',
+      `${expected - written} child row(s) of ${plan.target.table} already exist with the ids extraction "${plan.migration}" would write, and another extraction recorded them as its own; undo that extraction first, or write to another table`,
+    );
+  }
 }
 
 /** `insert` of child rows recorded in the ledger (the statement's row count is the number of children). Pure. */
@@ -178,6 +191,7 @@ export class ShapeExtractWriter<Element> implements BatchWriter {
           arrays,
         );
         inserted = result.rowCount ?? 0;
+        assertAllWritten(plan, children.length, inserted);
       }
       if (plan.onInvalid === 'record' && dead.length > 0) {
         await client.query(
@@ -226,8 +240,9 @@ export class FastExtractWriter implements BatchWriter {
       const range = keyRangePredicate('t', key, request.after, last, params);
       const keysSql = `select t.${quoteIdent(plan.source.key.name)}::text from ${plan.source.table} t where ${range} and (${plan.source.where})`;
       await clearPrevious(client, plan, keysSql, params);
-      const { rows } = await client.query<{ inserted: string; invalid: string; sample: unknown }>(this.pipeline(range), params);
+      const { rows } = await client.query<{ inserted: string; expected: string; invalid: string; sample: unknown }>(this.pipeline(range), params);
       const result = rows[0];
+      assertAllWritten(plan, Number(result?.expected ?? 0), Number(result?.inserted ?? 0));
       const invalid = Number(result?.invalid ?? 0);
       if (invalid > 0 && plan.onInvalid === 'fail') {
         const sample = (result?.sample ?? []) as { pk: string; issues: string[] }[];
@@ -262,7 +277,7 @@ export class FastExtractWriter implements BatchWriter {
       ), owned as (
         insert into ${plan.owned} (migration, parent_key, row_key) select ${quoteLiteral(plan.migration)}, parent_key, row_key from ins on conflict do nothing returning 1
       )
-      select (select count(*) from owned)::text as inserted, (select count(*) from bad)::text as invalid,
+      select (select count(*) from owned)::text as inserted, (select count(*) from kept)::text as expected, (select count(*) from bad)::text as invalid,
              (select count(*) from dead)::text as recorded,
              (select jsonb_agg(jsonb_build_object('pk', pk::text, 'issues', issues)) from (select * from bad limit 3) s) as sample`;
   }

@@ -390,6 +390,8 @@ export class PhaseRunner {
       if (skip.has(`${phase.name}/${step.name}`)) {
         await this.store.logError(client, rowName, { step: step.name, error: 'rollback skipped on request (--skip-step): its down did not run, what it created or changed is still there' }, 'rolled_back');
         await this.store.resetPrefix(client, `${rowName}/`, 'rolled_back');
+        // A later run does the step again from its first row: its old checkpoints must not make it a no-op.
+        await discardCheckpoints(client, this.tracking.stateSchema, rowName);
         await this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'skip' });
         continue;
       }

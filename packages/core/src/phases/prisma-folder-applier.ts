@@ -7,6 +7,7 @@ import { DatabaseError, SchemaEngineError } from '../errors.js';
 import { markMigrationRolledBack, prismaMigrationsTableExists, recordMigrationApplied, recordMigrationFailed } from '../prisma/migration-rows.js';
 import { MIGRATION_FILE, readMigrationsDir } from '../prisma/migrations-dir.js';
 import { callEngine, withSchemaEngine } from '../prisma/schema-engine.js';
+import { isPlanFolder, type PlanDefinition } from './define-plan.js';
 import { dropInvalidIndex, runOutsideTransaction, unitStatementTimeout } from './unit-executor.js';
 import type { PlannedFolder } from './migration-folders.js';
 
@@ -125,4 +126,20 @@ export async function applyPrismaFolder(
       throw error;
     }
   }
+}
+
+/**
+ * Marks the failed attempts of `plan`'s own folders rolled back, as `prisma migrate resolve --rolled-back`
+ * does, so that Prisma's engine will apply the app's plain folders again (it refuses while any failed row
+ * exists). Safe because {@link applyPrismaFolder} records a failure only after the attempt's changes were
+ * rolled back; the runner applies those folders again with their steps. Returns the names released.
+ */
+export async function releaseFailedPlanFolders(client: pg.ClientBase, plan: PlanDefinition): Promise<string[]> {
+  const released: string[] = [];
+  for (const [name, state] of await readPrismaMigrationStates(client)) {
+    if (state !== 'failed' || !isPlanFolder(plan, name)) continue;
+    await markMigrationRolledBack(client, name);
+    released.push(name);
+  }
+  return released;
 }

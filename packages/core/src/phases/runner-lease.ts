@@ -42,9 +42,12 @@ export async function withRunnerLease<T>(databaseUrl: string, options: RunnerLea
   const holding = held.getStore() ?? new Set<string>();
   if (holding.has(databaseUrl)) return fn();
   const name = Buffer.from(`prisma-evolve ${options.command} pid ${process.pid}@${hostname()}`).subarray(0, APPLICATION_NAME_BYTES).toString();
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: name });
+  // TCP keepalives, and no idle_session_timeout (PostgreSQL 14+), so an idle lease session is not dropped
+  // under the runner by the server, a NAT or a proxy.
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: name, keepAlive: true });
   client.on('error', () => undefined);
   await client.connect();
+  await client.query(`set idle_session_timeout = 0`).catch(() => undefined);
   try {
     const deadline = Date.now() + (options.waitMs ?? 0);
     for (;;) {

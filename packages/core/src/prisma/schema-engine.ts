@@ -174,13 +174,23 @@ class WholeScriptAdapterFactory implements SqlMigrationAwareDriverAdapterFactory
     url.pathname = `/${encodeURIComponent(name)}`;
     const shadow = new pg.Pool({ connectionString: url.toString(), max: 2 });
     shadow.on('error', () => undefined);
-    const adapter = this.wrap(await new PrismaPg(shadow).connect(), shadow);
+    const drop = async (): Promise<void> => {
+      await shadow.end().catch(() => undefined);
+      // WITH (FORCE) needs PostgreSQL 13; on 12 the pool is closed already, so the plain form suffices.
+      await server.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => server.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`)).catch(() => undefined);
+      await server.end().catch(() => undefined);
+    };
+    let adapter: SqlDriverAdapter;
+    try {
+      adapter = this.wrap(await new PrismaPg(shadow).connect(), shadow);
+    } catch (error) {
+      await drop();
+      throw error;
+    }
     const dispose = adapter.dispose.bind(adapter);
     adapter.dispose = async () => {
       await dispose().catch(() => undefined);
-      await shadow.end().catch(() => undefined);
-      await server.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
-      await server.end().catch(() => undefined);
+      await drop();
     };
     return adapter;
   }
