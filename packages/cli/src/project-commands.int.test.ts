@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import { withClient } from '@prisma-evolve/core';
+import { withClient, withDatabase } from '@prisma-evolve/core';
+import { createTestDatabase } from '@prisma-evolve/testing';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -148,10 +149,12 @@ describe('prisma-evolve new and deploy', () => {
 describe('deploy after a failure, and without its plan', () => {
   it('a plan folder that failed does not block the next deploy once the cause is fixed', async () => {
     const app = newApp();
-    const dbFlag = ['--database-url', db.url];
+    // A database of its own: the file's database already holds another app's migrations.
+    const own = await createTestDatabase(withDatabase(db.url, 'postgres'), { prefix: 'evolve_deploy' });
+    const dbFlag = ['--database-url', own.url];
     expect((await cli(app, ['new', 'init', ...dbFlag])).exitCode).toBe(0);
     expect((await cli(app, ['deploy', ...dbFlag])).exitCode).toBe(0);
-    await withClient(db.url, (client) => client.query(`insert into "Account" (email, name) values ('a@x.io', 'twin'), ('b@x.io', 'twin')`));
+    await withClient(own.url, (client) => client.query(`insert into "Account" (email, name) values ('a@x.io', 'twin'), ('b@x.io', 'twin')`));
     writeFileSync(
       path.join(app, 'prisma', 'evolve.plan.ts'),
       `import { createIndex, definePhase, definePlan, schemaStep, step } from '@prisma-evolve/core';
@@ -166,7 +169,7 @@ export const plan = definePlan({
     const failed = await cli(app, ['deploy', ...dbFlag]);
     expect(failed.exitCode).toBe(1);
     expect(failed.stderr).toMatch(/could not create unique index|duplicate/);
-    await withClient(db.url, (client) => client.query(`update "Account" set name = email`));
+    await withClient(own.url, (client) => client.query(`update "Account" set name = email`));
     const fixed = await cli(app, ['deploy', '--json', ...dbFlag]);
     expect(fixed.stderr).toContain('its failed attempt is marked rolled back');
     expect(fixed.exitCode).toBe(0);
@@ -179,6 +182,7 @@ export const plan = definePlan({
     const refused = await cli(app, ['deploy', ...dbFlag]);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toMatch(/holds folders a prisma-evolve plan wrote \(20990101000000_01_01_01_\S+\), and no plan was found/);
+    await own.drop();
   });
 });
 
