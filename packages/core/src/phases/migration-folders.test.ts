@@ -2,7 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import { catalogOf } from '../operations/fixtures/catalog-fixture.js';
 import { createIndex } from '../operations/create-index.js';
 import { setNotNull } from '../operations/set-not-null.js';
-import { folderName, renderMigrationSql, slug } from './migration-folders.js';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MigrationsDirError } from '../errors.js';
+import { MIGRATION_LOCKFILE_CONTENT } from '../prisma/migrations-dir.js';
+import { folderName, renderMigrationSql, slug, writeFolders } from './migration-folders.js';
 
 describe('migration folders', () => {
   it('names folders so Prisma sorts them in plan order, with safe slugs', () => {
@@ -37,5 +42,51 @@ describe('migration folders', () => {
       ['SHARE UPDATE EXCLUSIVE: ALTER TABLE "public"."User" VALIDATE CONSTRAINT "_evolve_chk_User_email_nn"'],
       ['ACCESS EXCLUSIVE: ALTER TABLE "public"."User" ALTER COLUMN "email" SET NOT NULL', 'ACCESS EXCLUSIVE: ALTER TABLE "public"."User" DROP CONSTRAINT "_evolve_chk_User_email_nn"'],
     ]);
+  });
+});
+
+describe('writeFolders', () => {
+  const unit = { kind: 'sql' as const, name: 'u', transactional: true, statements: [{ sql: 'SELECT 1', lock: null, scansData: false }] };
+  const folder = (name: string, sql: string) => ({ name, unit, sql });
+
+  it('writes missing folders and Prisma\'s lockfile, leaves identical ones, and refuses changed ones by path', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'evolve-folders-')), 'migrations');
+    expect(await writeFolders(dir, [folder('20300101000000_a', 'SELECT 1;\n'), folder('20300101000001_b', 'SELECT 2;\n')])).toEqual(['20300101000000_a', '20300101000001_b']);
+    expect(readFileSync(path.join(dir, '20300101000000_a', 'migration.sql'), 'utf8')).toBe('SELECT 1;\n');
+    expect(readFileSync(path.join(dir, 'migration_lock.toml'), 'utf8')).toBe(MIGRATION_LOCKFILE_CONTENT);
+    expect(await writeFolders(dir, [folder('20300101000000_a', 'SELECT 1;\n')])).toEqual([]);
+    writeFileSync(path.join(dir, 'migration_lock.toml'), 'provider = "postgresql"\n');
+    expect(await writeFolders(dir, [folder('20300101000002_c', 'SELECT 3;\n')])).toEqual(['20300101000002_c']);
+    expect(readFileSync(path.join(dir, 'migration_lock.toml'), 'utf8')).toBe('provider = "postgresql"\n'); // an existing lockfile is kept
+    const changed = writeFolders(dir, [folder('20300101000000_a', 'SELECT 99;\n')]);
+    await expect(changed).rejects.toThrow(MigrationsDirError);
+    await expect(changed).rejects.toThrow(`${path.join(dir, '20300101000000_a', 'migration.sql')}": its SQL differs from what the plan produces now`);
+    expect(readFileSync(path.join(dir, '20300101000000_a', 'migration.sql'), 'utf8')).toBe('SELECT 1;\n');
+    // An empty folder (a crash between mkdir and the write) is simply written; no temporary file stays.
+    mkdirSync(path.join(dir, '20300101000003_d'));
+    expect(await writeFolders(dir, [folder('20300101000003_d', 'SELECT 4;\n')])).toEqual(['20300101000003_d']);
+    expect(readdirSync(path.join(dir, '20300101000003_d'))).toEqual(['migration.sql']);
+  });
+
+  it('renders the header with the unit\'s transactionality and its distinct locks', () => {
+    const two = {
+      kind: 'sql' as const,
+      name: 'two',
+      transactional: true,
+      statements: [
+        { sql: 'ALTER TABLE a ADD COLUMN b int', lock: 'ACCESS EXCLUSIVE' as const, scansData: false },
+        { sql: 'ALTER TABLE a VALIDATE CONSTRAINT c', lock: 'SHARE UPDATE EXCLUSIVE' as const, scansData: true },
+        { sql: 'ALTER TABLE a ADD COLUMN d int', lock: 'ACCESS EXCLUSIVE' as const, scansData: false },
+      ],
+    };
+    expect(renderMigrationSql(two, 'x').split('\n').slice(1, 2)).toEqual(['-- runs in one transaction; locks: ACCESS EXCLUSIVE, SHARE UPDATE EXCLUSIVE (scans rows)']);
+    expect(renderMigrationSql(unit, 'x').split('\n')[1]).toBe('-- runs in one transaction; locks: no lock on existing tables');
+    expect(renderMigrationSql(two, 'x').endsWith('ALTER TABLE a VALIDATE CONSTRAINT c;\n\nALTER TABLE a ADD COLUMN d int;\n')).toBe(true);
+  });
+
+  it('slugs keep at most 48 characters and never end in an underscore', () => {
+    expect(slug('A-B  c')).toBe('a_b_c');
+    expect(slug(`${'x'.repeat(47)} y`)).toBe('x'.repeat(47));
+    expect(slug('__lead and trail__')).toBe('lead_and_trail');
   });
 });
