@@ -25,7 +25,7 @@ export { withClient } from './db/with-client.js';
 export { inBatchTransaction } from './backfill/batch-transaction.js';
 export type { BatchTimeouts } from './backfill/batch-transaction.js';
 export type { SchemaEngineOptions } from './prisma/schema-engine.js';
-export { readMigrationsDir, MIGRATION_FILE, MIGRATION_LOCKFILE } from './prisma/migrations-dir.js';
+export { readMigrationsDir, prismaTimestamp, MIGRATION_FILE, MIGRATION_LOCKFILE } from './prisma/migrations-dir.js';
 export { applyPrismaMigrations, diagnosePrismaMigrations, diffEmptyToSchema, diffPrismaSchemas, createPrismaMigration, readSchemaFiles, migrationNameSlug } from './prisma/prisma-migrations.js';
 export type { PrismaMigrationsOptions, CreatePrismaMigrationOptions, CreatedPrismaMigration } from './prisma/prisma-migrations.js';
 export { readMigrationHistory } from './prisma/migration-history.js';

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { prismaTimestamp } from '@prisma-evolve/core';
 import type { Command } from '../command.js';
 
 /** The script name `init` adds to package.json, and what it runs. */
@@ -17,11 +18,6 @@ generator evolveMeta {
   output   = "./generated/evolve-meta.${typescript ? 'ts' : 'mjs'}"
 }
 `;
-}
-
-/** `yyyyMMddHHmmss` (UTC): the plan's migration prefix, so its folders sort after the app's existing ones. Pure. */
-function timestamp(date: Date): string {
-  return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
 /** The typed, empty plan `init` writes, with a commented example phase. Pure. */
@@ -90,7 +86,7 @@ export const init: Command = {
       done.push(`${what}: ${shown(context.cwd, file)}`);
     };
     const relativeMigrations = path.relative(path.dirname(planPath), migrationsDir).split(path.sep).join('/');
-    write(planPath, planTemplate(relativeMigrations.startsWith('.') ? relativeMigrations : `./${relativeMigrations}`, timestamp(new Date())), 'wrote the plan');
+    write(planPath, planTemplate(relativeMigrations.startsWith('.') ? relativeMigrations : `./${relativeMigrations}`, prismaTimestamp(new Date())), 'wrote the plan');
     if (existingScript === undefined) {
       const raw = readFileSync(packagePath, 'utf8');
       const next = { ...pkg, scripts: { ...pkg.scripts, [SCRIPT_NAME]: SCRIPT_COMMAND } };

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { BackfillSpecChangedError } from '../errors.js';
+import { relationExists } from '../db/table-catalog.js';
 import { quoteQualified } from '../sql.js';
 import { keyColumnList, keyOrder, keyRangePredicate, keyTextOf, keyTextSelect, type KeyColumn, type KeyText } from './keyset-sql.js';
 
@@ -303,7 +304,6 @@ function json(value: KeyText | null): string | null {
  * makes them meaningless: the next run must walk the table again). Idempotent.
  */
 export async function discardCheckpoints(client: pg.ClientBase, stateSchema: string, prefix: string): Promise<void> {
-  const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [quoteQualified(stateSchema, 'backfill_state')]);
-  if (!rows[0]?.found) return;
+  if (!(await relationExists(client, quoteQualified(stateSchema, 'backfill_state')))) return;
   await client.query(`delete from ${quoteQualified(stateSchema, 'backfill_state')} where left(migration, length($1)) = $1`, [prefix]);
 }

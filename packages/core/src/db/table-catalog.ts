@@ -2,6 +2,12 @@ import type pg from 'pg';
 import { ColumnNotFoundError, NoUsableKeyError, TableNotFoundError } from '../errors.js';
 import { quoteQualified } from '../sql.js';
 
+/** Whether relation `name` (quoted `schema.table`, or a bare name on the search path) exists. Read-only. */
+export async function relationExists(client: pg.ClientBase, name: string): Promise<boolean> {
+  const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [name]);
+  return rows[0]?.found === true;
+}
+
 /** One column as the catalog describes it. */
 export interface ColumnInfo {
   readonly name: string;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/retry-policy.js';
-import { readTableInfo, requireColumns } from '../db/table-catalog.js';
+import { readTableInfo, relationExists, requireColumns } from '../db/table-catalog.js';
 import { withClient } from '../db/with-client.js';
 import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
 import { toolkitName } from '../naming.js';
@@ -241,8 +241,7 @@ function repointingBatch(r: Resolved): string[] {
 export async function undoDedupe(options: DedupeOptions): Promise<number> {
   return withClient(options.database, async (client) => {
     const r = await resolve(client, options);
-    const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [r.backup]);
-    if (!rows[0]?.found) return 0;
+    if (!(await relationExists(client, r.backup))) return 0;
     await client.query('begin');
     try {
       const restored = await client.query(`insert into ${r.qualified} select * from ${r.backup} on conflict do nothing`);
@@ -271,8 +270,7 @@ export async function undoDedupe(options: DedupeOptions): Promise<number> {
  * log. Runs in the caller's transaction.
  */
 async function pointChildrenBack(client: pg.ClientBase, r: Resolved): Promise<void> {
-  const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [r.repointLog]);
-  if (!rows[0]?.found) return;
+  if (!(await relationExists(client, r.repointLog))) return;
   for (const key of await referencingKeys(client, r.qualified)) {
     if (key.columns.length !== 1 || key.childKey.length !== 1) continue;
     const column = quoteIdent(key.columns[0] as string);

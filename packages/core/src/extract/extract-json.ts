@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { runBatchedTableJob, type BackfillResult } from '../backfill/backfill.js';
 import type { BackfillCommonOptions } from '../backfill/backfill-options.js';
-import { readTableInfo, requireColumns, type TableInfo } from '../db/table-catalog.js';
+import { readTableInfo, relationExists, requireColumns, type TableInfo } from '../db/table-catalog.js';
 import { withClient } from '../db/with-client.js';
 import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
 import { runBatchedStatement } from '../operations/batched-statement.js';
@@ -377,8 +377,7 @@ export async function undoExtraction(options: { database: string; name: string; 
   const result = await withClient(options.database, async (client) => {
     const source = await readTableInfo(client, sourceSchema, options.spec.source.table);
     const target = await readTableInfo(client, options.spec.target.schema ?? sourceSchema, options.spec.target.table);
-    const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [owned]);
-    return { source, target, ledger: rows[0]?.found === true };
+    return { source, target, ledger: await relationExists(client, owned) };
   });
   const deleted = result.ledger ? await removeOwnedRows(options, owned, result) : 0;
   await withClient(options.database, async (client) => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { notNullUnits } from '../operations/set-not-null.js';
 import type { SqlUnit } from '../operations/operation.js';
 import { renderMigrationSql, slug } from '../phases/migration-folders.js';
-import { MIGRATION_FILE } from '../prisma/migrations-dir.js';
+import { MIGRATION_FILE, prismaTimestamp } from '../prisma/migrations-dir.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
 import { RULES } from './lint-rules.js';
 import { loadSqlParser, parseMigrationSql, scanTokens, type SourceStatement } from './sql-source.js';
@@ -473,6 +473,5 @@ export const phases = [
 /** The `yyyyMMddHHmmss` timestamp one second after `stamp` (UTC). Pure. */
 function nextSecond(stamp: string): string {
   const [y, mo, d, h, mi, s] = [0, 4, 6, 8, 10, 12].map((at, i) => Number(stamp.slice(at, at + (i === 0 ? 4 : 2))));
-  const next = new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1, h ?? 0, mi ?? 0, (s ?? 0) + 1));
-  return next.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return prismaTimestamp(new Date(Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1, h ?? 0, mi ?? 0, (s ?? 0) + 1)));
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InvalidArgumentError } from '../errors.js';
 import { identifierSchema, quoteIdent, quoteQualified } from '../sql.js';
 import type { SnapshotTable } from '../db/catalog-snapshot.js';
+import { relationExists } from '../db/table-catalog.js';
 import type { Check, PlannedStatement, SqlUnit } from './operation.js';
 
 /** Schema field of every spec: explicit, defaulting to `public` in one visible place. */
@@ -113,8 +114,7 @@ export async function checkConstraint(client: pg.ClientBase, schema: string, tab
 
 /** Whether a table exists; one check. Read-only. */
 export async function checkTable(client: pg.ClientBase, schema: string, table: string, present = true): Promise<Check> {
-  const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [quoteQualified(schema, table)]);
-  const found = rows[0]?.found === true;
+  const found = await relationExists(client, quoteQualified(schema, table));
   return { name: `table "${schema}"."${table}" ${present ? 'present' : 'absent'}`, ok: found === present, detail: found ? 'present' : 'absent' };
 }
 

@@ -3,6 +3,7 @@ import type { BatchTimeouts } from '../backfill/batch-transaction.js';
 import type { BackfillProgress } from '../backfill/progress-tracker.js';
 import { discardCheckpoints, RangeClaims } from '../backfill/range-claims.js';
 import { readCatalogSnapshot, type CatalogSnapshot } from '../db/catalog-snapshot.js';
+import { relationExists } from '../db/table-catalog.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_RETRY_POLICY, DEFAULT_STATEMENT_TIMEOUT_MS, type RetryPolicy } from '../db/retry-policy.js';
 import {
   type ColumnNotFoundError,
@@ -622,8 +623,7 @@ export class PhaseRunner {
   }
 
   private async trackingExists(client: pg.ClientBase): Promise<boolean> {
-    const { rows } = await client.query<{ found: boolean }>(`select to_regclass($1) is not null as found`, [this.store.qualified]);
-    return rows[0]?.found === true;
+    return relationExists(client, this.store.qualified);
   }
 
   private async snapshot(client: pg.ClientBase): Promise<CatalogSnapshot> {

@@ -8,7 +8,7 @@ import { markMigrationRolledBack, prismaMigrationsTableExists, recordMigrationAp
 import { MIGRATION_FILE, readMigrationsDir } from '../prisma/migrations-dir.js';
 import { callEngine, withSchemaEngine } from '../prisma/schema-engine.js';
 import { isPlanFolder, type PlanDefinition } from './define-plan.js';
-import { dropInvalidIndex, runOutsideTransaction, unitStatementTimeout } from './unit-executor.js';
+import { dropInvalidIndex, indexState, runOutsideTransaction, unitStatementTimeout } from './unit-executor.js';
 import type { PlannedFolder } from './migration-folders.js';
 
 const NO_FILTER = { externalTables: [], externalEnums: [] };
@@ -64,13 +64,7 @@ async function ensurePrismaMigrationsTable(client: pg.ClientBase, databaseUrl: s
  */
 async function effectPresent(client: pg.ClientBase, folder: PlannedFolder): Promise<boolean> {
   const index = folder.unit.buildsIndex;
-  if (!index) return false;
-  const { rows } = await client.query<{ valid: boolean }>(
-    `select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
-     where n.nspname = $1 and c.relname = $2`,
-    [index.schema, index.name],
-  );
-  return rows[0]?.valid === true;
+  return index !== undefined && (await indexState(client, index)) === 'valid';
 }
 
 /**

@@ -14,18 +14,24 @@ export function unitStatementTimeout(unit: SqlUnit, timeouts: BatchTimeouts): nu
   return unit.statements.some((statement) => statement.scansData) ? 0 : Math.round(timeouts.statementMs);
 }
 
+/** Whether index `schema.name` exists and whether PostgreSQL marks it valid. Read-only. */
+export async function indexState(client: pg.ClientBase, index: { schema: string; name: string }): Promise<'valid' | 'invalid' | 'absent'> {
+  const { rows } = await client.query<{ valid: boolean }>(
+    `select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = $1 and c.relname = $2`,
+    [index.schema, index.name],
+  );
+  if (!rows[0]) return 'absent';
+  return rows[0].valid ? 'valid' : 'invalid';
+}
+
 /**
  * Drops an INVALID index left by a failed `CREATE INDEX CONCURRENTLY` (with `DROP INDEX CONCURRENTLY`, so
  * writes go on), so that the build can be tried again. A valid index or no index: nothing happens.
  * Returns whether it dropped one.
  */
 export async function dropInvalidIndex(client: pg.ClientBase, index: { schema: string; name: string }, timeouts: BatchTimeouts): Promise<boolean> {
-  const { rows } = await client.query<{ valid: boolean }>(
-    `select i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid join pg_namespace n on n.oid = c.relnamespace
-     where n.nspname = $1 and c.relname = $2`,
-    [index.schema, index.name],
-  );
-  if (!rows[0] || rows[0].valid) return false;
+  if ((await indexState(client, index)) !== 'invalid') return false;
   await runOutsideTransaction(client, `DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(index.schema, index.name)}`, timeouts);
   return true;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { relationExists } from '../db/table-catalog.js';
 
 /** `_prisma_migrations.checksum` of a migration script: the hex sha256 of its text, as Prisma computes it. Pure. */
 export function migrationChecksum(script: string): string {
@@ -8,8 +9,7 @@ export function migrationChecksum(script: string): string {
 
 /** Whether `_prisma_migrations` exists (on the search path, where Prisma creates it). Read-only. */
 export async function prismaMigrationsTableExists(client: pg.ClientBase): Promise<boolean> {
-  const { rows } = await client.query<{ found: boolean }>(`select to_regclass('_prisma_migrations') is not null as found`);
-  return rows[0]?.found === true;
+  return relationExists(client, '_prisma_migrations');
 }
 
 /**

@@ -4,7 +4,7 @@ import type { DiagnoseMigrationHistoryOutput, DiffTarget, MigrationList } from '
 import { InvalidArgumentError, MigrationsDirError } from '../errors.js';
 import { writeFileAtomic } from '../runtime/atomic-write.js';
 import { readMigrationHistory } from './migration-history.js';
-import { MIGRATION_FILE, MIGRATION_LOCKFILE, MIGRATION_LOCKFILE_CONTENT, readMigrationsDir } from './migrations-dir.js';
+import { MIGRATION_FILE, MIGRATION_LOCKFILE, MIGRATION_LOCKFILE_CONTENT, prismaTimestamp, readMigrationsDir } from './migrations-dir.js';
 import { callEngine, withSchemaEngine } from './schema-engine.js';
 
 const NO_FILTER = { externalTables: [], externalEnums: [] };
@@ -166,11 +166,6 @@ export async function createPrismaMigration(options: CreatePrismaMigrationOption
     if (!(await stat(lockfile).catch(() => undefined))) await writeFileAtomic(lockfile, MIGRATION_LOCKFILE_CONTENT);
   }
   return { folder, path: folderPath, sql: result.stdout };
-}
-
-/** `yyyyMMddHHmmss` in UTC, the timestamp Prisma puts in front of a migration folder's name. Pure. */
-function prismaTimestamp(date: Date): string {
-  return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 /**
  * The SQL that takes a database from schema `from` (a path, or `'empty'`) to schema `to`, as `prisma migrate
