@@ -1,11 +1,23 @@
 /** @jest-config-loader esbuild-register */
+import path from 'node:path';
 import type { Config } from 'jest';
+
+// Inside the repository our packages are used from their TypeScript sources, never from dist/: tests map
+// them here, and processes the tests start with tsx read the same `paths` of tsconfig.json, whatever their cwd.
+process.env['TSX_TSCONFIG_PATH'] ??= path.join(__dirname, 'tsconfig.json');
+const sources = {
+  '^@prisma-evolve/core$': '<rootDir>/packages/core/src/index.ts',
+  '^@prisma-evolve/cli$': '<rootDir>/packages/cli/src/index.ts',
+  '^@prisma-evolve/soft-delete$': '<rootDir>/packages/soft-delete/src/index.ts',
+  '^@prisma-evolve/testing$': '<rootDir>/packages/testing/src/index.ts',
+  '^@prisma-evolve/testing/jest$': '<rootDir>/packages/testing/src/jest.ts',
+};
 
 // Sources are ESM TypeScript; swc strips types and keeps ES modules (jest runs with
 // --experimental-vm-modules). Relative imports are written with `.js` as NodeNext requires.
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { ...sources, '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
     '^.+\\.ts$': [
       '@swc/jest',
@@ -13,10 +25,8 @@ const shared = {
     ],
   },
   testEnvironment: 'node',
-  // Sandboxes of an interrupted `pnpm mutate` hold copies of the packages.
-  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/'],
-  // Our packages resolve to their TypeScript sources inside the repository (see .npmrc).
-  testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', '@prisma-evolve/source'] },
+  // Sandboxes of an interrupted `pnpm mutate` hold copies of the packages; .tmp/ holds the CLI tests' apps.
+  modulePathIgnorePatterns: ['<rootDir>/.stryker-tmp/', '<rootDir>/.tmp/'],
 } satisfies Partial<Config>;
 
 const config: Config = {

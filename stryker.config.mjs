@@ -8,8 +8,8 @@ export default {
   testRunner: 'jest',
   // pnpm does not hoist plugins next to Stryker's core: name it.
   plugins: ['@stryker-mutator/jest-runner'],
-  // Our jest runs ES modules: the vm-modules flag, and the source condition of .npmrc for the workspace packages.
-  testRunnerNodeArgs: ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning', '--conditions=@prisma-evolve/source'],
+  // Our jest runs ES modules (jest.config.ts maps the workspace packages to their sources).
+  testRunnerNodeArgs: ['--experimental-vm-modules', '--no-warnings=ExperimentalWarning'],
   jest: { projectType: 'custom', configFile: 'jest.mutate.config.ts', enableFindRelatedTests: false },
   coverageAnalysis: 'perTest',
   concurrency: 2,

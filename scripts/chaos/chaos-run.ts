@@ -13,8 +13,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const MAIN = path.join(root, 'packages', 'cli', 'src', 'main.ts');
 const PLAN = path.join(root, 'prisma', 'evolve.plan.ts');
 const WRITER = path.join(root, 'scripts', 'chaos', 'app-writer.ts');
-/** Children run the CLI from sources in ONE process (tsx as a loader, not its wrapper), so SIGKILL hits it. */
-const CHILD_ENV = { ...process.env, NODE_OPTIONS: '--conditions=@prisma-evolve/source' };
+/**
+ * Children run the CLI from sources in ONE process (tsx as a loader, not its wrapper), so SIGKILL hits it;
+ * tsx maps our packages to their sources through tsconfig.json's `paths`.
+ */
+const CHILD_ENV = { ...process.env, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.json') };
 
 /** Options of {@link runChaos}. */
 export interface ChaosOptions {

@@ -8,8 +8,8 @@ import { createTestDatabase } from '@prisma-evolve/testing';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-// Apps live under the workspace's node_modules, so their plans resolve @prisma-evolve/core like a user's app.
-const appsDir = path.join(root, 'node_modules', '.cache', 'evolve-cli-apps');
+// Apps live in the workspace (git ignores .tmp/), so their plans resolve @prisma-evolve/core to its sources.
+const appsDir = path.join(root, '.tmp', 'evolve-cli-apps');
 mkdirSync(appsDir, { recursive: true });
 // Each call names its database itself (or none, on purpose): the caller's DATABASE_URL is left out.
 const { DATABASE_URL: _callerDatabase, ...env } = process.env;
