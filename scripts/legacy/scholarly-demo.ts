@@ -96,8 +96,8 @@ export async function readDashboard(databaseUrl: string): Promise<DashboardRow[]
     const { rows } = await client.query<{ name: string; status: string; processed: number; failed: number; completed: Date | null }>(
       // A phase's line sums the rows its steps moved, as the seed's dashboard counts per phase.
       `select d.name, d.status, d."completedAt" as completed,
-              d."processedRecords" + case when d.name like '%/%' then 0 else coalesce((select sum(s."processedRecords") from _evolve."DataMigration" s where left(s.name, length(d.name) + 1) = d.name || '/'), 0) end::int as processed,
-              d."failedRecords" + case when d.name like '%/%' then 0 else coalesce((select sum(s."failedRecords") from _evolve."DataMigration" s where left(s.name, length(d.name) + 1) = d.name || '/'), 0) end::int as failed
+              (d."processedRecords" + case when d.name like '%/%' then 0 else coalesce((select sum(s."processedRecords") from _evolve."DataMigration" s where left(s.name, length(d.name) + 1) = d.name || '/'), 0) end)::float8 as processed,
+              (d."failedRecords" + case when d.name like '%/%' then 0 else coalesce((select sum(s."failedRecords") from _evolve."DataMigration" s where left(s.name, length(d.name) + 1) = d.name || '/'), 0) end)::float8 as failed
          from _evolve."DataMigration" d
         where d.name like 'phase:%' and (d.name not like '%/%' or d."processedRecords" > 0 or d."failedRecords" > 0)
         order by d."startedAt" nulls last, d.name`,

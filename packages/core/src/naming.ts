@@ -46,6 +46,24 @@ export function toolkitName(kind: ToolkitObjectKind, ...parts: readonly string[]
   return `${truncateBytes(full, MAX_IDENTIFIER_BYTES - HASH_CHARS - 1)}_${hash}`;
 }
 
+/** Schema of the toolkit's backup tables: outside what Prisma's schema and drift check see. */
+export const BACKUP_SCHEMA = '_evolve';
+
+/** A backup table of the toolkit: schema-qualified parts. */
+export interface BackupTable {
+  readonly schema: string;
+  readonly table: string;
+}
+
+/**
+ * Where the toolkit keeps a backup (of dropped rows, columns or tables from `sourceSchema`): in
+ * {@link BACKUP_SCHEMA}, named `_evolve_bak_<parts>` (prefixed with the source schema unless it is
+ * `public`, so two schemas' tables never share a backup). Pure.
+ */
+export function backupTable(sourceSchema: string, ...parts: readonly string[]): BackupTable {
+  return { schema: BACKUP_SCHEMA, table: toolkitName('bak', ...(sourceSchema === 'public' ? [] : [sourceSchema]), ...parts) };
+}
+
 /** True for names in the toolkit's reserved namespace (what `toolkitName` produces). Pure. */
 export function isToolkitName(name: string): boolean {
   return name.startsWith(RESERVED_PREFIX);

@@ -40,7 +40,7 @@ describe('dedupe with children: never loses a row of another table', () => {
        join unnest($1::int[], $2::text[]) o(id, old) on o.id = c.id
        join "moved"."Re""view" now on now.id = c."reviewId"
        left join "moved"."Re""view" kept on kept.id = o.old
-       left join "moved"."_evolve_bak_Re""view_dupes" gone on gone.id = o.old
+       left join "_evolve"."_evolve_bak_moved_Re""view_dupes" gone on gone.id = o.old
        where not ((kept.id is not null and c."reviewId" = o.old) or (gone.id is not null and now.product = gone.product and now.author = gone.author))`,
       [pointers.map((p) => p['id']), pointers.map((p) => p['reviewId'])],
     );

@@ -4,7 +4,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/ret
 import { readTableInfo, relationExists, requireColumns } from '../db/table-catalog.js';
 import { withClient } from '../db/with-client.js';
 import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
-import { toolkitName } from '../naming.js';
+import { backupTable } from '../naming.js';
 import { runBatchedStatement } from '../operations/batched-statement.js';
 import { referencingKeys, type ReferencingKey } from './referencing-keys.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
@@ -26,7 +26,7 @@ export interface DedupeOptions {
    */
   readonly keep: KeepRule;
   readonly orderColumn?: string;
-  /** Where deleted rows are copied (default `_evolve_bak_<table>_dupes` in the table's schema). */
+  /** Where deleted rows are copied, in the table's schema (default `_evolve_bak_<table>_dupes` in the state schema, outside Prisma's view). */
   readonly backupTable?: string;
   /**
    * What happens to rows of other tables that reference a duplicate through a foreign key:
@@ -89,7 +89,7 @@ async function resolve(client: pg.ClientBase, options: DedupeOptions, forDelete 
     order: `${rule}, ${pk}`,
     partition: options.columns.map(quoteIdent).join(', '),
     notNull: options.columns.map((c) => `${quoteIdent(c)} is not null`).join(' and '),
-    backup: quoteQualified(schema, options.backupTable ?? toolkitName('bak', options.table, 'dupes')),
+    backup: options.backupTable ? quoteQualified(schema, options.backupTable) : quoteQualified(stateSchema, backupTable(schema, options.table, 'dupes').table),
     work: quoteQualified(stateSchema, `dedupe_${fingerprint}`),
     sameAs: (a, b) => options.columns.map((c) => `${a}.${quoteIdent(c)} = ${b}.${quoteIdent(c)}`).join(' and '),
   };

@@ -266,7 +266,8 @@ export function checkStatement(statement: SourceStatement, state: FileState): Fi
     if (state.facts) return state.facts.rows(key.schema, key.table) !== undefined;
     return true;
   };
-  if (LOCKING.has(statement.type) && !state.lockTimeout && !(statement.type === 'IndexStmt' && body['concurrent'])) {
+  // CONCURRENTLY builds and drops take SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes while they wait.
+  if (LOCKING.has(statement.type) && !state.lockTimeout && !((statement.type === 'IndexStmt' || statement.type === 'DropStmt') && body['concurrent'])) {
     // Statements on a table this file created cannot wait for anyone.
     if (!isObj(body['relation']) || exists(tableKey(body['relation']))) add('missing-lock-timeout', `${statement.type.replace('Stmt', '')} without lock_timeout`);
   }

@@ -24,7 +24,7 @@ describeOperation('addForeignKey', [
             create table pets (id int primary key, "ownerId" int); insert into pets select g, g % 15 from generate_series(1, 300) g`,
     step: step(addForeignKey, { table: 'pets', columns: ['ownerId'], references: { table: 'owners', columns: ['id'] }, orphans: 'delete' }),
     afterUp: async (url) => {
-      const { rows } = await exec(url, `select (select count(*)::int from pets) as kept, (select count(*)::int from "_evolve_bak_pets_ownerId_fkey_orphans") as saved`);
+      const { rows } = await exec(url, `select (select count(*)::int from pets) as kept, (select count(*)::int from "_evolve"."_evolve_bak_pets_ownerId_fkey_orphans") as saved`);
       expect(rows[0]).toEqual({ kept: 200, saved: 100 });
     },
     afterDown: async (url) => {

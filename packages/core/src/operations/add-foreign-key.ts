@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/retry-policy.js';
 import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
 import { InvalidArgumentError } from '../errors.js';
-import { toolkitName } from '../naming.js';
+import { backupTable, type BackupTable } from '../naming.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
 import { runBatchedStatement } from './batched-statement.js';
 import type { Operation, PlannedUnit } from './operation.js';
@@ -39,9 +39,9 @@ export function foreignKeyName(spec: AddForeignKeySpec): string {
   return spec.name ?? prismaStyleName(spec.table, spec.columns, 'fkey', 'addForeignKey.name');
 }
 
-/** Backup table of the orphans an `addForeignKey` nulled or deleted. Pure. */
-export function orphanBackupName(spec: AddForeignKeySpec): string {
-  return toolkitName('bak', foreignKeyName(spec), 'orphans');
+/** Backup table of the orphans an `addForeignKey` nulled or deleted, in the `_evolve` schema. Pure. */
+export function orphanBackupName(spec: AddForeignKeySpec): BackupTable {
+  return backupTable(spec.schema, foreignKeyName(spec), 'orphans');
 }
 
 function orphanPredicate(spec: AddForeignKeySpec, alias: string): string {
@@ -91,7 +91,8 @@ export const addForeignKey = {
     const key = primaryKeyOf(table);
     if (spec.orphans === 'set-null' && key.length === 0) throw new InvalidArgumentError('addForeignKey.orphans', `"${spec.table}" has no primary key to back nulled references up by`);
     const qualified = quoteQualified(spec.schema, spec.table);
-    const backup = quoteQualified(spec.schema, orphanBackupName(spec));
+    const backupAt = orphanBackupName(spec);
+    const backup = quoteQualified(backupAt.schema, backupAt.table);
     const indexName = prismaStyleName(spec.table, spec.columns, 'idx', 'addForeignKey.columns');
     const hasLeadingIndex = table.indexes.some((i) => i.valid && spec.columns.every((c, n) => i.columns[n] === c));
     const buildIndex = spec.index && !hasLeadingIndex;
@@ -121,6 +122,7 @@ export const addForeignKey = {
         name: `orphan_backup_${name}`,
         transactional: true,
         statements: [
+          { sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(backupAt.schema)}`, lock: null, scansData: false },
           setNull
             ? { sql: `CREATE TABLE IF NOT EXISTS ${backup} AS SELECT ${columnList([...key, ...spec.columns])} FROM ${qualified} WITH NO DATA`, lock: 'ACCESS SHARE', scansData: false }
             : { sql: `CREATE TABLE IF NOT EXISTS ${backup} (LIKE ${qualified})`, lock: 'ACCESS SHARE', scansData: false },

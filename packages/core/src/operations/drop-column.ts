@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
 import { backfillUnit } from './backfill-unit.js';
 import { InvalidArgumentError } from '../errors.js';
-import { toolkitName } from '../naming.js';
+import { backupTable, type BackupTable } from '../naming.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
 import type { Operation, PlannedUnit } from './operation.js';
 import { notNullUnits } from './set-not-null.js';
@@ -12,15 +12,16 @@ import { alterTable, checkColumn, checkTable, columnList, concurrentIndexDefinit
 export const dropColumnSpec = z.object({ schema: schemaField, table: identifier, column: identifier, backup: z.boolean().default(true) }).strict();
 export type DropColumnSpec = z.infer<typeof dropColumnSpec>;
 
-/** Name of the backup table holding (primary key, column) of a dropped column. Pure. */
-export function droppedColumnBackupName(table: string, column: string): string {
-  return toolkitName('bak', table, column);
+/** The backup table holding (primary key, column) of a dropped column, in the `_evolve` schema. Pure. */
+export function droppedColumnBackupName(schema: string, table: string, column: string): BackupTable {
+  return backupTable(schema, table, column);
 }
 
 /**
  * Drops a column (a contract step: the code that used it must be gone).
  * - With `backup` (default), the primary key and the column's values are first copied to
- *   `_evolve_bak_<table>_<column>`. That is a read under ACCESS SHARE, in its own folder.
+ *   `_evolve._evolve_bak_<table>_<column>` (outside Prisma's view). That is a read under ACCESS SHARE, in
+ *   its own folder.
  * - `DROP COLUMN` takes ACCESS EXCLUSIVE briefly, with no rewrite and no scan.
  * - Down re-adds the column with its type and default and restores the values from the backup in
  *   batches (the backfill engine). It restores NOT NULL by the check-constraint path and rebuilds the
@@ -48,7 +49,8 @@ export const dropColumn = {
     if (spec.backup && key.length === 0) {
       throw new InvalidArgumentError('dropColumn.backup', `"${spec.table}" has no primary key to restore a backup by; pass backup: false`);
     }
-    const backup = quoteQualified(spec.schema, droppedColumnBackupName(spec.table, spec.column));
+    const backupAt = droppedColumnBackupName(spec.schema, spec.table, spec.column);
+    const backup = quoteQualified(backupAt.schema, backupAt.table);
     const col = quoteIdent(spec.column);
     const expand: PlannedUnit[] = [];
     if (spec.backup) {
@@ -57,6 +59,7 @@ export const dropColumn = {
         name: `backup_column_${spec.table}_${spec.column}`,
         transactional: true,
         statements: [
+          { sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(backupAt.schema)}`, lock: null, scansData: false },
           {
             sql: `CREATE TABLE ${backup} AS SELECT ${columnList([...key, spec.column])} FROM ${quoteQualified(spec.schema, spec.table)}`,
             lock: 'ACCESS SHARE',
@@ -83,7 +86,7 @@ export const dropColumn = {
           schema: spec.schema,
           table: spec.table,
           set: { [spec.column]: `b.${col}` },
-          join: [{ schema: spec.schema, table: droppedColumnBackupName(spec.table, spec.column), alias: 'b', on }],
+          join: [{ schema: backupAt.schema, table: backupAt.table, alias: 'b', on }],
           where: `t.${col} IS DISTINCT FROM b.${col}`,
           coverage: false,
           restart: true,
@@ -110,7 +113,8 @@ export const dropColumn = {
   },
   async verify(spec, client) {
     const checks = [await checkColumn(client, spec.schema, spec.table, spec.column, { present: false })];
-    if (spec.backup) checks.push(await checkTable(client, spec.schema, droppedColumnBackupName(spec.table, spec.column)));
+    const backupAt = droppedColumnBackupName(spec.schema, spec.table, spec.column);
+    if (spec.backup) checks.push(await checkTable(client, backupAt.schema, backupAt.table));
     return checks;
   },
 } satisfies Operation<DropColumnSpec, z.input<typeof dropColumnSpec>>;

@@ -10,8 +10,17 @@ describeOperation('dropTable', [
     step: step(dropTable, { table: 'legacy_notes' }),
     contract: true,
     afterUp: async (url) => {
-      const { rows } = await exec(url, `select count(*)::int as n from "_evolve_bak_legacy_notes"`);
+      const { rows } = await exec(url, `select count(*)::int as n from "_evolve"."_evolve_bak_legacy_notes"`);
       expect(rows[0]?.n).toBe(100);
     },
+  },
+]);
+
+describeOperation('dropTable (refusals)', [
+  {
+    name: 'refuses before anything runs when an older backup of that name exists',
+    setup: `create table notes (id int primary key); create schema if not exists _evolve; create table _evolve."_evolve_bak_notes" (id int)`,
+    step: step(dropTable, { table: 'notes' }),
+    refusal: /backup table "_evolve"."_evolve_bak_notes" exists already/,
   },
 ]);

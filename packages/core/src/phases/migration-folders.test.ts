@@ -32,7 +32,20 @@ describe('migration folders', () => {
     const unit = { kind: 'sql' as const, name: 'u', transactional: true, statements: [{ sql: 'SELECT 1', lock: null, scansData: false }] };
     const sql = renderMigrationSql(unit, 'phase "p", step "s": a\nDROP TABLE "User";\r\u0000');
     expect(sql.split('\n')[0]).toBe('-- prisma-evolve: phase "p", step "s": a\\u000aDROP TABLE "User";\\u000d\\u0000');
-    expect(sql.split('\n').filter((line) => !line.startsWith('--'))).toEqual(['SELECT 1;', '']);
+    expect(sql.split('\n').filter((line) => !line.startsWith('--'))).toEqual([
+      "SET LOCAL lock_timeout = '2000ms';",
+      "SET LOCAL statement_timeout = '60000ms';",
+      'SELECT 1;',
+      '',
+    ]);
+  });
+
+  it('sets lock_timeout (and statement_timeout, none for a scanning unit) in transactional folders only', () => {
+    const scan = { kind: 'sql' as const, name: 'v', transactional: true, statements: [{ sql: 'ALTER TABLE "t" VALIDATE CONSTRAINT "c"', lock: 'SHARE UPDATE EXCLUSIVE' as const, scansData: true }] };
+    expect(renderMigrationSql(scan, 'd', { lockMs: 750, statementMs: 9000 })).toContain("SET LOCAL lock_timeout = '750ms';\nSET LOCAL statement_timeout = '0ms';\nALTER TABLE");
+    // A CONCURRENTLY folder must hold its one statement alone: a SET before it would make Prisma's script a transaction block.
+    const concurrent = { kind: 'sql' as const, name: 'i', transactional: false, statements: [{ sql: 'CREATE INDEX CONCURRENTLY "i" ON "t" ("a")', lock: 'SHARE UPDATE EXCLUSIVE' as const, scansData: true }] };
+    expect(renderMigrationSql(concurrent, 'd').split('\n').filter((line) => !line.startsWith('--'))).toEqual(['CREATE INDEX CONCURRENTLY "i" ON "t" ("a");', '']);
   });
 
   it('plans SET NOT NULL as check NOT VALID, VALIDATE, then SET NOT NULL with the check dropped', () => {

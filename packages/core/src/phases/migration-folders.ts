@@ -1,7 +1,10 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MigrationsDirError } from '../errors.js';
+import type { BatchTimeouts } from '../backfill/batch-transaction.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/retry-policy.js';
 import type { SqlUnit } from '../operations/operation.js';
+import { unitStatementTimeout } from './unit-executor.js';
 import { MIGRATION_FILE, MIGRATION_LOCKFILE, MIGRATION_LOCKFILE_CONTENT } from '../prisma/migrations-dir.js';
 import { writeFileAtomic } from '../runtime/atomic-write.js';
 
@@ -38,18 +41,31 @@ function commentText(text: string): string {
 
 /**
  * The `migration.sql` of a unit: a header saying what it is and which locks it takes, then its
- * statements. A non-transactional unit holds exactly one statement, so Prisma runs it outside a
- * transaction block (as `CREATE INDEX CONCURRENTLY` requires). A transactional unit with several
- * statements runs atomically, because Prisma sends a script as one simple query. Pure.
+ * statements.
+ * - A transactional unit starts with `SET LOCAL lock_timeout` and `statement_timeout` (none for a unit that
+ *   scans rows), so it is as safe under a plain `prisma migrate deploy` as under our runner: Prisma sends a
+ *   script as one simple query, which PostgreSQL runs as one implicit transaction, so the settings end with it
+ *   and the statements commit atomically.
+ * - A non-transactional unit holds exactly one statement and nothing else, so Prisma runs it outside a
+ *   transaction block (as `CREATE INDEX CONCURRENTLY` requires; a `SET` before it would make the script a
+ *   transaction block). Such statements take no lock that blocks reads or writes.
+ * Pure.
  */
-export function renderMigrationSql(unit: SqlUnit, description: string): string {
+export function renderMigrationSql(
+  unit: SqlUnit,
+  description: string,
+  timeouts: BatchTimeouts = { lockMs: DEFAULT_LOCK_TIMEOUT_MS, statementMs: DEFAULT_STATEMENT_TIMEOUT_MS },
+): string {
   const locks = unit.statements.map((s) => `${s.lock ?? 'no lock on existing tables'}${s.scansData ? ' (scans rows)' : ''}`);
   const header = [
     `-- prisma-evolve: ${commentText(description)}`,
     `-- ${unit.transactional ? 'runs in one transaction' : 'runs outside a transaction (single statement)'}; locks: ${[...new Set(locks)].join(', ')}`,
     '-- generated from the plan; do not edit (the runner checks the content before it applies it)',
   ];
-  return `${header.join('\n')}\n${unit.statements.map((s) => `${s.sql};`).join('\n\n')}\n`;
+  const settings = unit.transactional
+    ? [`SET LOCAL lock_timeout = '${Math.round(timeouts.lockMs)}ms';`, `SET LOCAL statement_timeout = '${unitStatementTimeout(unit, timeouts)}ms';`]
+    : [];
+  return `${[...header, ...settings].join('\n')}\n${unit.statements.map((s) => `${s.sql};`).join('\n\n')}\n`;
 }
 
 /**

@@ -16,6 +16,7 @@ import { step } from '../operations/operation.js';
 import { rawSql } from '../operations/raw-sql.js';
 import { renameColumn } from '../operations/rename-column.js';
 import { setNotNull } from '../operations/set-not-null.js';
+import { lintPaths } from '../lint/migration-linter.js';
 import { applyPrismaMigrations, diagnosePrismaMigrations } from '../prisma/prisma-migrations.js';
 import { backfillStep, contractStep, definePhase, definePlan, schemaStep, verifySql } from './define-plan.js';
 import { PhaseRunner } from './phase-runner.js';
@@ -252,6 +253,10 @@ CREATE TABLE "User" ("id" TEXT NOT NULL, "tenantId" TEXT NOT NULL, "email" TEXT 
       expect(await snapshot(prismaDb.url, ['public'])).toEqual(await snapshot(runnerDb.url, ['public']));
       const prismaDiagnosis = await diagnosePrismaMigrations({ databaseUrl: prismaDb.url, migrationsDir: dir });
       expect(prismaDiagnosis.history).toBeNull();
+      // Our own folders are safe under a plain prisma migrate deploy: our linter finds no lock wait without lock_timeout.
+      const planFolders = readdirSync(dir).filter((name) => name.startsWith('20300105000001')).map((name) => path.join(dir, name));
+      expect(planFolders.length).toBeGreaterThan(10);
+      expect((await lintPaths(planFolders)).filter((finding) => finding.rule === 'missing-lock-timeout')).toEqual([]);
     } finally {
       await runnerDb.drop();
       await prismaDb.drop();

@@ -544,7 +544,7 @@ export class PhaseRunner {
     units.forEach((unit, u) => {
       if (unit.kind !== 'sql') return;
       const name = folderName(phaseMigrationPrefix(this.plan, phase), phaseId, index + 1, u + 1, `${phase.name}_${unit.name}`);
-      folders.set(u, { name, unit, sql: renderMigrationSql(unit, `phase "${phase.name}", step "${phase.steps[index]?.name}": ${unit.name}`) });
+      folders.set(u, { name, unit, sql: renderMigrationSql(unit, `phase "${phase.name}", step "${phase.steps[index]?.name}": ${unit.name}`, this.timeouts) });
     });
     return folders;
   }

@@ -58,6 +58,24 @@ const COLUMNS = [
   'updatedAt',
 ] as const;
 
+/** Counters are BIGINT (a Prisma `BigInt`); read as JavaScript numbers, exact up to 2^53. */
+const COUNTERS = ['totalRecords', 'processedRecords', 'failedRecords'] as const;
+const SELECTED = `"name", "status", ${COUNTERS.map((c) => `"${c}"::float8 as "${c}"`).join(', ')}, "resultSummary", "errorLog", "rollbackData"`;
+
+/**
+ * Widens INTEGER counters of a tracking table created by an earlier version (or mapped by an app as Prisma
+ * `Int`) to BIGINT, so a table of more than 2^31 rows cannot overflow them. Rewrites the small tracking
+ * table under ACCESS EXCLUSIVE; runs inside `ensure`'s transaction; a no-op once they are BIGINT.
+ */
+async function widenCounters(client: pg.ClientBase, qualified: string): Promise<void> {
+  const { rows } = await client.query<{ attname: string }>(
+    `select attname from pg_attribute where attrelid = $1::regclass and attname = any($2) and atttypid = 'int4'::regtype`,
+    [qualified, COUNTERS],
+  );
+  if (rows.length === 0) return;
+  await client.query(`alter table ${qualified} ${rows.map((r) => `alter column ${quoteIdent(r.attname)} type bigint`).join(', ')}`);
+}
+
 const BOOTSTRAP_LOCK = 'prisma-evolve:tracking-bootstrap';
 
 /**
@@ -93,9 +111,9 @@ export class DataMigrationStore {
     "status" TEXT NOT NULL DEFAULT 'pending',
     "startedAt" TIMESTAMP(3),
     "completedAt" TIMESTAMP(3),
-    "totalRecords" INTEGER,
-    "processedRecords" INTEGER NOT NULL DEFAULT 0,
-    "failedRecords" INTEGER NOT NULL DEFAULT 0,
+    "totalRecords" BIGINT,
+    "processedRecords" BIGINT NOT NULL DEFAULT 0,
+    "failedRecords" BIGINT NOT NULL DEFAULT 0,
     "resultSummary" JSONB,
     "errorLog" JSONB NOT NULL DEFAULT '[]',
     "isReversible" BOOLEAN NOT NULL DEFAULT false,
@@ -117,6 +135,7 @@ export class DataMigrationStore {
           `${this.qualified} exists but lacks column(s) ${missing.map((c) => `"${c}"`).join(', ')}`,
         );
       }
+      await widenCounters(client, this.qualified);
       await client.query('commit');
     } catch (error) {
       await client.query('rollback');
@@ -127,7 +146,7 @@ export class DataMigrationStore {
   /** Reads one row by name; `undefined` when there is none. Read-only. */
   async get(client: pg.ClientBase, name: string): Promise<DataMigrationRow | undefined> {
     const { rows } = await client.query<DataMigrationRow>(
-      `select "name", "status", "totalRecords", "processedRecords", "failedRecords", "resultSummary", "errorLog", "rollbackData"
+      `select ${SELECTED}
        from ${this.qualified} where "name" = $1`,
       [name],
     );
@@ -180,7 +199,7 @@ export class DataMigrationStore {
   async addProgress(client: pg.ClientBase, name: string, processed: number, failed: number): Promise<number> {
     const { rows } = await client.query<{ processedRecords: number }>(
       `update ${this.qualified} set "processedRecords" = "processedRecords" + $2, "failedRecords" = "failedRecords" + $3,
-         "updatedAt" = now() where "name" = $1 returning "processedRecords"`,
+         "updatedAt" = now() where "name" = $1 returning "processedRecords"::float8 as "processedRecords"`,
       [name, processed, failed],
     );
     return rows[0]?.processedRecords ?? 0;
@@ -220,7 +239,7 @@ export class DataMigrationStore {
   /** Rows whose name starts with `prefix` (matched literally), ordered by name. Read-only. */
   async list(client: pg.ClientBase, prefix: string): Promise<DataMigrationRow[]> {
     const { rows } = await client.query<DataMigrationRow>(
-      `select "name", "status", "totalRecords", "processedRecords", "failedRecords", "resultSummary", "errorLog", "rollbackData"
+      `select ${SELECTED}
        from ${this.qualified} where left("name", length($1)) = $1 order by "name"`,
       [prefix],
     );
