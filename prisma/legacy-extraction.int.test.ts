@@ -56,7 +56,7 @@ describe('extractJson on seed 003 legacy data', () => {
     expect(reasons).toMatch(/weekly\[0\]\.day: unknown day "funday" \(closest shape: \{weekly\}\)|\[0\]\.day: unknown day "funday" \(closest shape: bare array\)/);
     expect(reasons).toMatch(/\[0\]\.day: expected a day 0-6 or a day name, got 9/);
     expect(reasons).toMatch(/slots: Invalid input: expected array, received string \(closest shape: \{slots\}\)/);
-    const [tracking] = await sql<{ failedRecords: number; errorLog: unknown[] }>(`select "failedRecords", "errorLog" from "_evolve"."DataMigration" where name = 'availability'`);
+    const [tracking] = await sql<{ failedRecords: number; errorLog: unknown[] }>(`select "failedRecords"::int as "failedRecords", "errorLog" from "_evolve"."DataMigration" where name = 'availability'`);
     expect(tracking?.failedRecords).toBe(summary.defects.malformedAvailability);
     expect(JSON.stringify(tracking?.errorLog)).toContain('invalid documents');
 

@@ -23,7 +23,8 @@ export type EvolveErrorCode =
   | 'PHASE_FAILED'
   | 'ROLLBACK_REFUSED'
   | 'USAGE'
-  | 'RUNNER_BUSY';
+  | 'RUNNER_BUSY'
+  | 'INVALID_STATE_TRANSITION';
 
 /** Base class of every error thrown by prisma-evolve. */
 export class EvolveError extends Error {
@@ -295,5 +296,19 @@ export class RunnerBusyError extends EvolveError {
   constructor(command: string, holder: string) {
     super('RUNNER_BUSY', `cannot ${command}: another prisma-evolve runner is working on this database: ${holder}; wait for it (or pass --wait SECONDS)`);
     this.holder = holder;
+  }
+}
+
+/** A tracking row cannot move to the status asked for from the one it has (e.g. run a phase that is half rolled back). */
+export class StateTransitionError extends EvolveError {
+  readonly row: string;
+  readonly from: string;
+  readonly to: string;
+
+  constructor(row: string, from: string, to: string, hint = '') {
+    super('INVALID_STATE_TRANSITION', `"${row}" is ${from} and cannot become ${to}${hint ? `: ${hint}` : ''}`);
+    this.row = row;
+    this.from = from;
+    this.to = to;
   }
 }

@@ -52,6 +52,7 @@ export {
   DEFAULT_STATE_SCHEMA,
   DEFAULT_DATA_MIGRATION_TABLE,
   MAX_ERROR_LOG_ENTRIES,
+  STATUS_TRANSITIONS,
 } from './tracking/data-migration-store.js';
 export type { TrackingLocation, DataMigrationRow, DataMigrationStatus } from './tracking/data-migration-store.js';
 export { backfill, backfillWith } from './backfill/backfill.js';
@@ -130,7 +131,7 @@ export type {
 export { PhaseRunner, phaseRowName, stepRowName, applicationSchemas } from './phases/phase-runner.js';
 export type { PhaseStatus, PhaseReport, PhaseCheck, StepPlan, UnitPlan, RunnerEvent, PhaseRunnerOptions } from './phases/phase-runner.js';
 export { folderName, renderMigrationSql, slug } from './phases/migration-folders.js';
-export { PhaseNotFoundError, PhaseDependencyError, PrecheckFailedError, VerificationFailedError, PhaseFailedError, RollbackRefusedError, UsageError, RunnerBusyError } from './errors.js';
+export { PhaseNotFoundError, PhaseDependencyError, PrecheckFailedError, VerificationFailedError, PhaseFailedError, RollbackRefusedError, UsageError, RunnerBusyError, StateTransitionError } from './errors.js';
 export { withRunnerLease, leaseHolder } from './phases/runner-lease.js';
 export { releaseFailedPlanFolders } from './phases/prisma-folder-applier.js';
 export type { RunnerLeaseHolder, RunnerLeaseOptions } from './phases/runner-lease.js';

@@ -91,7 +91,7 @@ describe('backfill under SIGKILL', () => {
     }
     const repeats = [...count.values()].filter((n) => n > 1).length;
     expect(repeats).toBeLessThanOrEqual(KILLS * MAX_BATCH);
-    const [row] = await sql(db.url, `select status, "processedRecords" from "_evolve"."DataMigration" where name = 'kill killed'`);
+    const [row] = await sql(db.url, `select status, "processedRecords"::int as "processedRecords" from "_evolve"."DataMigration" where name = 'kill killed'`);
     expect(row).toEqual({ status: 'completed', processedRecords: ROWS });
   }, 180_000);
 
@@ -107,7 +107,7 @@ describe('backfill under SIGKILL', () => {
     expect(result.exitCode).toBe(0);
     const [paused] = await sql<{ status: string; processedRecords: number }>(
       db.url,
-      `select status, "processedRecords" from "_evolve"."DataMigration" where name = 'kill interrupted'`,
+      `select status, "processedRecords"::int as "processedRecords" from "_evolve"."DataMigration" where name = 'kill interrupted'`,
     );
     const [filled] = await sql<{ n: number }>(db.url, `select count(*)::int as n from interrupted where b is not null`);
     expect(paused?.status).toBe('pending');

@@ -17,7 +17,13 @@ const db = useTestDatabase();
 const small = { batch: { initial: 100, min: 50, max: 400, targetMs: 50 }, rangeRows: 1_000 } as const;
 
 async function tracking(name: string): Promise<Record<string, unknown> | undefined> {
-  const rows = await sql(db.url, `select * from "_evolve"."DataMigration" where name = $1`, [name]);
+  // The counters are BIGINT: read as numbers.
+  const rows = await sql(
+    db.url,
+    `select status, "processedRecords"::int as "processedRecords", "failedRecords"::int as "failedRecords", "totalRecords"::int as "totalRecords", "errorLog", "resultSummary"
+       from "_evolve"."DataMigration" where name = $1`,
+    [name],
+  );
   return rows[0];
 }
 

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, StateTransitionError } from '../errors.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
 
 /** Schema of the toolkit's own bookkeeping tables (checkpoints, range claims). Outside Prisma's view. */
@@ -26,7 +26,22 @@ export const DEFAULT_TRACKING: TrackingLocation = {
 };
 
 /** Status values of `DataMigration.status`. */
-export type DataMigrationStatus = 'pending' | 'running' | 'completed' | 'failed' | 'rolled_back';
+export type DataMigrationStatus = 'pending' | 'running' | 'completed' | 'failed' | 'rolling_back' | 'rolled_back';
+
+/**
+ * Every status change a tracking row may make, as target → allowed sources. Each write that sets a status
+ * checks it in its own `WHERE` (atomically, with no read before): a phase half rolled back cannot be run,
+ * a completed row cannot fail, a rolled-back row is only reached through a rollback.
+ */
+export const STATUS_TRANSITIONS: Readonly<Record<DataMigrationStatus, readonly DataMigrationStatus[]>> = {
+  // From completed only by an explicit restart of a data step (`restartStep`).
+  pending: ['pending', 'running', 'failed', 'completed', 'rolled_back'],
+  running: ['pending', 'running', 'failed', 'rolled_back'],
+  completed: ['running', 'completed'],
+  failed: ['pending', 'running', 'failed'],
+  rolling_back: ['pending', 'running', 'failed', 'completed', 'rolling_back'],
+  rolled_back: ['pending', 'running', 'failed', 'completed', 'rolling_back', 'rolled_back'],
+};
 
 /** One row of `DataMigration`, as the toolkit reads it. */
 export interface DataMigrationRow {
@@ -155,7 +170,8 @@ export class DataMigrationStore {
 
   /**
    * Marks `name` running (inserting it if new) unless it is already `completed`, and returns the row as it
-   * is afterwards. `startedAt` keeps the first start; `totalRecords` is set only when still unknown. One
+   * is afterwards; a row whose status may not become `running` ({@link STATUS_TRANSITIONS}, e.g.
+   * `rolling_back`) is a `StateTransitionError`. `startedAt` keeps the first start; `totalRecords` is set only when still unknown. One
    * statement; atomic.
    */
   async start(
@@ -173,11 +189,12 @@ export class DataMigrationStore {
          "totalRecords" = coalesce(${this.qualified}."totalRecords", excluded."totalRecords"),
          "description" = coalesce(excluded."description", ${this.qualified}."description"),
          "updatedAt" = now()
-       where ${this.qualified}."status" <> 'completed'`,
-      [name, fields.description ?? null, fields.totalRecords ?? null, fields.isReversible ?? false],
+       where ${this.qualified}."status" = any($5)`,
+      [name, fields.description ?? null, fields.totalRecords ?? null, fields.isReversible ?? false, STATUS_TRANSITIONS.running],
     );
     const row = await this.get(client, name);
     if (!row) throw new Error(`tracking row "${name}" vanished right after it was written`);
+    if (row.status !== 'running' && row.status !== 'completed') throw new StateTransitionError(name, row.status, 'running');
     return row;
   }
 
@@ -205,24 +222,35 @@ export class DataMigrationStore {
     return rows[0]?.processedRecords ?? 0;
   }
 
-  /** Sets the status of `name` (and `resultSummary` when given); `completed` also stamps `completedAt`. */
-  async finish(
-    client: pg.ClientBase,
-    name: string,
-    status: DataMigrationStatus,
-    resultSummary?: unknown,
-  ): Promise<void> {
-    await client.query(
-      `update ${this.qualified} set "status" = $2,
-         "completedAt" = case when $2 = 'completed' then now() else "completedAt" end,
-         "resultSummary" = coalesce($3::jsonb, "resultSummary"), "updatedAt" = now() where "name" = $1`,
-      [name, status, resultSummary === undefined ? null : JSON.stringify(resultSummary)],
+  /**
+   * The one status transition: moves `name` to `status` (and sets `resultSummary` when given; `completed`
+   * also stamps `completedAt`) if {@link STATUS_TRANSITIONS} allows it from the status the row has, checked
+   * in the same statement. Returns the status it had. A row that does not exist, or whose status may not
+   * move to `status`, is a `StateTransitionError` naming both (`hint` says what to do instead).
+   */
+  async transition(client: pg.ClientBase, name: string, status: DataMigrationStatus, options: { resultSummary?: unknown; hint?: string } = {}): Promise<DataMigrationStatus> {
+    const { rows } = await client.query<{ previous: DataMigrationStatus }>(
+      `update ${this.qualified} t set "status" = $2,
+         "completedAt" = case when $2 = 'completed' then now() else t."completedAt" end,
+         "resultSummary" = coalesce($3::jsonb, t."resultSummary"), "updatedAt" = now()
+       from (select "status" as previous from ${this.qualified} where "name" = $1 for update) old
+       where t."name" = $1 and old.previous = any($4) returning old.previous`,
+      [name, status, options.resultSummary === undefined ? null : JSON.stringify(options.resultSummary), STATUS_TRANSITIONS[status]],
     );
+    const previous = rows[0]?.previous;
+    if (previous !== undefined) return previous;
+    throw new StateTransitionError(name, (await this.get(client, name))?.status ?? 'absent', status, options.hint);
+  }
+
+  /** {@link transition} to `status` with an optional `resultSummary` (the status a unit ends in). */
+  async finish(client: pg.ClientBase, name: string, status: DataMigrationStatus, resultSummary?: unknown): Promise<void> {
+    await this.transition(client, name, status, resultSummary === undefined ? {} : { resultSummary });
   }
 
   /**
    * Appends `entry` (with a timestamp) to `errorLog` of `name`, keeping the newest
-   * {@link MAX_ERROR_LOG_ENTRIES}, and optionally sets the status. One statement.
+   * {@link MAX_ERROR_LOG_ENTRIES}, and optionally sets the status where {@link STATUS_TRANSITIONS} allows
+   * it (the entry is logged either way). One statement.
    */
   async logError(client: pg.ClientBase, name: string, entry: Record<string, unknown>, status?: DataMigrationStatus): Promise<void> {
     await client.query(
@@ -230,9 +258,9 @@ export class DataMigrationStore {
          "errorLog" = (select coalesce(jsonb_agg(e order by ord), '[]'::jsonb) from (
             select e, ord from jsonb_array_elements("errorLog" || jsonb_build_array($2::jsonb)) with ordinality x(e, ord)
             order by ord desc limit ${MAX_ERROR_LOG_ENTRIES}) kept),
-         "status" = coalesce($3, "status"), "updatedAt" = now()
+         "status" = case when "status" = any($4) then coalesce($3, "status") else "status" end, "updatedAt" = now()
        where "name" = $1`,
-      [name, JSON.stringify({ at: new Date().toISOString(), ...entry }), status ?? null],
+      [name, JSON.stringify({ at: new Date().toISOString(), ...entry }), status ?? null, status ? STATUS_TRANSITIONS[status] : []],
     );
   }
 
@@ -264,12 +292,15 @@ export class DataMigrationStore {
     );
   }
 
-  /** Marks every row under `prefix` with `status` and clears their counters and rollback data (a rolled-back phase). */
+  /**
+   * Marks every row under `prefix` whose status may move to `status` ({@link STATUS_TRANSITIONS}) with it,
+   * clearing counters and rollback data (a rolled-back step, a restarted one). One statement.
+   */
   async resetPrefix(client: pg.ClientBase, prefix: string, status: DataMigrationStatus): Promise<void> {
     await client.query(
       `update ${this.qualified} set "status" = $2, "processedRecords" = 0, "failedRecords" = 0, "totalRecords" = null,
-         "rollbackData" = null, "completedAt" = null, "updatedAt" = now() where left("name", length($1)) = $1`,
-      [prefix, status],
+         "rollbackData" = null, "completedAt" = null, "updatedAt" = now() where left("name", length($1)) = $1 and "status" = any($3)`,
+      [prefix, status, STATUS_TRANSITIONS[status]],
     );
   }
 }
