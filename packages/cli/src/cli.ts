@@ -8,12 +8,13 @@ import { init } from './commands/init-command.js';
 import { lint, rewrite } from './commands/lint-commands.js';
 import { newMigration } from './commands/new-command.js';
 import { plan, rollback, run, status, verify } from './commands/phase-commands.js';
+import { trash } from './commands/trash-command.js';
 import { loadPlan, type LoadedPlan } from './plan-loader.js';
 import { ProgressBar } from './progress-bar.js';
 import { readProjectConfig, type ProjectConfig } from './project-config.js';
 
 /** The commands, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, lint, rewrite];
+export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, trash, lint, rewrite];
 
 /** Exit codes: the only place they are decided. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

@@ -17,6 +17,7 @@ export const FLAGS = {
   'dry-run': { type: 'boolean', help: 'show what would happen, change nothing' },
   yes: { type: 'boolean', help: 'do not ask for confirmation' },
   cascade: { type: 'boolean', help: 'roll back the phases depending on it first' },
+  force: { type: 'boolean', help: 'rollback: roll back a completed phase; what it removes is moved into the trash (_evolve_trash)' },
   safe: { type: 'boolean', help: 'rewrite unsafe SQL into the safe folder sequence and a phase module' },
   'soft-delete': { type: 'boolean', help: 'add the prisma-evolve-meta generator for the soft-delete and audit-log extensions' },
   rename: { type: 'string', multiple: true, help: 'T.FROM:TO  the drop of T.FROM and add of T.TO are a rename (repeatable)' },

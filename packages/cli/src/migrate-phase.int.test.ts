@@ -112,10 +112,17 @@ describe("pnpm migrate:phase with the example plan (seed 003's seven phases) on 
     expect(notInteractive.exitCode).toBe(2);
 
     const afterSoftDeletes = await snapshotOf();
-    const rollback = await cli(['rollback', 'new_feature_models', '--yes', '--json', ...common]);
+    // A completed phase: refused without --force, naming what it would remove and how much it holds now.
+    const unforced = await cli(['rollback', 'new_feature_models', '--yes', ...common]);
+    expect(unforced.exitCode).toBe(1);
+    expect(unforced.stderr).toMatch(/"public"\."EduScrumRetrospective" \(table\): \d+ rows.*Pass --force/);
+    expect(await snapshotOf()).toEqual(afterSoftDeletes);
+    const dryRun = await cli(['rollback', 'new_feature_models', '--dry-run', '--json', ...common]);
+    expect(last(dryRun.stdout).removals).toContainEqual(expect.objectContaining({ object: '"public"."EduScrumRetrospective"', kind: 'table' }));
+    const rollback = await cli(['rollback', 'new_feature_models', '--yes', '--force', '--json', ...common]);
     expect(rollback.exitCode).toBe(0);
     expect(last(rollback.stdout).phases.map((p: { status: string }) => p.status)).toEqual([...Array(6).fill('completed'), 'rolled_back']);
-    const cascade = await cli(['rollback', 'audit_infrastructure', '--cascade', '--yes', '--json', ...common]);
+    const cascade = await cli(['rollback', 'audit_infrastructure', '--cascade', '--yes', '--force', '--json', ...common]);
     expect(cascade.exitCode).toBe(0);
     expect(await snapshotOf()).toEqual(before);
     expect(afterSoftDeletes).not.toEqual(before);

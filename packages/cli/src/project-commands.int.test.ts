@@ -208,7 +208,7 @@ export const plan = definePlan({
     mkdirSync(path.join(app, 'prisma', 'migrations'));
     const dbFlag = ['--database-url', db.url];
     expect((await cli(app, ['run', '--all', ...dbFlag])).exitCode).toBe(0);
-    const rollback = await cli(app, ['rollback', 'touch', '--yes', ...dbFlag]);
+    const rollback = await cli(app, ['rollback', 'touch', '--yes', '--force', ...dbFlag]);
     expect(rollback.stderr).toContain('cannot be undone here');
     expect(rollback.exitCode).toBe(1);
     const unknown = await cli(app, ['run', 'nope', ...dbFlag]);

@@ -129,6 +129,13 @@ export type {
   VerifyStepDefinition,
 } from './phases/define-plan.js';
 export { PhaseRunner, phaseRowName, stepRowName, applicationSchemas } from './phases/phase-runner.js';
+export { TRASH_SCHEMA } from './phases/trash.js';
+export type { TrashEntry, DetachedForeignKey } from './phases/trash.js';
+export { listTrash, restoreTrash, purgeTrash } from './phases/trash-restore.js';
+export type { RestoreResult } from './phases/trash-restore.js';
+export type { RemovalReport } from './phases/phase-rollback.js';
+export { BACKUP_SCHEMA, backupTable } from './naming.js';
+export type { BackupTable } from './naming.js';
 export type { PhaseStatus, PhaseReport, PhaseCheck, StepPlan, UnitPlan, RunnerEvent, PhaseRunnerOptions } from './phases/phase-runner.js';
 export { folderName, renderMigrationSql, slug } from './phases/migration-folders.js';
 export { PhaseNotFoundError, PhaseDependencyError, PrecheckFailedError, VerificationFailedError, PhaseFailedError, RollbackRefusedError, UsageError, RunnerBusyError, StateTransitionError } from './errors.js';

@@ -40,7 +40,14 @@ export function toolkitName(kind: ToolkitObjectKind, ...parts: readonly string[]
   if (parts.length === 0 || parts.some((part) => part.length === 0)) {
     throw new InvalidArgumentError('name parts', `a "${kind}" name needs non-empty parts`);
   }
-  const full = `${RESERVED_PREFIX}${kind}_${parts.join('_')}`;
+  return boundedName(`${RESERVED_PREFIX}${kind}_${parts.join('_')}`);
+}
+
+/**
+ * `full` when it fits PostgreSQL's 63 bytes; otherwise cut at a character boundary and ended with 8 hex
+ * characters of its sha256, so two long names never collide silently. Pure.
+ */
+export function boundedName(full: string): string {
   if (Buffer.byteLength(full, 'utf8') <= MAX_IDENTIFIER_BYTES) return full;
   const hash = createHash('sha256').update(full).digest('hex').slice(0, HASH_CHARS);
   return `${truncateBytes(full, MAX_IDENTIFIER_BYTES - HASH_CHARS - 1)}_${hash}`;

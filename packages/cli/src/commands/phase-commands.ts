@@ -96,26 +96,31 @@ export const verify: Command = {
   },
 };
 
-/** `rollback <phase>`: undoes a phase, asking first. */
+/** `rollback <phase>`: undoes a phase, asking first; a completed one only with `--force`, into the trash. */
 export const rollback: Command = {
   name: 'rollback',
   synopsis: '<phase>',
-  summary: 'undo a phase; refuses while a phase depending on it is applied (see --cascade)',
-  flags: ['config', 'database-url', 'migrations-dir', 'json', 'dry-run', 'yes', 'cascade', 'wait', 'skip-step'],
+  summary: 'undo a phase; a completed one only with --force, moving the tables and columns it removes into the trash (see trash)',
+  flags: ['config', 'database-url', 'migrations-dir', 'json', 'dry-run', 'yes', 'cascade', 'force', 'wait', 'skip-step'],
   async run(context) {
     const runner = await context.runner(await context.plan(true));
     const phase = phaseArgument(context, 'rollback', false) as string;
     const cascade = context.flags.cascade === true;
+    const skipSteps = context.flags['skip-step'] ?? [];
     const order = await runner.rollbackPlan(phase, { cascade });
+    const removals = await runner.rollbackRemovals(phase, { cascade, skipSteps });
+    const lines = removals.map((r) => `  ${r.object} (${r.kind}, step ${r.phase}/${r.step}): ${r.rows} ${r.kind === 'table' ? 'rows' : 'non-null values'}`);
+    const summary = `would roll back, in order: ${order.join(', ')}\n${lines.length > 0 ? `moving into the trash (_evolve_trash):\n${lines.join('\n')}` : 'removing no table or column'}`;
     if (context.flags['dry-run']) {
-      context.print({ dryRun: true, rollback: order }, `would roll back, in order: ${order.join(', ')}`);
+      context.print({ dryRun: true, rollback: order, removals }, summary);
       return 0;
     }
+    if (!context.flags.json) console.error(summary);
     if (!(await context.confirm(`roll back ${order.map((n) => `"${n}"`).join(', ')}?`))) {
       console.error('rollback cancelled');
       return 1;
     }
-    await runner.rollback(phase, { cascade, skipSteps: context.flags['skip-step'] ?? [] });
+    await runner.rollback(phase, { cascade, skipSteps, force: context.flags.force === true });
     const phases = await runner.status();
     context.print({ phases }, renderPhases(phases));
     return 0;

@@ -83,7 +83,7 @@ describe('PhaseRunner', () => {
 
     await expect(runner.rollback('first')).rejects.toThrow(RollbackRefusedError);
     await expect(runner.rollback('first')).rejects.toThrow('"second" depends on it and is applied');
-    expect(await runner.rollback('first', { cascade: true })).toEqual(['second', 'first']);
+    expect(await runner.rollback('first', { cascade: true, force: true })).toEqual(['second', 'first']);
     expect((await runner.status()).map((p) => p.status)).toEqual(['rolled_back', 'rolled_back']);
     const { rows } = await exec(db.url, `select count(*)::int as n from information_schema.columns where table_name = 'dep_a' and column_name = 'x'`);
     expect(rows[0]?.n).toBe(0);

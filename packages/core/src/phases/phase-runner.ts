@@ -8,6 +8,7 @@ import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_RETRY_POLICY, DEFAULT_STATEMENT_TIMEOU
 import {
   type ColumnNotFoundError,
   InvalidArgumentError,
+  StateTransitionError,
   PhaseDependencyError,
   PhaseFailedError,
   PhaseNotFoundError,
@@ -17,18 +18,21 @@ import {
   VerificationFailedError,
 } from '../errors.js';
 import { guardStatement } from '../operations/guard-sql.js';
-import type { Check, DataUnit, DataUnitContext, PlannedUnit, Stage } from '../operations/operation.js';
+import type { Check, DataUnit, DataUnitContext, OperationPlan, PlannedUnit, Stage } from '../operations/operation.js';
 import { quoteQualified } from '../sql.js';
 import { DataMigrationStore, DEFAULT_TRACKING, type DataMigrationRow, type DataMigrationStatus, type TrackingLocation } from '../tracking/data-migration-store.js';
 import { phaseFolderId, phaseMigrationPrefix, type DataStepDefinition, type PhaseDefinition, type PlanDefinition, type SchemaStepDefinition, type StepDefinition } from './define-plan.js';
 import { folderName, renderMigrationSql, writeFolders, type PlannedFolder } from './migration-folders.js';
 import { applyPrismaFolder } from './prisma-folder-applier.js';
-import { prismaMigrationsTableExists } from '../prisma/migration-rows.js';
+import { formatRemovals, planUndo, precheckUndo, reportRemovals, rollbackPhase, type RemovalReport, type RollbackContext } from './phase-rollback.js';
+import { phaseRowName, stepRowName } from './row-names.js';
 import { withRunnerLease } from './runner-lease.js';
+import { readStepRecord, stepRecord } from './step-record.js';
+import { trashDdl } from './trash.js';
 import { executeSqlUnit } from './unit-executor.js';
 
 /** Status of a phase, as `status --json` reports it. */
-export type PhaseStatus = 'pending' | 'running' | 'completed' | 'failed' | 'rolled_back';
+export type PhaseStatus = 'pending' | 'running' | 'completed' | 'failed' | 'rolling_back' | 'rolled_back';
 
 /** One phase in a status report. */
 export interface PhaseReport {
@@ -164,7 +168,7 @@ export class PhaseRunner {
       const exists = await this.trackingExists(client);
       const plans: StepPlan[] = [];
       for (const [index, step] of phase.steps.entries()) {
-        const row = exists ? await this.store.get(client, stepRowName(phase, index, step)) : undefined;
+        const row = exists ? await this.store.get(client, stepRowName(phase, step)) : undefined;
         const status = row?.status ?? 'pending';
         if (step.kind === 'data') {
           plans.push({ name: step.name, kind: 'data', description: step.description, status, deferred: false, units: [{ kind: 'data', name: step.name, description: step.description }], prechecks: [] });
@@ -214,6 +218,9 @@ export class PhaseRunner {
         await this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'skip' });
         return;
       }
+      if (phaseRow?.status === 'rolling_back') {
+        throw new StateTransitionError(phaseRowName(phase.name), 'rolling_back', 'running', `a rollback of phase "${phase.name}" stopped half-way; finish it first (prisma-evolve rollback ${phase.name})`);
+      }
       const missing: string[] = [];
       for (const dependency of phase.dependsOn) {
         if ((await this.store.get(client, phaseRowName(dependency)))?.status !== 'completed') missing.push(dependency);
@@ -228,7 +235,7 @@ export class PhaseRunner {
         } catch (error) {
           const failure = error instanceof PhaseFailedError ? error : new PhaseFailedError(phase.name, step.name, error);
           const entry = { step: step.name, error: failure.message, code: (error as { code?: unknown }).code ?? null };
-          await this.store.logError(client, stepRowName(phase, index, step), entry, 'failed').catch(() => undefined);
+          await this.store.logError(client, stepRowName(phase, step), entry, 'failed').catch(() => undefined);
           await this.store.logError(client, phaseRowName(phase.name), entry, 'failed');
           throw failure;
         }
@@ -265,7 +272,7 @@ export class PhaseRunner {
         if ((await this.store.get(client, phaseRowName(phase.name)))?.status === 'completed') {
           throw new InvalidArgumentError('restartStep', `phase "${phase.name}" has completed; roll it back to run "${step.name}" again`);
         }
-        const rowName = stepRowName(phase, index, step);
+        const rowName = stepRowName(phase, step);
         await discardCheckpoints(client, this.tracking.stateSchema, rowName);
         await this.store.resetPrefix(client, rowName, 'pending');
       }),
@@ -308,15 +315,22 @@ export class PhaseRunner {
   }
 
   /**
-   * Rolls `phaseName` back: every step that ran, last first, through its down units; its folders are marked
-   * rolled back in `_prisma_migrations` (so Prisma sees them as not applied) and its tracking rows become
-   * `rolled_back`. Refuses (`RollbackRefusedError`) while a phase depending on it is applied, unless
-   * `cascade` (then those go first, in reverse order), and for a phase whose contract steps ran. Holds the
-   * runner lease. A step whose down fails stops the rollback with a `RollbackRefusedError` saying what to do
-   * (steps undone so far stay undone; a rerun continues); `skipSteps` (`phase/step`) leaves named steps'
-   * effects in place deliberately, recorded in their tracking rows.
+   * Rolls `phaseName` back (and, with `cascade`, the applied phases depending on it first, in reverse order),
+   * from what each step recorded when it ran, never by re-planning. Holds the runner lease. Refuses
+   * (`RollbackRefusedError`) while a dependent phase is applied without `cascade`, for a phase whose contract
+   * steps ran, and, before anything changes:
+   * - when any down unit's precheck fails (a column to keep needs a primary key), naming each;
+   * - when a phase to undo has completed and `force` is not set: the message lists, per table and column
+   *   it would remove, the rows or non-null values there now.
+   * Nothing is dropped outright: every application table and column a down unit removes is moved into the
+   * `_evolve_trash` schema in that unit's transaction (`listTrash`/`restoreTrash`/`purgeTrash`). A phase is
+   * `rolling_back` until done, and a rerun after a crash or a failed step continues it. Afterwards the
+   * phase's folders are gone from the migrations directory and its `_prisma_migrations` rows are archived
+   * in the state schema (`rolled_back_migrations`), so Prisma's engine recreates nothing of it. A step whose
+   * down fails stops the rollback saying what to do; `skipSteps` (`phase/step`) leaves named steps' effects
+   * in place deliberately, recorded in their rows. Returns the phases rolled back, in order.
    */
-  async rollback(phaseName: string, options: { cascade?: boolean; skipSteps?: readonly string[] } = {}): Promise<string[]> {
+  async rollback(phaseName: string, options: { cascade?: boolean; skipSteps?: readonly string[]; force?: boolean } = {}): Promise<string[]> {
     return this.leased('rollback', () =>
       this.withClient(async (client) => {
         const order = await this.rollbackOrder(client, phaseName, options.cascade ?? false);
@@ -327,10 +341,49 @@ export class PhaseRunner {
             throw new InvalidArgumentError('skipSteps', `"${entry}" is not a step (phase/step) of the phases being rolled back: ${order.map((p) => `"${p.name}"`).join(', ')}`);
           }
         }
-        for (const target of order) await this.rollbackPhase(client, target, skip);
+        const context = this.rollbackContext();
+        const undo = await planUndo(client, context, order);
+        const problems = await precheckUndo(client, undo, skip);
+        if (problems.length > 0) throw new RollbackRefusedError(phaseName, `nothing was changed: ${problems.join('; ')}`);
+        const completed = undo.filter((u) => u.status === 'completed').map((u) => `"${u.phase.name}"`);
+        if (completed.length > 0 && !options.force) {
+          const removals = await reportRemovals(client, undo, skip);
+          throw new RollbackRefusedError(
+            phaseName,
+            `${completed.join(', ')} completed, and the application may have written data since. It would remove ${removals.length === 0 ? 'no table or column' : formatRemovals(removals)}. ` +
+              `Pass --force to roll back anyway: removed tables and columns are moved into the "_evolve_trash" schema, and prisma-evolve trash restore brings them back`,
+          );
+        }
+        const at = new Date();
+        for (const target of undo) await rollbackPhase(client, context, target, skip, at);
         return order.map((phase) => phase.name);
       }),
     );
+  }
+
+  /**
+   * What rolling back `phaseName` would remove, per table and column, with the rows or non-null values there
+   * now, after the same refusals as {@link rollback} (for `--dry-run`). Read-only.
+   */
+  async rollbackRemovals(phaseName: string, options: { cascade?: boolean; skipSteps?: readonly string[] } = {}): Promise<RemovalReport[]> {
+    return this.withClient(async (client) => {
+      const order = await this.rollbackOrder(client, phaseName, options.cascade ?? false);
+      return reportRemovals(client, await planUndo(client, this.rollbackContext(), order), new Set(options.skipSteps ?? []));
+    });
+  }
+
+  private rollbackContext(): RollbackContext {
+    return {
+      plan: this.plan,
+      store: this.store,
+      tracking: this.tracking,
+      timeouts: this.timeouts,
+      retry: this.retry,
+      migrationsDir: this.options.migrationsDir,
+      ...(this.options.onEvent ? { onEvent: this.options.onEvent } : {}),
+      dataContext: (name) => this.dataContext(name),
+      replan: (step, catalog) => step.operation.operation.plan(step.operation.spec, catalog),
+    };
   }
 
   /**
@@ -366,7 +419,7 @@ export class PhaseRunner {
       for (const [index, candidate] of phase.steps.entries()) {
         if (candidate.kind !== 'schema' || candidate.stage !== 'contract' || candidate.operation.operation !== step.operation.operation) continue;
         if (JSON.stringify(candidate.operation.spec) !== key) continue;
-        if ((await this.store.get(client, stepRowName(phase, index, candidate)))?.status === 'completed') return 'contract';
+        if ((await this.store.get(client, stepRowName(phase, candidate)))?.status === 'completed') return 'contract';
       }
     }
     return 'expand';
@@ -375,65 +428,12 @@ export class PhaseRunner {
   private async checkReversible(client: pg.ClientBase, phase: PhaseDefinition): Promise<void> {
     for (const [index, step] of phase.steps.entries()) {
       if (step.kind !== 'schema' || step.stage !== 'contract') continue;
-      const row = await this.store.get(client, stepRowName(phase, index, step));
+      const row = await this.store.get(client, stepRowName(phase, step));
       if (row && row.status !== 'pending' && row.status !== 'rolled_back') {
         throw new RollbackRefusedError(phase.name, `its contract step "${step.name}" ran, and a contract step is irreversible`);
       }
     }
   }
-
-  private async rollbackPhase(client: pg.ClientBase, phase: PhaseDefinition, skip: ReadonlySet<string>): Promise<void> {
-    const steps = [...phase.steps.entries()].reverse();
-    for (const [index, step] of steps) {
-      const rowName = stepRowName(phase, index, step);
-      const row = await this.store.get(client, rowName);
-      if (!row || row.status === 'pending' || row.status === 'rolled_back') continue;
-      if (skip.has(`${phase.name}/${step.name}`)) {
-        await this.store.logError(client, rowName, { step: step.name, error: 'rollback skipped on request (--skip-step): its down did not run, what it created or changed is still there' }, 'rolled_back');
-        await this.store.resetPrefix(client, `${rowName}/`, 'rolled_back');
-        // A later run does the step again from its first row: its old checkpoints must not make it a no-op.
-        await discardCheckpoints(client, this.tracking.stateSchema, rowName);
-        await this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'skip' });
-        continue;
-      }
-      try {
-        await this.rollbackStep(client, phase, index, step, row);
-      } catch (error) {
-        throw new RollbackRefusedError(
-          phase.name,
-          `undoing step "${step.name}" failed: ${error instanceof Error ? error.message : String(error)}. The steps after it are undone already. Fix the cause and run rollback again, ` +
-            `or pass --skip-step ${phase.name}/${step.name} to leave this step's effects in place and go on`,
-        );
-      }
-      await this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'rolled_back' });
-    }
-    await this.store.resetPrefix(client, `${phaseRowName(phase.name)}/`, 'rolled_back');
-    await this.store.start(client, phaseRowName(phase.name), {});
-    await this.store.finish(client, phaseRowName(phase.name), 'rolled_back');
-    await this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'rolled_back' });
-  }
-
-  /** Undoes one step that ran: its down units (schema) or its `down` (data), then its checkpoints and rows. */
-  private async rollbackStep(client: pg.ClientBase, phase: PhaseDefinition, index: number, step: StepDefinition, row: DataMigrationRow): Promise<void> {
-    const rowName = stepRowName(phase, index, step);
-    const context = this.dataContext(`${rowName}/down`);
-    if (step.kind === 'schema' && row.rollbackData) {
-      const catalog = row.rollbackData as CatalogSnapshot;
-      const plan = step.operation.operation.plan(step.operation.spec, catalog);
-      for (const unit of plan.down) {
-        if (unit.kind === 'sql') await executeSqlUnit(client, unit, this.timeouts, this.retry);
-        else await unit.run({ ...context, name: `${rowName}/down:${unit.name}` });
-      }
-      const folders = this.foldersOf(phase, index, this.withGuards(phase, step, step.stage === 'expand' ? plan.expand : plan.contract));
-      await markFoldersRolledBack(client, [...folders.values()].map((f) => f.name));
-    } else if (step.kind === 'data' && step.down) {
-      await step.down(context);
-    }
-    // A schema step without rollbackData failed its precheck: nothing of it ran.
-    await discardCheckpoints(client, this.tracking.stateSchema, `${rowName}`);
-    await this.store.resetPrefix(client, rowName, 'rolled_back');
-  }
-
 
   private dependentsOf(name: string): PhaseDefinition[] {
     const result = new Set<string>();
@@ -454,7 +454,7 @@ export class PhaseRunner {
     const catalog = await this.snapshot(client);
     for (const [index, step] of phase.steps.entries()) {
       if (step.kind !== 'schema') continue;
-      const row = await this.store.get(client, stepRowName(phase, index, step));
+      const row = await this.store.get(client, stepRowName(phase, step));
       if (row?.status === 'completed') continue;
       this.planSchemaStep(phase, index, step, await this.catalogFor(client, step, row?.rollbackData, catalog, true));
     }
@@ -472,15 +472,16 @@ export class PhaseRunner {
     current: CatalogSnapshot,
     trackingExists: boolean,
   ): Promise<CatalogSnapshot> {
-    if (stored) return stored as CatalogSnapshot;
+    const record = readStepRecord(stored);
+    if (record) return record.catalog;
     if (step.stage !== 'contract' || !trackingExists) return current;
     const key = JSON.stringify(step.operation.spec);
     for (const phase of this.plan.phases) {
       for (const [index, candidate] of phase.steps.entries()) {
         if (candidate.kind !== 'schema' || candidate.stage !== 'expand') continue;
         if (candidate.operation.operation !== step.operation.operation || JSON.stringify(candidate.operation.spec) !== key) continue;
-        const row = await this.store.get(client, stepRowName(phase, index, candidate));
-        if (row?.rollbackData) return row.rollbackData as CatalogSnapshot;
+        const expanded = readStepRecord((await this.store.get(client, stepRowName(phase, candidate)))?.rollbackData);
+        if (expanded) return expanded.catalog;
       }
     }
     return current;
@@ -495,11 +496,12 @@ export class PhaseRunner {
     index: number,
     step: SchemaStepDefinition,
     catalog: CatalogSnapshot,
-  ): { units: readonly PlannedUnit[]; folders: Map<number, PlannedFolder> } | 'deferred' {
+  ): { units: readonly PlannedUnit[]; folders: Map<number, PlannedFolder>; down: OperationPlan['down'] } | 'deferred' {
     try {
       const plan = step.operation.operation.plan(step.operation.spec, catalog);
       const units = this.withGuards(phase, step, step.stage === 'expand' ? plan.expand : plan.contract);
-      return { units, folders: this.foldersOf(phase, index, units) };
+      // A contract step is irreversible: it records no down.
+      return { units, folders: this.foldersOf(phase, index, units), down: step.stage === 'expand' ? plan.down : [] };
     } catch (error) {
       if (this.createdEarlier(phase, index, error)) return 'deferred';
       throw error;
@@ -550,7 +552,7 @@ export class PhaseRunner {
   }
 
   private async runStep(client: pg.ClientBase, phase: PhaseDefinition, index: number, step: StepDefinition): Promise<void> {
-    const rowName = stepRowName(phase, index, step);
+    const rowName = stepRowName(phase, step);
     const row = await this.store.get(client, rowName);
     if (row?.status === 'completed') {
       await this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'skip' });
@@ -562,11 +564,15 @@ export class PhaseRunner {
       const planned = this.planSchemaStep(phase, index, step, catalog);
       if (planned === 'deferred') throw new Error(`step "${step.name}" could not be planned`);
       await this.store.start(client, rowName, { description: step.operation.operation.describe(step.operation.spec) });
-      if (!row?.rollbackData) {
+      const record = readStepRecord(row?.rollbackData);
+      if (record?.folders) keepRecordedFolderNames(planned.folders, record.folders);
+      if (!record) {
         const { operation, spec } = step.operation;
         const problems = ((await operation.precheck?.(spec, client, catalog)) ?? []).filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
         if (problems.length > 0) throw new PrecheckFailedError(step.name, problems);
-        await this.store.setRollbackData(client, rowName, catalog, step.stage === 'expand');
+        // What this step executes and what undoes it, recorded before its first folder is applied.
+        const folders = [...planned.folders.values()].map((folder) => folder.name);
+        await this.store.setRollbackData(client, rowName, stepRecord(catalog, folders, planned.down), step.stage === 'expand');
       }
       const written = await writeFolders(this.options.migrationsDir, [...planned.folders.values()]);
       for (const name of written) await this.options.onEvent?.({ kind: 'folder', phase: phase.name, step: step.name, folder: name, state: 'written' });
@@ -619,7 +625,7 @@ export class PhaseRunner {
   }
 
   private async ensureTracking(client: pg.ClientBase): Promise<void> {
-    await this.store.ensure(client, RangeClaims.ddl(this.tracking.stateSchema));
+    await this.store.ensure(client, [...RangeClaims.ddl(this.tracking.stateSchema), ...trashDdl(this.tracking.stateSchema)]);
   }
 
   private async trackingExists(client: pg.ClientBase): Promise<boolean> {
@@ -647,27 +653,23 @@ export async function applicationSchemas(client: pg.ClientBase, stateSchema: str
   return rows.map((row) => row.name).filter((name) => !SYSTEM_SCHEMAS.has(name) && name !== stateSchema);
 }
 
-/** Marks migrations rolled back in `_prisma_migrations`, as `prisma migrate resolve --rolled-back` does. */
-async function markFoldersRolledBack(client: pg.ClientBase, names: readonly string[]): Promise<void> {
-  if (names.length === 0) return;
-  if (!(await prismaMigrationsTableExists(client))) return;
-  await client.query(`update _prisma_migrations set rolled_back_at = now() where migration_name = any($1) and rolled_back_at is null`, [names]);
+/**
+ * A resumed step applies the folders it recorded when it started, by position among its SQL units, even if
+ * the plan's numbering has moved since (a step inserted before it). Mutates `folders`.
+ */
+function keepRecordedFolderNames(folders: Map<number, PlannedFolder>, recorded: readonly string[]): void {
+  const entries = [...folders.entries()];
+  if (entries.length !== recorded.length) return;
+  entries.forEach(([unit, folder], i) => folders.set(unit, { ...folder, name: recorded[i] ?? folder.name }));
 }
+
+/** Tracking names of phases and steps (re-exported: part of the public API). */
+export { phaseRowName, stepRowName };
 
 function pad(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-/** Tracking name of a phase. Pure. */
-export function phaseRowName(phase: string): string {
-  return `phase:${phase}`;
-}
-
-/** Tracking name of step `index` (0-based) of a phase. Pure. */
-export function stepRowName(phase: PhaseDefinition, index: number, step: StepDefinition): string {
-  return `${phaseRowName(phase.name)}/${pad(index + 1)}:${step.name}`;
-}
-
 function isStepRowOfKind(rowName: string, phase: PhaseDefinition, kind: StepDefinition['kind']): boolean {
-  return phase.steps.some((step, index) => step.kind === kind && stepRowName(phase, index, step) === rowName);
+  return phase.steps.some((step) => step.kind === kind && stepRowName(phase, step) === rowName);
 }

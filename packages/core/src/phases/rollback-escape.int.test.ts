@@ -31,13 +31,13 @@ describe('getting out of a rollback or a data step that cannot go on', () => {
     });
     const runner = new PhaseRunner(plan, { databaseUrl: db.url, migrationsDir });
     await runner.run('stuck');
-    const refused = runner.rollback('stuck');
+    const refused = runner.rollback('stuck', { force: true });
     await expect(refused).rejects.toThrow(RollbackRefusedError);
     await expect(refused).rejects.toThrow(/undoing step "fill" failed: the backup it restores from is gone\..*--skip-step stuck\/fill/);
     expect(await sql(`select to_regclass('escape_made') is not null as present`)).toEqual([{ present: true }]);
 
-    await expect(runner.rollback('stuck', { skipSteps: ['stuck/nope'] })).rejects.toThrow(InvalidArgumentError);
-    expect(await runner.rollback('stuck', { skipSteps: ['stuck/fill'] })).toEqual(['stuck']);
+    await expect(runner.rollback('stuck', { skipSteps: ['stuck/nope'], force: true })).rejects.toThrow(InvalidArgumentError);
+    expect(await runner.rollback('stuck', { skipSteps: ['stuck/fill'], force: true })).toEqual(['stuck']);
     expect(await sql(`select to_regclass('escape_made') is not null as present`)).toEqual([{ present: false }]);
     expect((await runner.status()).map((p) => p.status)).toEqual(['rolled_back']);
     const [row] = await sql(`select status, "errorLog"::text as log from "_evolve"."DataMigration" where name like 'phase:stuck/%fill'`);

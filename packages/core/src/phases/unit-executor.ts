@@ -51,21 +51,33 @@ export async function runOutsideTransaction(client: pg.ClientBase, sql: string, 
  * - A transactional unit runs in one transaction with `SET LOCAL lock_timeout` and `statement_timeout`.
  * - A single non-transactional statement runs with the same settings at session level, which are reset
  *   afterwards.
+ * `beforeStatement`, when given, runs before each statement in the same transaction (a rollback moves what
+ * the statement would remove into the trash there) and may replace the statement (`'skip'`).
  * Lock timeouts, deadlocks and serialization failures are retried with jittered backoff up to
  * `retry.maxAttempts`, dropping an INVALID index left by a failed concurrent build before each new try.
  * Then it fails closed with a `DatabaseError` carrying the SQLSTATE and SQL.
  */
-export async function executeSqlUnit(client: pg.ClientBase, unit: SqlUnit, configured: BatchTimeouts, retry: RetryPolicy): Promise<void> {
+export async function executeSqlUnit(
+  client: pg.ClientBase,
+  unit: SqlUnit,
+  configured: BatchTimeouts,
+  retry: RetryPolicy,
+  beforeStatement?: (index: number) => Promise<'run' | 'skip'>,
+): Promise<void> {
   const timeouts = { lockMs: configured.lockMs, statementMs: unitStatementTimeout(unit, configured) };
   for (let attempt = 1; ; attempt += 1) {
     try {
       if (unit.buildsIndex) await dropInvalidIndex(client, unit.buildsIndex, timeouts);
       if (unit.transactional) {
         await inBatchTransaction(client, timeouts, async () => {
-          for (const statement of unit.statements) await client.query(statement.sql);
+          for (const [index, statement] of unit.statements.entries()) {
+            if ((await beforeStatement?.(index)) !== 'skip') await client.query(statement.sql);
+          }
         });
       } else {
-        for (const statement of unit.statements) await runOutsideTransaction(client, statement.sql, timeouts);
+        for (const [index, statement] of unit.statements.entries()) {
+          if ((await beforeStatement?.(index)) !== 'skip') await runOutsideTransaction(client, statement.sql, timeouts);
+        }
       }
       return;
     } catch (error) {

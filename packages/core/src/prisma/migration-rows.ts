@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { relationExists } from '../db/table-catalog.js';
+import { quoteQualified } from '../sql.js';
 
 /** `_prisma_migrations.checksum` of a migration script: the hex sha256 of its text, as Prisma computes it. Pure. */
 export function migrationChecksum(script: string): string {
@@ -45,4 +46,24 @@ export async function recordMigrationFailed(client: pg.ClientBase, name: string,
  */
 export async function markMigrationRolledBack(client: pg.ClientBase, name: string): Promise<void> {
   await client.query(`update _prisma_migrations set rolled_back_at = now() where migration_name = $1 and finished_at is null and rolled_back_at is null`, [name]);
+}
+
+/**
+ * Takes every `_prisma_migrations` row of the migrations whose names start with `prefix` out of Prisma's
+ * history after a rollback undid them: the rows are copied to `<archiveSchema>.rolled_back_migrations` (with
+ * the time) and deleted, in the caller's transaction. Prisma then sees those migrations as never applied,
+ * which is the truth; with their folders removed from the migrations directory, no `prisma migrate deploy`
+ * recreates them. Idempotent. Returns the migration names taken out.
+ */
+export async function archiveMigrationRows(client: pg.ClientBase, prefix: string, archiveSchema: string): Promise<string[]> {
+  if (!(await prismaMigrationsTableExists(client))) return [];
+  const archive = quoteQualified(archiveSchema, 'rolled_back_migrations');
+  await client.query(`create table if not exists ${archive} (like _prisma_migrations, archived_at timestamptz not null default now())`);
+  const { rows } = await client.query<{ name: string }>(
+    `with gone as (delete from _prisma_migrations where left(migration_name, length($1)) = $1 returning *),
+          kept as (insert into ${archive} select gone.*, now() from gone returning migration_name)
+     select distinct migration_name as name from kept order by 1`,
+    [prefix],
+  );
+  return rows.map((row) => row.name);
 }
