@@ -135,6 +135,21 @@ describe("pnpm migrate:phase with the example plan (seed 003's seven phases) on 
     const unknown = await cli(['run', 'phase_nine', ...common]);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toContain('unknown phase "phase_nine"');
+
+    // What the rollbacks removed is in the trash: list, restore one table, purge the rest.
+    const listed = await cli(['trash', 'list', '--json', ...common]);
+    expect(listed.exitCode).toBe(0);
+    const entries = last(listed.stdout).trash as { id: number; kind: string; table: string; column: string | null }[];
+    const audit = entries.find((e) => e.kind === 'table' && e.table === 'AuditLog');
+    expect(audit).toBeDefined();
+    const restored = await cli(['trash', 'restore', String(audit?.id), ...common]);
+    expect(restored.exitCode).toBe(0);
+    expect(restored.stdout).toMatch(/restored \d+: "public"\."AuditLog" \(moved, \d+ rows\)/);
+    expect((await cli(['trash', 'restore', 'x', ...common])).exitCode).toBe(2);
+    const purged = await cli(['trash', 'purge', '--all', '--yes', '--json', ...common]);
+    expect(purged.exitCode).toBe(0);
+    expect(last(purged.stdout).purged).toHaveLength(entries.length - 1);
+    expect(last((await cli(['trash', 'list', '--json', ...common])).stdout).trash.every((e: { restoredAt: unknown; purgedAt: unknown }) => e.restoredAt || e.purgedAt)).toBe(true);
   });
 });
 

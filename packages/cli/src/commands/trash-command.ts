@@ -23,7 +23,7 @@ export const trash: Command = {
   name: 'trash',
   synopsis: 'list | restore <id>… | purge <id>…|--all',
   summary: 'the tables and columns rollbacks kept: list them, put them back, or drop them for good',
-  flags: ['config', 'database-url', 'json', 'all', 'yes'],
+  flags: ['config', 'database-url', 'migrations-dir', 'json', 'all', 'yes'],
   async run(context) {
     const [action] = context.args;
     const loaded = await context.plan(false);
