@@ -156,8 +156,8 @@ export type { InvalidPolicy, ExtractParent } from './extract/extract-writers.js'
 export { runBatchedTableJob } from './backfill/backfill.js';
 export { extractReferenceRows } from './extract/reference-rows.js';
 export type { ReferenceRowsOptions, ReferenceRowsReport, ReferenceSource } from './extract/reference-rows.js';
-export { dedupe, reportDuplicates, undoDedupe } from './extract/dedupe.js';
-export type { DedupeOptions, DedupeResult, DuplicateReport, KeepRule } from './extract/dedupe.js';
+export { dedupe, reportDuplicates, undoDedupe, sqlExpression } from './extract/dedupe.js';
+export type { DedupeOptions, DedupeResult, DuplicateReport, KeepRule, SqlExpression } from './extract/dedupe.js';
 export { mergeTables } from './extract/merge-tables.js';
 export type { MergeOptions, MergeReport, MergeSource } from './extract/merge-tables.js';
 export { lintSql, lintPaths, migrationFiles, readLiveFacts } from './lint/migration-linter.js';

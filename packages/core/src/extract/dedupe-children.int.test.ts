@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 import { withClient } from '../db/with-client.js';
-import { dedupe, InvalidArgumentError, undoDedupe } from '../index.js';
+import { dedupe, InvalidArgumentError, reportDuplicates, sqlExpression, undoDedupe } from '../index.js';
 
 const db = useTestDatabase();
 const sql = (text: string, params: unknown[] = []) => withClient(db.url, async (client) => (await client.query(text, params)).rows);
@@ -68,5 +68,53 @@ describe('dedupe with children: never loses a row of another table', () => {
     await expect(dedupe({ database: db.url, schema: 'other', table: 'parent', columns: ['k'], keep: { orderBy: 'id' }, children: 'repoint' })).rejects.toThrow(
       /references \(code\), not the primary key "id" alone/,
     );
+  });
+
+  it("children: 'backup' copies the children a cascade or set-null key would change; undoDedupe puts every one back", async () => {
+    await setup('kept', 'cascade');
+    await sql(`create table "kept"."Flag" (id int primary key, "reviewId" text references "kept"."Re""view"(id) on delete set null, reason text)`);
+    await sql(`insert into "kept"."Flag" select g, 'r' || (1 + g % 200), 'spam' from generate_series(1, 100) g`);
+    const comments = await sql(`select * from "kept"."Comment" order by id`);
+    const flags = await sql(`select * from "kept"."Flag" order by id`);
+    const result = await dedupe({ ...options('kept'), children: 'backup' });
+    expect(result.deleted).toBe(130);
+    // The cascade and the set-null really happened, and what they changed is in the backups.
+    const [{ comments: left, nulled }] = (await sql(
+      `select (select count(*)::int from "kept"."Comment") as comments, (select count(*)::int from "kept"."Flag" where "reviewId" is null) as nulled`,
+    )) as [{ comments: number; nulled: number }];
+    expect(left).toBeLessThan(600);
+    expect(nulled).toBeGreaterThan(0);
+    expect(await sql(`select count(*)::int as n from _evolve."_evolve_bak_kept_Re""view_dupes_Comment_reviewId_fkey"`)).toEqual([{ n: 600 - left }]);
+
+    // The application points one nulled flag elsewhere meanwhile: undo keeps that one as the app wrote it.
+    const nulledFlag = (await sql(`select min(id) as id from "kept"."Flag" where "reviewId" is null`))[0]?.['id'];
+    const survivor = (await sql(`select min(id) as id from "kept"."Re""view"`))[0]?.['id'];
+    await sql(`update "kept"."Flag" set "reviewId" = $2 where id = $1`, [nulledFlag, survivor]);
+    expect(await undoDedupe({ ...options('kept'), children: 'backup' })).toBe(130);
+    expect(await sql(`select * from "kept"."Comment" order by id`)).toEqual(comments);
+    expect(await sql(`select * from "kept"."Flag" order by id`)).toEqual(flags.map((f) => (f['id'] === nulledFlag ? { ...f, reviewId: survivor } : f)));
+    expect(await sql(`select count(*)::int as n from pg_tables where schemaname = '_evolve' and tablename like '%kept%'`)).toEqual([{ n: 0 }]);
+  });
+
+  it("children: 'backup' refuses a cascade two levels deep and a set-default key, naming them", async () => {
+    await setup('deep', 'cascade');
+    await sql(`create table "deep"."Reply" (id int primary key, "commentId" int references "deep"."Comment"(id) on delete cascade)`);
+    await expect(dedupe({ ...options('deep'), children: 'backup' })).rejects.toThrow(/"deep"\."Reply" \(commentId\) references "deep"\."Comment" ON DELETE CASCADE .*two levels deep/);
+    await setup('dflt', 'set default');
+    await expect(dedupe({ ...options('dflt'), children: 'backup' })).rejects.toThrow(/ON DELETE SET DEFAULT .*cannot tell a default/);
+    expect(await sql(`select count(*)::int as n from "deep"."Re""view"`)).toEqual([{ n: 200 }]);
+  });
+
+  it('groups by expressions too: lower(email) duplicates go, undo brings them back', async () => {
+    await sql(`create schema expr`);
+    await sql(`create table expr.users (id int primary key, email text, "createdAt" timestamptz not null default now())`);
+    await sql(`insert into expr.users (id, email, "createdAt") values (1, 'Ann@x.io', '2026-01-01'), (2, 'ann@x.io', '2026-01-02'), (3, 'ANN@X.IO', '2026-01-03'), (4, 'bob@x.io', '2026-01-01'), (5, null, '2026-01-01'), (6, null, '2026-01-02')`);
+    const byLower = { database: db.url, schema: 'expr', table: 'users', columns: [], expressions: [sqlExpression('lower(email)')], keep: 'earliest' as const };
+    expect(await reportDuplicates(byLower)).toMatchObject({ groups: 1, extraRows: 2, samples: [{ key: ['ann@x.io'], keep: '1', remove: ['2', '3'] }] });
+    expect((await dedupe(byLower)).deleted).toBe(2);
+    expect(await sql(`select id from expr.users order by id`)).toEqual([{ id: 1 }, { id: 4 }, { id: 5 }, { id: 6 }]);
+    expect(await undoDedupe(byLower)).toBe(2);
+    expect(await sql(`select count(*)::int as n from expr.users`)).toEqual([{ n: 6 }]);
+    expect(() => sqlExpression(' ')).toThrow(InvalidArgumentError);
   });
 });

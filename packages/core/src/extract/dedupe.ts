@@ -21,6 +21,11 @@ export interface DedupeOptions {
   /** The columns that are about to become unique. Rows with a NULL in them are never duplicates. */
   readonly columns: readonly string[];
   /**
+   * SQL expressions over the table's columns that are part of the key too, as a unique index on expressions
+   * has them (`sqlExpression('lower(email)')`). Raw SQL written by the caller: it is used as written.
+   */
+  readonly expressions?: readonly SqlExpression[];
+  /**
    * `latest`/`earliest` by `orderColumn` (default `createdAt`), ties by primary key; or any SQL order
    * (`{ orderBy: '"rating" DESC, "createdAt" ASC' }`) whose first row is kept.
    */
@@ -35,8 +40,12 @@ export interface DedupeOptions {
    * - `'repoint'`: in the same transaction as each batch's delete, move the children of every deleted row to
    *   its group's survivor (their old references are logged, and `undoDedupe` points them back).
    *   Needs the table's key to be what the foreign keys reference, and a primary key on each child table.
+   * - `'backup'`: in the same transaction as each batch's delete, copy the children that a cascading or
+   *   set-null key would delete or change into a backup table per key (in the state schema); `undoDedupe`
+   *   puts them back. Refused for SET DEFAULT keys, and when a cascading child has children of its own that
+   *   would cascade further (name the grandchild; use `'repoint'`).
    */
-  readonly children?: 'refuse' | 'repoint';
+  readonly children?: 'refuse' | 'repoint' | 'backup';
   readonly stateSchema?: string;
   readonly signal?: AbortSignal;
 }
@@ -50,8 +59,20 @@ export interface DuplicateReport {
   readonly samples: readonly { readonly key: readonly unknown[]; readonly size: number; readonly keep: string; readonly remove: readonly string[] }[];
 }
 
+/** A SQL expression a caller passes on purpose (raw: used as written, never quoted). */
+export type SqlExpression = string & { readonly __sqlExpression: true };
+
+/** Marks `text` as a raw SQL expression over a table's columns (`lower(email)`); refuses an empty one. Pure. */
+export function sqlExpression(text: string): SqlExpression {
+  if (text.trim().length === 0) throw new InvalidArgumentError('sqlExpression', 'must be a non-empty SQL expression');
+  return text as SqlExpression;
+}
+
 interface Resolved {
   readonly children: readonly ReferencingKey[];
+  readonly childMode: 'refuse' | 'repoint' | 'backup';
+  /** Backup table (in the state schema) of the children of each key, by constraint name (`'backup'`). */
+  readonly childBackups: ReadonlyMap<string, string>;
   /** Where repointed references are logged (in the state schema). */
   readonly repointLog: string;
   /** The primary key's type, as a cast target. */
@@ -73,41 +94,56 @@ async function resolve(client: pg.ClientBase, options: DedupeOptions, forDelete 
   if (table.primaryKey.length !== 1) throw new NoUsableKeyError(table.qualified, 'dedupe needs a single-column primary key to tell the copies apart');
   const pk = quoteIdent(table.primaryKey[0] as string);
   requireColumns(table, options.columns, '"columns"');
+  const expressions = options.expressions ?? [];
+  if (options.columns.length + expressions.length === 0) throw new InvalidArgumentError('dedupe.columns', 'give at least one column or expression');
   const orderColumn = options.orderColumn ?? 'createdAt';
   if (typeof options.keep === 'string' && !table.columns.has(orderColumn)) throw new ColumnNotFoundError(table.qualified, orderColumn, '"orderColumn"');
   const rule =
     options.keep === 'latest' ? `${quoteIdent(orderColumn)} desc nulls last` : options.keep === 'earliest' ? `${quoteIdent(orderColumn)} asc nulls last` : options.keep.orderBy;
-  const fingerprint = createHash('sha256').update(JSON.stringify([table.qualified, options.columns, rule])).digest('hex').slice(0, 12);
-  const children = forDelete ? await checkedChildren(client, table.qualified, table.primaryKey[0] as string, options.children ?? 'refuse') : [];
+  const fingerprint = createHash('sha256').update(JSON.stringify([table.qualified, options.columns, expressions, rule])).digest('hex').slice(0, 12);
+  const childMode = options.children ?? 'refuse';
+  const children = forDelete || childMode === 'backup' ? await checkedChildren(client, table.qualified, table.primaryKey[0] as string, childMode) : [];
   const stateSchema = options.stateSchema ?? DEFAULT_STATE_SCHEMA;
+  const keyParts = [...options.columns.map(quoteIdent), ...expressions.map((e) => `(${e})`)];
+  // An expression names the table's columns unqualified: evaluated for a row alias through a one-row subquery.
+  const partOf = (alias: string) => [...options.columns.map((c) => `${alias}.${quoteIdent(c)}`), ...expressions.map((e) => `(select ${e} from (select ${alias}.*) as evolve_row)`)];
   return {
     children,
+    childMode,
+    childBackups: new Map(childMode === 'backup' ? children.map((key) => [key.name, quoteQualified(stateSchema, backupTable(schema, options.table, 'dupes', key.name).table)]) : []),
     repointLog: quoteQualified(stateSchema, `dedupe_${fingerprint}_repointed`),
     pkType: table.columns.get(table.primaryKey[0] as string)?.type ?? 'text',
     qualified: table.qualified,
     pk,
     order: `${rule}, ${pk}`,
-    partition: options.columns.map(quoteIdent).join(', '),
-    notNull: options.columns.map((c) => `${quoteIdent(c)} is not null`).join(' and '),
+    partition: keyParts.join(', '),
+    notNull: keyParts.map((part) => `${part} is not null`).join(' and '),
     backup: options.backupTable ? quoteQualified(schema, options.backupTable) : quoteQualified(stateSchema, backupTable(schema, options.table, 'dupes').table),
     work: quoteQualified(stateSchema, `dedupe_${fingerprint}`),
-    sameAs: (a, b) => options.columns.map((c) => `${a}.${quoteIdent(c)} = ${b}.${quoteIdent(c)}`).join(' and '),
+    sameAs: (a, b) => {
+      const right = partOf(b);
+      return partOf(a).map((part, i) => `${part} = ${right[i]}`).join(' and ');
+    },
   };
 }
 
 /**
  * The foreign keys into the table that `dedupe` must deal with, checked against the `children` choice:
- * with `'refuse'`, a cascading, set-null or set-default key is refused by name; with `'repoint'`, every key
- * must reference the primary key `pk` and its child table must have a primary key. Read-only.
+ * - `'refuse'`: a cascading, set-null or set-default key is refused by name; none is returned;
+ * - `'repoint'`: every key must reference the primary key `pk` alone and its child table have a primary key;
+ * - `'backup'`: the cascading and set-null keys are returned; a set-default key, a set-null child without a
+ *   primary key, and a cascading child whose own children would cascade further are refused by name.
+ * Read-only.
  */
-async function checkedChildren(client: pg.ClientBase, qualified: string, pk: string, mode: 'refuse' | 'repoint'): Promise<readonly ReferencingKey[]> {
+async function checkedChildren(client: pg.ClientBase, qualified: string, pk: string, mode: 'refuse' | 'repoint' | 'backup'): Promise<readonly ReferencingKey[]> {
   const keys = await referencingKeys(client, qualified);
+  const changing = (key: ReferencingKey) => ['CASCADE', 'SET NULL', 'SET DEFAULT'].includes(key.onDelete);
   for (const key of keys) {
     const child = `"${key.schema}"."${key.table}" (${key.columns.join(', ')})`;
-    if (mode === 'refuse' && ['CASCADE', 'SET NULL', 'SET DEFAULT'].includes(key.onDelete)) {
+    if (mode === 'refuse' && changing(key)) {
       throw new InvalidArgumentError(
         'dedupe.children',
-        `${child} references ${qualified} ON DELETE ${key.onDelete} (constraint "${key.name}"): deleting duplicates would ${key.onDelete === 'CASCADE' ? 'delete' : 'change'} their children, which undoDedupe could not bring back; pass children: 'repoint' to move them to each group's survivor first`,
+        `${child} references ${qualified} ON DELETE ${key.onDelete} (constraint "${key.name}"): deleting duplicates would ${key.onDelete === 'CASCADE' ? 'delete' : 'change'} their children, which undoDedupe could not bring back; pass children: 'repoint' to move them to each group's survivor first, or children: 'backup' to copy them aside`,
       );
     }
     if (mode === 'repoint' && (key.referenced.length !== 1 || key.referenced[0] !== pk || key.columns.length !== 1)) {
@@ -116,10 +152,25 @@ async function checkedChildren(client: pg.ClientBase, qualified: string, pk: str
     if (mode === 'repoint' && key.childKey.length !== 1) {
       throw new InvalidArgumentError('dedupe.children', `"${key.schema}"."${key.table}" has no single-column primary key to log its repointed rows by (constraint "${key.name}")`);
     }
+    if (mode === 'backup' && key.onDelete === 'SET DEFAULT') {
+      throw new InvalidArgumentError('dedupe.children', `${child} references ${qualified} ON DELETE SET DEFAULT (constraint "${key.name}"): children: 'backup' cannot tell a default it set from one the application wrote; use children: 'repoint'`);
+    }
+    if (mode === 'backup' && key.onDelete === 'SET NULL' && key.childKey.length === 0) {
+      throw new InvalidArgumentError('dedupe.children', `"${key.schema}"."${key.table}" has no primary key to put its references back by (constraint "${key.name}", ON DELETE SET NULL)`);
+    }
+    if (mode === 'backup' && key.onDelete === 'CASCADE') {
+      const deeper = (await referencingKeys(client, quoteQualified(key.schema, key.table))).find(changing);
+      if (deeper) {
+        throw new InvalidArgumentError(
+          'dedupe.children',
+          `"${deeper.schema}"."${deeper.table}" (${deeper.columns.join(', ')}) references ${child.split(' (')[0]} ON DELETE ${deeper.onDelete} (constraint "${deeper.name}"): the cascade would go two levels deep, beyond what children: 'backup' keeps; use children: 'repoint'`,
+        );
+      }
+    }
   }
-  return mode === 'repoint' ? keys : [];
+  if (mode === 'repoint') return keys;
+  return mode === 'backup' ? keys.filter((key) => key.onDelete === 'CASCADE' || key.onDelete === 'SET NULL') : [];
 }
-
 
 /**
  * Counts duplicate groups of `columns` and shows which row each would keep and lose under `keep`. Run it
@@ -179,12 +230,16 @@ export async function dedupe(options: DedupeOptions & { readonly restart?: boole
          from ${resolved.qualified} where ${resolved.notNull}) ranked
        where rn > 1`,
     );
-    if (resolved.children.length > 0) {
+    if (resolved.childMode === 'repoint' && resolved.children.length > 0) {
       await client.query(`create table if not exists ${resolved.repointLog} (constraint_name text not null, child_key text not null, victim text not null, survivor text not null)`);
+    }
+    for (const key of resolved.children) {
+      const backup = resolved.childBackups.get(key.name);
+      if (backup) await client.query(`create table if not exists ${backup} (like ${quoteQualified(key.schema, key.table)})`);
     }
     return resolved;
   });
-  const result = await runBatchedStatement(options.database, `dedupe ${r.qualified}`, r.qualified, r.children.length > 0 ? repointingBatch(r) : [deletingBatch(r)], {
+  const result = await runBatchedStatement(options.database, `dedupe ${r.qualified}`, r.qualified, r.children.length > 0 ? childBatch(r) : [deletingBatch(r)], {
     timeouts: { lockMs: DEFAULT_LOCK_TIMEOUT_MS, statementMs: DEFAULT_STATEMENT_TIMEOUT_MS },
     ...(options.signal ? { signal: options.signal } : {}),
   });
@@ -204,12 +259,13 @@ function deletingBatch(r: Resolved): string {
 }
 
 /**
- * One batch with children to move, as statements of one transaction: up to 1,000 victims whose survivor
- * still exists are taken from the work table (victims whose survivor the application deleted are kept and
- * dropped from the work); each foreign key's children of those victims are repointed to the survivor and
- * logged; then the victims are copied to the backup and deleted. The last statement counts the batch.
+ * One batch with children, as statements of one transaction: up to 1,000 victims whose survivor still
+ * exists are taken from the work table (victims whose survivor the application deleted are kept and dropped
+ * from the work); each foreign key's children of those victims are repointed to the survivor and logged
+ * (`'repoint'`) or copied to the key's backup table (`'backup'`); then the victims are copied to the backup
+ * and deleted. The last statement counts the batch.
  */
-function repointingBatch(r: Resolved): string[] {
+function childBatch(r: Resolved): string[] {
   const batch = 'pg_temp.evolve_dedupe_batch';
   return [
     `create temp table if not exists evolve_dedupe_batch (victim text primary key, survivor text not null) on commit delete rows`,
@@ -222,6 +278,11 @@ function repointingBatch(r: Resolved): string[] {
      for update of v`,
     ...r.children.map((key) => {
       const child = quoteQualified(key.schema, key.table);
+      const backup = r.childBackups.get(key.name);
+      if (backup) {
+        const on = key.columns.map((c, i) => `c.${quoteIdent(c)} = v.${quoteIdent(key.referenced[i] as string)}`).join(' and ');
+        return `insert into ${backup} select c.* from ${child} c join ${r.qualified} v on ${on} join ${batch} b on v.${r.pk} = b.victim::${r.pkType}`;
+      }
       const column = quoteIdent(key.columns[0] as string);
       const childPk = quoteIdent(key.childKey[0] as string);
       return `with moved as (update ${child} c set ${column} = b.survivor::${r.pkType} from ${batch} b where c.${column} = b.victim::${r.pkType} returning c.${childPk}::text as child_key, b.victim, b.survivor)
@@ -253,6 +314,7 @@ export async function undoDedupe(options: DedupeOptions): Promise<number> {
         );
       }
       await pointChildrenBack(client, r);
+      await restoreChildren(client, r);
       await client.query(`drop table ${r.backup}`);
       await client.query(`drop table if exists ${r.work}`);
       await client.query('commit');
@@ -262,6 +324,29 @@ export async function undoDedupe(options: DedupeOptions): Promise<number> {
       throw error;
     }
   });
+}
+
+/**
+ * Puts back the children `children: 'backup'` copied aside: rows a cascade deleted are inserted again
+ * (`ON CONFLICT DO NOTHING`), references a set-null key cleared are written back where they are still NULL
+ * (a reference the application wrote since wins). Then drops the backups. Runs in the caller's transaction,
+ * after the parents are back.
+ */
+async function restoreChildren(client: pg.ClientBase, r: Resolved): Promise<void> {
+  for (const key of r.children) {
+    const backup = r.childBackups.get(key.name);
+    if (!backup || !(await relationExists(client, backup))) continue;
+    const child = quoteQualified(key.schema, key.table);
+    if (key.onDelete === 'CASCADE') {
+      await client.query(`insert into ${child} select * from ${backup} on conflict do nothing`);
+    } else {
+      const set = key.columns.map((c) => `${quoteIdent(c)} = b.${quoteIdent(c)}`).join(', ');
+      const byKey = key.childKey.map((c) => `c.${quoteIdent(c)} = b.${quoteIdent(c)}`).join(' and ');
+      const stillNull = key.columns.map((c) => `c.${quoteIdent(c)} is null`).join(' and ');
+      await client.query(`update ${child} c set ${set} from ${backup} b where ${byKey} and ${stillNull}`);
+    }
+    await client.query(`drop table ${backup}`);
+  }
 }
 
 /**
