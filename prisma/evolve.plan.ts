@@ -298,7 +298,7 @@ function dedupeStep(name: string, options: Omit<DedupeOptions, 'database'>): Ret
 const uniqueConstraints = definePhase({
   name: 'unique_constraints',
   id: '05',
-  description: 'one review per (content, reviewer) keeping the latest, one purchase per (content, buyer) keeping the first; then unique indexes',
+  description: 'one review per (content, reviewer) keeping the latest, one purchase per (content, buyer) keeping the first, one asset request per (tenant, requester, title) with the votes merged; then unique indexes',
   risk: 'medium',
   dependsOn: ['soft_deletes', 'extracted_models'],
   steps: [
@@ -306,6 +306,10 @@ const uniqueConstraints = definePhase({
     schemaStep('review_key', step(addUnique, { table: 'ContentReview', columns: ['contentId', 'reviewerId'], constraint: false })),
     dedupeStep('dedupe_purchases', { table: 'ContentPurchase', columns: ['contentId', 'buyerId'], keep: 'earliest', orderColumn: 'purchasedAt' }),
     schemaStep('purchase_key', step(addUnique, { table: 'ContentPurchase', columns: ['contentId', 'buyerId'], constraint: false })),
+    // "For learning asset requests, merge duplicates": the first request is kept and the copies' votes move to
+    // it (a user who voted on two copies keeps one vote), instead of cascading away with the copies.
+    dedupeStep('dedupe_asset_requests', { table: 'LearningAssetRequest', columns: ['tenantId', 'requesterId', 'title'], keep: 'earliest', children: 'repoint' }),
+    schemaStep('asset_request_key', step(addUnique, { table: 'LearningAssetRequest', columns: ['tenantId', 'requesterId', 'title'], constraint: false })),
   ],
 });
 

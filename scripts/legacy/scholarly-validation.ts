@@ -43,6 +43,7 @@ export const EXPECTED_UNIQUES: readonly string[] = [
   'Address_homeschoolCoopId_key',
   'ContentReview_contentId_reviewerId_key',
   'ContentPurchase_contentId_buyerId_key',
+  'LearningAssetRequest_tenantId_requesterId_title_key',
   'EduScrumSprint_teamId_sprintNumber_key',
   'NotificationPreference_tenantId_userId_key',
   'FeatureFlag_key_key',
@@ -53,6 +54,7 @@ export const EXPECTED_UNIQUES: readonly string[] = [
 const REJECTED_DUPLICATES: readonly { table: string; key: string }[] = [
   { table: 'ContentReview', key: 'ContentReview_contentId_reviewerId_key' },
   { table: 'ContentPurchase', key: 'ContentPurchase_contentId_buyerId_key' },
+  { table: 'LearningAssetRequest', key: 'LearningAssetRequest_tenantId_requesterId_title_key' },
 ];
 
 /**

@@ -117,4 +117,24 @@ describe('dedupe with children: never loses a row of another table', () => {
     expect(await sql(`select count(*)::int as n from expr.users`)).toEqual([{ n: 6 }]);
     expect(() => sqlExpression(' ')).toThrow(InvalidArgumentError);
   });
+
+  it("children: 'repoint' merges a child that would duplicate the survivor's under a unique index (votes of one user), and undo brings it back", async () => {
+    await sql(`create schema votes`);
+    await sql(`create table votes.request (id int primary key, title text not null, "createdAt" timestamptz not null)`);
+    await sql(`create table votes.vote (id int primary key, "requestId" int not null references votes.request(id) on delete cascade, "userId" text not null, unique ("requestId", "userId"))`);
+    await sql(`insert into votes.request values (1, 'same', '2026-01-01'), (2, 'same', '2026-01-02'), (3, 'same', '2026-01-03')`);
+    // u1 voted on all three copies, u2 on the two duplicates only, u3 on one duplicate.
+    await sql(`insert into votes.vote values (1, 1, 'u1'), (2, 2, 'u1'), (3, 3, 'u1'), (4, 2, 'u2'), (5, 3, 'u2'), (6, 3, 'u3')`);
+    const before = await sql(`select * from votes.vote order by id`);
+    const byTitle = { database: db.url, schema: 'votes', table: 'request', columns: ['title'], keep: 'earliest' as const, children: 'repoint' as const };
+    expect((await dedupe(byTitle)).deleted).toBe(2);
+    // One vote per user on the survivor: nothing lost, nothing doubled.
+    expect(await sql(`select "requestId", "userId" from votes.vote order by "userId"`)).toEqual([
+      { requestId: 1, userId: 'u1' },
+      { requestId: 1, userId: 'u2' },
+      { requestId: 1, userId: 'u3' },
+    ]);
+    expect(await undoDedupe(byTitle)).toBe(2);
+    expect(await sql(`select * from votes.vote order by id`)).toEqual(before);
+  });
 });

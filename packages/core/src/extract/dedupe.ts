@@ -71,8 +71,13 @@ export function sqlExpression(text: string): SqlExpression {
 interface Resolved {
   readonly children: readonly ReferencingKey[];
   readonly childMode: 'refuse' | 'repoint' | 'backup';
-  /** Backup table (in the state schema) of the children of each key, by constraint name (`'backup'`). */
+  /**
+   * Backup table (in the state schema) of the children of each key, by constraint name: every child a
+   * cascade or set-null would change (`'backup'`), or the children `'repoint'` merged into the survivor's.
+   */
   readonly childBackups: ReadonlyMap<string, string>;
+  /** `'repoint'`: per key, the other columns of each unique index of the child that holds the key's column. */
+  readonly mergeKeys: ReadonlyMap<string, readonly (readonly string[])[]>;
   /** Where repointed references are logged (in the state schema). */
   readonly repointLog: string;
   /** The primary key's type, as a cast target. */
@@ -102,15 +107,20 @@ async function resolve(client: pg.ClientBase, options: DedupeOptions, forDelete 
     options.keep === 'latest' ? `${quoteIdent(orderColumn)} desc nulls last` : options.keep === 'earliest' ? `${quoteIdent(orderColumn)} asc nulls last` : options.keep.orderBy;
   const fingerprint = createHash('sha256').update(JSON.stringify([table.qualified, options.columns, expressions, rule])).digest('hex').slice(0, 12);
   const childMode = options.children ?? 'refuse';
-  const children = forDelete || childMode === 'backup' ? await checkedChildren(client, table.qualified, table.primaryKey[0] as string, childMode) : [];
+  const children = forDelete || childMode !== 'refuse' ? await checkedChildren(client, table.qualified, table.primaryKey[0] as string, childMode) : [];
   const stateSchema = options.stateSchema ?? DEFAULT_STATE_SCHEMA;
   const keyParts = [...options.columns.map(quoteIdent), ...expressions.map((e) => `(${e})`)];
+  const mergeKeys = new Map<string, (readonly string[])[]>();
+  if (childMode === 'repoint') for (const key of children) mergeKeys.set(key.name, await uniqueSetsWith(client, key));
   // An expression names the table's columns unqualified: evaluated for a row alias through a one-row subquery.
   const partOf = (alias: string) => [...options.columns.map((c) => `${alias}.${quoteIdent(c)}`), ...expressions.map((e) => `(select ${e} from (select ${alias}.*) as evolve_row)`)];
   return {
     children,
     childMode,
-    childBackups: new Map(childMode === 'backup' ? children.map((key) => [key.name, quoteQualified(stateSchema, backupTable(schema, options.table, 'dupes', key.name).table)]) : []),
+    childBackups: new Map(
+      children.filter((key) => childMode === 'backup' || (mergeKeys.get(key.name)?.length ?? 0) > 0).map((key) => [key.name, quoteQualified(stateSchema, backupTable(schema, options.table, 'dupes', key.name).table)]),
+    ),
+    mergeKeys,
     repointLog: quoteQualified(stateSchema, `dedupe_${fingerprint}_repointed`),
     pkType: table.columns.get(table.primaryKey[0] as string)?.type ?? 'text',
     qualified: table.qualified,
@@ -170,6 +180,23 @@ async function checkedChildren(client: pg.ClientBase, qualified: string, pk: str
   }
   if (mode === 'repoint') return keys;
   return mode === 'backup' ? keys.filter((key) => key.onDelete === 'CASCADE' || key.onDelete === 'SET NULL') : [];
+}
+
+/**
+ * For a child key moved by `'repoint'`: the other columns of every unique index (or constraint) of the child
+ * table that contains the key's column. A moved child equal to one of the survivor's on those would break
+ * the index; such children are merged (the survivor's is kept). Read-only.
+ */
+async function uniqueSetsWith(client: pg.ClientBase, key: ReferencingKey): Promise<string[][]> {
+  const column = key.columns[0] as string;
+  const { rows } = await client.query<{ columns: string[] }>(
+    `select array_agg(a.attname::text order by k.i) as columns
+       from pg_index x cross join unnest(x.indkey) with ordinality k(attnum, i) join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum
+      where x.indrelid = $1::regclass and x.indisunique and x.indexprs is null and x.indpred is null
+      group by x.indexrelid`,
+    [quoteQualified(key.schema, key.table)],
+  );
+  return rows.filter((row) => row.columns.includes(column)).map((row) => row.columns.filter((c) => c !== column));
 }
 
 /**
@@ -276,18 +303,18 @@ function childBatch(r: Resolved): string[] {
      join ${r.qualified} v on v.${r.pk} = t.victim
      join ${r.qualified} k on k.${r.pk} = t.survivor and ${r.sameAs('v', 'k')}
      for update of v`,
-    ...r.children.map((key) => {
+    ...r.children.map((key): string[] => {
       const child = quoteQualified(key.schema, key.table);
       const backup = r.childBackups.get(key.name);
-      if (backup) {
+      if (backup && r.childMode === 'backup') {
         const on = key.columns.map((c, i) => `c.${quoteIdent(c)} = v.${quoteIdent(key.referenced[i] as string)}`).join(' and ');
-        return `insert into ${backup} select c.* from ${child} c join ${r.qualified} v on ${on} join ${batch} b on v.${r.pk} = b.victim::${r.pkType}`;
+        return [`insert into ${backup} select c.* from ${child} c join ${r.qualified} v on ${on} join ${batch} b on v.${r.pk} = b.victim::${r.pkType}`];
       }
       const column = quoteIdent(key.columns[0] as string);
       const childPk = quoteIdent(key.childKey[0] as string);
-      return `with moved as (update ${child} c set ${column} = b.survivor::${r.pkType} from ${batch} b where c.${column} = b.victim::${r.pkType} returning c.${childPk}::text as child_key, b.victim, b.survivor)
-              insert into ${r.repointLog} select ${quoteLiteral(key.name)}, child_key, victim, survivor from moved`;
-    }),
+      return [...mergeStatement(r, key, batch), `with moved as (update ${child} c set ${column} = b.survivor::${r.pkType} from ${batch} b where c.${column} = b.victim::${r.pkType} returning c.${childPk}::text as child_key, b.victim, b.survivor)
+              insert into ${r.repointLog} select ${quoteLiteral(key.name)}, child_key, victim, survivor from moved`];
+    }).flat(),
     `with moved as (delete from ${r.qualified} t using ${batch} b where t.${r.pk} = b.victim::${r.pkType} returning t.*),
           saved as (insert into ${r.backup} select * from moved returning 1)
      select victim from ${batch} union all select null from (select 1) one where exists (select 1 from ${r.work}) and not exists (select 1 from ${batch})`,
@@ -327,6 +354,30 @@ export async function undoDedupe(options: DedupeOptions): Promise<number> {
 }
 
 /**
+ * `'repoint'` with a unique index on the child that holds the key's column: the victims' children that
+ * would duplicate one of the survivor's (or one of another victim's of the same group, lowest key kept) are
+ * moved to the key's backup table instead of being repointed (merged: the survivor's is kept), in the
+ * batch's transaction. No statement when the child has no such index.
+ */
+function mergeStatement(r: Resolved, key: ReferencingKey, batch: string): string[] {
+  const sets = r.mergeKeys.get(key.name) ?? [];
+  const backup = r.childBackups.get(key.name);
+  if (sets.length === 0 || !backup) return [];
+  const child = quoteQualified(key.schema, key.table);
+  const column = quoteIdent(key.columns[0] as string);
+  const childPk = quoteIdent(key.childKey[0] as string);
+  const equal = (others: readonly string[]) => others.map((c) => `c2.${quoteIdent(c)} = c.${quoteIdent(c)}`).join(' and ') || 'true';
+  const collides = sets.map(
+    (others) => `exists (select 1 from ${child} c2 where c2.${column} = b.survivor::${r.pkType} and ${equal(others)})
+      or exists (select 1 from ${child} c2 join ${batch} b2 on c2.${column} = b2.victim::${r.pkType} where b2.survivor = b.survivor and c2.${childPk} < c.${childPk} and ${equal(others)})`,
+  );
+  return [
+    `with merged as (delete from ${child} c using ${batch} b where c.${column} = b.victim::${r.pkType} and (${collides.join(' or ')}) returning c.*)
+     insert into ${backup} select * from merged`,
+  ];
+}
+
+/**
  * Puts back the children `children: 'backup'` copied aside: rows a cascade deleted are inserted again
  * (`ON CONFLICT DO NOTHING`), references a set-null key cleared are written back where they are still NULL
  * (a reference the application wrote since wins). Then drops the backups. Runs in the caller's transaction,
@@ -337,7 +388,8 @@ async function restoreChildren(client: pg.ClientBase, r: Resolved): Promise<void
     const backup = r.childBackups.get(key.name);
     if (!backup || !(await relationExists(client, backup))) continue;
     const child = quoteQualified(key.schema, key.table);
-    if (key.onDelete === 'CASCADE') {
+    // Rows a cascade deleted, or children 'repoint' merged into the survivor's: inserted again.
+    if (key.onDelete === 'CASCADE' || r.childMode === 'repoint') {
       await client.query(`insert into ${child} select * from ${backup} on conflict do nothing`);
     } else {
       const set = key.columns.map((c) => `${quoteIdent(c)} = b.${quoteIdent(c)}`).join(', ');
