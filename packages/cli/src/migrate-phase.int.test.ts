@@ -79,6 +79,13 @@ describe("pnpm migrate:phase with the example plan (seed 003's seven phases) on 
     const dry = await cli(['run', '--all', '--dry-run', '--json', ...common]);
     expect(dry.exitCode).toBe(0);
     expect(await snapshotOf()).toEqual(before);
+    // Nothing has run: every phase is still planned in full, each on the catalog the ones before it leave.
+    const all = await cli(['plan', '--all', '--json', ...common]);
+    expect(all.exitCode).toBe(0);
+    const plans = last(all.stdout).plans as { phase: string; steps: { name: string; deferred: boolean; units: unknown[] }[] }[];
+    expect(plans.map((p) => p.phase)).toEqual(['audit_infrastructure', 'reference_tables', 'soft_deletes', 'extracted_models', 'unique_constraints', 'composite_indexes', 'new_feature_models']);
+    expect(plans.flatMap((p) => p.steps.filter((s) => s.deferred).map((s) => `${p.phase}/${s.name}`))).toEqual([]);
+    expect(last(dry.stdout).plans).toEqual(plans);
 
     const run = await cli(['run', '--all', '--json', ...common]);
     expect(run.exitCode).toBe(0);

@@ -41,11 +41,10 @@ export const plan: Command = {
   },
 };
 
+/** Every phase's plan (or one's), each on the catalog the phases before it leave. */
 async function planAll(runner: PhaseRunner, only?: string) {
-  const names = only ? [runner.phase(only).name] : runner.plan.phases.map((p) => p.name);
-  const plans = [];
-  for (const name of names) plans.push({ phase: name, steps: await runner.planPhase(name) });
-  return plans;
+  if (only) return [{ phase: runner.phase(only).name, steps: await runner.planPhase(only) }];
+  return runner.planAll();
 }
 
 /** `run <phase>|--all`: runs phases (idempotent, resumable). */

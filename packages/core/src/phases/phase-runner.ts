@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { BatchTimeouts } from '../backfill/batch-transaction.js';
 import type { BackfillProgress } from '../backfill/progress-tracker.js';
 import { discardCheckpoints, RangeClaims } from '../backfill/range-claims.js';
+import { applyPlannedSql } from '../db/catalog-model.js';
 import { readCatalogSnapshot, type CatalogSnapshot } from '../db/catalog-snapshot.js';
 import { relationExists } from '../db/table-catalog.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_RETRY_POLICY, DEFAULT_STATEMENT_TIMEOUT_MS, type RetryPolicy } from '../db/retry-policy.js';
@@ -158,48 +159,92 @@ export class PhaseRunner {
 
   /**
    * What `run` would do for `phaseName`: per step its units with folder names, SQL, lock levels and
-   * transactionality, and the prechecks' findings (orphans, duplicates, NULLs, volatile defaults).
+   * transactionality, and the prechecks' findings (orphans, duplicates, NULLs, volatile defaults). Each
+   * step is planned against the catalog the steps before it leave, earlier unfinished phases included (a
+   * catalog model the planned SQL is applied to), so it works on a database where nothing has run yet.
    * Changes nothing: reads the catalog and data only.
    */
   async planPhase(phaseName: string): Promise<StepPlan[]> {
-    const phase = this.phase(phaseName);
+    const target = this.phase(phaseName);
+    const index = this.plan.phases.indexOf(target);
+    const plans = await this.planPhases(this.plan.phases.slice(0, index + 1));
+    return plans.at(-1)?.steps ?? [];
+  }
+
+  /** {@link planPhase} for every phase in plan order, each planned on the catalog the ones before leave. Changes nothing. */
+  async planAll(): Promise<{ phase: string; steps: StepPlan[] }[]> {
+    return this.planPhases(this.plan.phases);
+  }
+
+  private async planPhases(phases: readonly PhaseDefinition[]): Promise<{ phase: string; steps: StepPlan[] }[]> {
     return this.withClient(async (client) => {
-      const catalog = await this.snapshot(client);
       const exists = await this.trackingExists(client);
-      const plans: StepPlan[] = [];
-      for (const [index, step] of phase.steps.entries()) {
-        const row = exists ? await this.store.get(client, stepRowName(phase, step)) : undefined;
-        const status = row?.status ?? 'pending';
-        if (step.kind === 'data') {
-          plans.push({ name: step.name, kind: 'data', description: step.description, status, deferred: false, units: [{ kind: 'data', name: step.name, description: step.description }], prechecks: [] });
-          continue;
-        }
-        if (step.kind === 'verify') {
-          plans.push({ name: step.name, kind: 'verify', description: 'post-conditions', status, deferred: false, units: [], prechecks: [] });
-          continue;
-        }
-        const planned = this.planSchemaStep(phase, index, step, await this.catalogFor(client, step, row?.rollbackData, catalog, exists));
-        if (planned === 'deferred') {
-          plans.push({ name: step.name, kind: 'schema', description: step.operation.operation.describe(step.operation.spec), status, deferred: true, units: [], prechecks: [] });
-          continue;
-        }
-        const prechecks = status === 'completed' ? [] : ((await step.operation.operation.precheck?.(step.operation.spec, client, catalog)) ?? []);
-        plans.push({
-          name: step.name,
-          kind: 'schema',
-          description: step.operation.operation.describe(step.operation.spec),
-          status,
-          deferred: false,
-          units: planned.units.map((unit, u) =>
-            unit.kind === 'sql'
-              ? { kind: 'sql' as const, folder: planned.folders.get(u)?.name ?? '', transactional: unit.transactional, statements: unit.statements }
-              : { kind: 'data' as const, name: unit.name, description: unit.description },
-          ),
-          prechecks,
-        });
+      let catalog = await this.snapshot(client);
+      const plans: { phase: string; steps: StepPlan[] }[] = [];
+      for (const phase of phases) {
+        const preview = await this.previewPhase(client, phase, catalog, exists);
+        plans.push({ phase: phase.name, steps: preview.steps });
+        catalog = preview.after;
       }
       return plans;
     });
+  }
+
+  /**
+   * Plans the steps of `phase` on `catalog`, applying each planned schema step's SQL to the model before the
+   * next one. Completed steps are shown as they are and change nothing (the live catalog has them).
+   */
+  private async previewPhase(client: pg.ClientBase, phase: PhaseDefinition, catalog: CatalogSnapshot, exists: boolean): Promise<{ steps: StepPlan[]; after: CatalogSnapshot }> {
+    const live = catalog;
+    let model = catalog;
+    const steps: StepPlan[] = [];
+    for (const [index, step] of phase.steps.entries()) {
+      const row = exists ? await this.store.get(client, stepRowName(phase, step)) : undefined;
+      const status = row?.status ?? 'pending';
+      if (step.kind !== 'schema') {
+        const units = step.kind === 'data' ? [{ kind: 'data' as const, name: step.name, description: step.description }] : [];
+        steps.push({ name: step.name, kind: step.kind, description: step.kind === 'data' ? step.description : 'post-conditions', status, deferred: false, units, prechecks: [] });
+        continue;
+      }
+      const description = step.operation.operation.describe(step.operation.spec);
+      const planned = this.planSchemaStep(phase, index, step, await this.catalogFor(client, step, row?.rollbackData, model, exists));
+      if (planned === 'deferred') {
+        steps.push({ name: step.name, kind: 'schema', description, status, deferred: true, units: [], prechecks: [] });
+        continue;
+      }
+      const prechecks = status === 'completed' ? [] : await this.previewPrechecks(client, step, model, model !== live);
+      if (status !== 'completed') model = await applyPlannedSql(model, sqlOf(planned.units));
+      steps.push({
+        name: step.name,
+        kind: 'schema',
+        description,
+        status,
+        deferred: false,
+        units: planned.units.map((unit, u) =>
+          unit.kind === 'sql'
+            ? { kind: 'sql' as const, folder: planned.folders.get(u)?.name ?? '', transactional: unit.transactional, statements: unit.statements }
+            : { kind: 'data' as const, name: unit.name, description: unit.description },
+        ),
+        prechecks,
+      });
+    }
+    return { steps, after: model };
+  }
+
+  /**
+   * A step's prechecks for `plan`: they read live data, so when earlier planned steps change the catalog
+   * first (`modelled`), a precheck that names an object only they create reports that it runs with the step.
+   */
+  private async previewPrechecks(client: pg.ClientBase, step: SchemaStepDefinition, catalog: CatalogSnapshot, modelled: boolean): Promise<readonly Check[]> {
+    try {
+      return (await step.operation.operation.precheck?.(step.operation.spec, client, catalog)) ?? [];
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (modelled && (code === '42P01' || code === '42703')) {
+        return [{ name: 'precheck', ok: true, detail: 'reads objects that earlier steps create: it runs when the step runs' }];
+      }
+      throw error;
+    }
   }
 
   /**
@@ -451,12 +496,14 @@ export class PhaseRunner {
 
   /** Plans every pending schema step before anything runs, so unknown tables and columns fail first. */
   private async prevalidate(client: pg.ClientBase, phase: PhaseDefinition): Promise<void> {
-    const catalog = await this.snapshot(client);
+    let model = await this.snapshot(client);
     for (const [index, step] of phase.steps.entries()) {
       if (step.kind !== 'schema') continue;
       const row = await this.store.get(client, stepRowName(phase, step));
       if (row?.status === 'completed') continue;
-      this.planSchemaStep(phase, index, step, await this.catalogFor(client, step, row?.rollbackData, catalog, true));
+      // Planned on the catalog the earlier steps of the phase leave (a model of their SQL), not the one before it.
+      const planned = this.planSchemaStep(phase, index, step, await this.catalogFor(client, step, row?.rollbackData, model, true));
+      if (planned !== 'deferred') model = await applyPlannedSql(model, sqlOf(planned.units));
     }
   }
 
@@ -661,6 +708,11 @@ function keepRecordedFolderNames(folders: Map<number, PlannedFolder>, recorded: 
   const entries = [...folders.entries()];
   if (entries.length !== recorded.length) return;
   entries.forEach(([unit, folder], i) => folders.set(unit, { ...folder, name: recorded[i] ?? folder.name }));
+}
+
+/** The SQL of a step's planned units, in order (for the catalog model). Pure. */
+function sqlOf(units: readonly PlannedUnit[]): string[] {
+  return units.flatMap((unit) => (unit.kind === 'sql' ? unit.statements.map((statement) => statement.sql) : []));
 }
 
 /** Tracking names of phases and steps (re-exported: part of the public API). */
