@@ -378,3 +378,53 @@ function drop(model: Model, body: Node): void {
     }
   }
 }
+
+/**
+ * The schema objects planned SQL creates, changes or removes, from its parse tree, as keys
+ * (`column:"s"."t".c`, `index:"s".i`, `constraint:"s"."t".c`, `table:"s"."t"` for whole-table
+ * create/drop/rename/move): what a later step must touch to supersede an earlier step's post-conditions.
+ * Statements it cannot parse touch nothing. Pure apart from loading the parser.
+ */
+export async function touchedObjects(statements: readonly string[]): Promise<Set<string>> {
+  await loadSqlParser();
+  const touched = new Set<string>();
+  const table = (relation: unknown) => {
+    const r = relationOf(relation);
+    return quoteQualified(r.schema, r.name);
+  };
+  for (const sql of statements) {
+    const parsed = parseMigrationSql(sql);
+    if (!parsed.ok) continue;
+    for (const { type, body } of parsed.statements) {
+      if (type === 'CreateStmt' || type === 'AlterObjectSchemaStmt') touched.add(`table:${table(body['relation'])}`);
+      else if (type === 'IndexStmt') touched.add(`index:"${relationOf(body['relation']).schema}".${String(body['idxname'] ?? '')}`);
+      else if (type === 'RenameStmt') {
+        const kind = body['renameType'];
+        const t = table(body['relation']);
+        if (kind === 'OBJECT_COLUMN') touched.add(`column:${t}.${String(body['subname'])}`).add(`column:${t}.${String(body['newname'])}`);
+        else if (kind === 'OBJECT_TABLE') touched.add(`table:${t}`);
+        else if (kind === 'OBJECT_INDEX') touched.add(`index:"${relationOf(body['relation']).schema}".${relationOf(body['relation']).name}`);
+        else if (kind === 'OBJECT_TABCONSTRAINT') touched.add(`constraint:${t}.${String(body['subname'])}`);
+      } else if (type === 'DropStmt') {
+        for (const object of list(body['objects'])) {
+          const names = strings(object);
+          const schema = names.length > 1 ? (names.at(-2) as string) : 'public';
+          if (body['removeType'] === 'OBJECT_TABLE') touched.add(`table:${quoteQualified(schema, names.at(-1) ?? '')}`);
+          if (body['removeType'] === 'OBJECT_INDEX') touched.add(`index:"${schema}".${names.at(-1) ?? ''}`);
+        }
+      } else if (type === 'AlterTableStmt') {
+        const t = table(body['relation']);
+        for (const command of list(body['cmds'])) {
+          const cmd = isNode(command) && isNode(command['AlterTableCmd']) ? command['AlterTableCmd'] : undefined;
+          if (!cmd) continue;
+          const def = isNode(cmd['def']) ? cmd['def'] : {};
+          if (isNode(def['ColumnDef'])) touched.add(`column:${t}.${String(def['ColumnDef']['colname'] ?? cmd['name'])}`);
+          else if (isNode(def['Constraint'])) touched.add(`constraint:${t}.${String(def['Constraint']['conname'] ?? '')}`);
+          else if (cmd['subtype'] === 'AT_DropConstraint' || cmd['subtype'] === 'AT_ValidateConstraint') touched.add(`constraint:${t}.${String(cmd['name'])}`);
+          else if (typeof cmd['name'] === 'string') touched.add(`column:${t}.${cmd['name']}`);
+        }
+      }
+    }
+  }
+  return touched;
+}

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { BatchTimeouts } from '../backfill/batch-transaction.js';
 import type { BackfillProgress } from '../backfill/progress-tracker.js';
 import { discardCheckpoints, RangeClaims } from '../backfill/range-claims.js';
-import { applyPlannedSql } from '../db/catalog-model.js';
+import { applyPlannedSql, touchedObjects } from '../db/catalog-model.js';
 import { readCatalogSnapshot, type CatalogSnapshot } from '../db/catalog-snapshot.js';
 import { relationExists } from '../db/table-catalog.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_RETRY_POLICY, DEFAULT_STATEMENT_TIMEOUT_MS, type RetryPolicy } from '../db/retry-policy.js';
@@ -352,7 +352,15 @@ export class PhaseRunner {
               : step.kind === 'verify'
                 ? await step.check(client)
                 : [];
-          checks.push(...found.map((check) => ({ phase: phase.name, ...check, name: `${step.name}: ${check.name}` })));
+          const superseded = step.kind === 'schema' && found.some((check) => !check.ok) ? await this.supersededBy(client, phase, step) : undefined;
+          checks.push(
+            ...found.map((check) => ({
+              phase: phase.name,
+              ...check,
+              ...(superseded && !check.ok ? { ok: true, detail: `superseded by ${superseded}: ${check.detail}` } : {}),
+              name: `${step.name}: ${check.name}`,
+            })),
+          );
         }
       }
       return checks;
@@ -454,6 +462,34 @@ export class PhaseRunner {
     order.push(phase);
     for (const target of order) await this.checkReversible(client, target);
     return order;
+  }
+
+  /**
+   * The completed step after `step` in plan order (`phase/step`) that changes an object `step` made or
+   * changed, on purpose (a later phase drops a helper column an earlier one added): `step`'s post-conditions
+   * no longer hold, and that is the plan's intent. Both steps' SQL is re-planned from their records and
+   * compared by the objects it touches. `undefined` when none does. Read-only.
+   */
+  private async supersededBy(client: pg.ClientBase, phase: PhaseDefinition, step: SchemaStepDefinition): Promise<string | undefined> {
+    const touchedBy = async (owner: PhaseDefinition, candidate: SchemaStepDefinition): Promise<Set<string>> => {
+      const record = readStepRecord((await this.store.get(client, stepRowName(owner, candidate)))?.rollbackData);
+      if (!record) return new Set();
+      const planned = this.planSchemaStep(owner, owner.steps.indexOf(candidate), candidate, record.catalog);
+      return planned === 'deferred' ? new Set() : touchedObjects(sqlOf(planned.units));
+    };
+    const mine = await touchedBy(phase, step);
+    if (mine.size === 0) return undefined;
+    const later = this.plan.phases.slice(this.plan.phases.indexOf(phase)).flatMap((owner) =>
+      owner.steps.filter((s, i): s is SchemaStepDefinition => s.kind === 'schema' && (owner !== phase || i > phase.steps.indexOf(step))).map((s) => [owner, s] as const),
+    );
+    const key = JSON.stringify(step.operation.spec);
+    for (const [owner, candidate] of later) {
+      // Its own contract step is checked by verifying at the contract stage, never excused.
+      if (candidate.operation.operation === step.operation.operation && JSON.stringify(candidate.operation.spec) === key) continue;
+      if ((await this.store.get(client, stepRowName(owner, candidate)))?.status !== 'completed') continue;
+      for (const object of await touchedBy(owner, candidate)) if (mine.has(object)) return `${owner.name}/${candidate.name}`;
+    }
+    return undefined;
   }
 
   /** An expand step whose contract step has completed is verified at the contract stage. */
