@@ -45,4 +45,35 @@ describeOperation('changeColumnType', [
       expect(written[0]?.code).toBe('8');
     },
   },
+  {
+    name: 'carries the unique index and the check to the new type, keeps the default, and gives every name back at contract',
+    setup: `create table skus (id int primary key, code varchar(20) not null default 'none', constraint skus_code_check check (length(code) > 0));
+            create unique index "skus_code_key" on skus(code);
+            insert into skus select g, 'sku-' || g from generate_series(1, 1500) g`,
+    step: step(changeColumnType, { table: 'skus', column: 'code', type: 'TEXT' }),
+    contract: true,
+    afterUp: async (url) => {
+      // Uniqueness holds on the new column while old code writes the old one.
+      await expect(exec(url, `insert into skus (id, code) values (9001, 'sku-1')`)).rejects.toThrow(/duplicate key/);
+      const { rows } = await exec(url, `select indexname from pg_indexes where tablename = 'skus' and indexname like '_evolve_idx_%'`);
+      expect(rows).toEqual([{ indexname: '_evolve_idx_skus_code_key' }]);
+    },
+    afterContract: async (url) => {
+      const { rows } = await exec(url, `select format_type(atttypid, atttypmod) as type, pg_get_expr(d.adbin, d.adrelid) as "default"
+        from pg_attribute a left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum where a.attrelid = 'skus'::regclass and a.attname = 'code'`);
+      expect(rows).toEqual([{ type: 'text', default: `'none'::character varying` }]);
+      const { rows: names } = await exec(url, `select indexname from pg_indexes where tablename = 'skus' order by 1`);
+      expect(names).toEqual([{ indexname: 'skus_code_key' }, { indexname: 'skus_pkey' }]);
+      const { rows: checks } = await exec(url, `select conname from pg_constraint where conrelid = 'skus'::regclass and contype = 'c'`);
+      expect(checks).toEqual([{ conname: 'skus_code_check' }]);
+      await expect(exec(url, `insert into skus (id, code) values (9002, 'sku-2')`)).rejects.toThrow(/"skus_code_key"/);
+      await expect(exec(url, `insert into skus (id, code) values (9003, '')`)).rejects.toThrow(/"skus_code_check"/);
+    },
+  },
+  {
+    name: 'refuses before anything runs when the old default does not convert to the new type',
+    setup: `create table flags (id int primary key, level text default 'high')`,
+    step: step(changeColumnType, { table: 'flags', column: 'level', type: 'INTEGER', using: (v) => `length(${v})` }),
+    refusal: /default of "level" converts to INTEGER: 'high'::text cannot become INTEGER; give `default` for the new type/,
+  },
 ]);

@@ -8,7 +8,8 @@ import { guardStatement } from './guard-sql.js';
 import type { Operation, PlannedUnit } from './operation.js';
 import { notNullCheckName } from './set-not-null.js';
 import { createSyncTrigger, dropSyncTrigger } from './sync-trigger.js';
-import { alterTable, checkColumn, dependentsOf, identifier, schemaField, sqlFragment } from './sql-builders.js';
+import { carryDependents } from './carried-dependents.js';
+import { alterTable, checkColumn, identifier, schemaField, sqlFragment } from './sql-builders.js';
 
 /** SQL conversion of a value: gets the SQL of the source value, returns the SQL of the converted one. */
 export type SqlConversion = (value: string) => string;
@@ -24,7 +25,7 @@ export const changeColumnTypeSpec = z
     type: sqlFragment,
     using: conversion.optional(),
     reverse: conversion.optional(),
-    /** Default of the column after the change (SQL), if it should have one. */
+    /** Default of the column after the change (SQL); without it the old default is kept (it must convert). */
     default: sqlFragment.optional(),
   })
   .strict();
@@ -54,7 +55,11 @@ export function typeChangeColumnName(column: string): string {
  *
  * Down of expand drops the trigger, the function and the temporary column.
  *
- * Refused when the column carries indexes or constraints.
+ * Its indexes and constraints come along (`carryDependents`): rebuilt on the temporary column during
+ * expand (indexes `CONCURRENTLY`, constraints `NOT VALID` then `VALIDATE`), renamed to their own names at
+ * contract. Its default is kept unless `default` gives one for the new type; the precheck refuses an old
+ * default that does not convert. Refused, naming them: a primary key, an exclusion constraint, a foreign
+ * key of another table that references the column, an identity/serial column.
  */
 export const changeColumnType = {
   kind: 'changeColumnType',
@@ -68,10 +73,15 @@ export const changeColumnType = {
     if (table.columns.some((c) => c.name === tmpName)) {
       throw new InvalidArgumentError('changeColumnType.column', `"${spec.table}"."${tmpName}" exists already: an earlier change was not finished`);
     }
-    const dependents = dependentsOf(table, spec.column);
-    if (dependents.length > 0) {
-      throw new InvalidArgumentError('changeColumnType.column', `"${spec.table}"."${spec.column}" is used by ${dependents.join(', ')}; drop them and recreate them after the change`);
+    if (column.generated) {
+      throw new InvalidArgumentError('changeColumnType.column', `"${spec.table}"."${spec.column}" is an identity/serial column: its sequence cannot follow a copy of it`);
     }
+    const carried = carryDependents(catalog, table, spec.column, tmpName, spec.column);
+    if (carried.refusals.length > 0) {
+      throw new InvalidArgumentError('changeColumnType.column', `"${spec.table}"."${spec.column}" has dependents that cannot be carried to the new type: ${carried.refusals.join('; ')}`);
+    }
+    // The column keeps its default unless the spec gives one for the new type (the precheck proves it converts).
+    const finalDefault = spec.default ?? column.default ?? undefined;
     const using = spec.using ?? ((value: string) => `(${value})::${spec.type}`);
     const qualified = quoteQualified(spec.schema, spec.table);
     const [col, tmp] = [quoteIdent(spec.column), quoteIdent(tmpName)];
@@ -105,6 +115,7 @@ export const changeColumnType = {
         { kind: 'sql', name: `retype_not_null_validate_${spec.table}_${spec.column}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `VALIDATE CONSTRAINT ${check}`, 'SHARE UPDATE EXCLUSIVE', true)] },
       );
     }
+    expand.push(...carried.expand);
     const drops = dropSyncTrigger(spec.schema, spec.table, tmpName);
     return {
       expand,
@@ -119,14 +130,28 @@ export const changeColumnType = {
             ...drops,
             alterTable(spec.schema, spec.table, `DROP COLUMN ${col}`, 'ACCESS EXCLUSIVE'),
             alterTable(spec.schema, spec.table, `RENAME COLUMN ${tmp} TO ${col}`, 'ACCESS EXCLUSIVE'),
+            ...carried.contract,
             ...(column.notNull
               ? [alterTable(spec.schema, spec.table, `ALTER COLUMN ${col} SET NOT NULL`, 'ACCESS EXCLUSIVE'), alterTable(spec.schema, spec.table, `DROP CONSTRAINT ${check}`, 'ACCESS EXCLUSIVE')]
               : []),
-            ...(spec.default ? [alterTable(spec.schema, spec.table, `ALTER COLUMN ${col} SET DEFAULT ${spec.default}`, 'ACCESS EXCLUSIVE')] : []),
+            ...(finalDefault ? [alterTable(spec.schema, spec.table, `ALTER COLUMN ${col} SET DEFAULT ${finalDefault}`, 'ACCESS EXCLUSIVE')] : []),
           ],
         },
       ],
     };
+  },
+  async precheck(spec, client, catalog) {
+    const column = requireColumn(requireTable(catalog, spec.schema, spec.table), spec.column, 'changeColumnType.column');
+    if (spec.default !== undefined || column.default === null) return [];
+    // The old default must still mean something for the new type: it is cast once, read-only.
+    const converts = await client.query(`select (${column.default})::${spec.type}`).then(() => true, () => false);
+    return [
+      {
+        name: `default of "${spec.column}" converts to ${spec.type}`,
+        ok: converts,
+        detail: converts ? `${column.default} is kept` : `${column.default} cannot become ${spec.type}; give \`default\` for the new type`,
+      },
+    ];
   },
   async verify(spec, client, stage) {
     const tmpName = typeChangeColumnName(spec.column);

@@ -27,4 +27,55 @@ describeOperation('renameColumn', [
       expect(nn[0]?.attnotnull).toBe(true);
     },
   },
+  {
+    name: 'carries the unique, partial, expression and multi-column indexes, the check and the foreign key to the new column; Prisma names at contract',
+    setup: `create table tenants (id int primary key);
+            create table emails (address text primary key);
+            insert into emails select 'c' || g || '@x.io' from generate_series(1, 2000) g;
+            create table "Customer" (id int primary key, "customer_email" text not null references emails(address), "tenantId" int not null references tenants(id), deleted boolean not null default false,
+              constraint "Customer_customer_email_check" check (customer_email <> ''));
+            create unique index "Customer_customer_email_key" on "Customer"(customer_email);
+            create index "Customer_tenantId_customer_email_idx" on "Customer"("tenantId", customer_email);
+            create index active_email on "Customer"(lower(customer_email)) where not deleted and customer_email is not null;
+            insert into tenants values (1), (2);
+            insert into "Customer" select g, 'c' || g || '@x.io', 1 + g % 2, false from generate_series(1, 2000) g`,
+    step: step(renameColumn, { table: 'Customer', from: 'customer_email', to: 'email' }),
+    contract: true,
+    afterUp: async (url) => {
+      const { rows } = await exec(
+        url,
+        `select indexname, indexdef from pg_indexes where tablename = 'Customer' and indexdef like '%email%' and indexdef not like '%customer_email%' order by 1`,
+      );
+      expect(rows.map((r) => r.indexname)).toEqual(['Customer_email_key', 'Customer_tenantId_email_idx', '_evolve_idx_active_email']);
+      expect(rows.find((r) => r.indexname === '_evolve_idx_active_email')?.indexdef).toMatch(/lower\(email\).*WHERE \(\(NOT deleted\) AND \(email IS NOT NULL\)\)/);
+      // A duplicate is refused whether old code (old column) or new code (new column) writes it.
+      await expect(exec(url, `insert into "Customer" (id, customer_email, "tenantId") values (9001, 'c1@x.io', 1)`)).rejects.toThrow(/duplicate key/);
+      await expect(exec(url, `insert into "Customer" (id, email, "tenantId") values (9002, 'c2@x.io', 1)`)).rejects.toThrow(/"Customer_email_key"|"Customer_customer_email_key"/);
+      await expect(exec(url, `insert into "Customer" (id, email, "tenantId") values (9003, '', 1)`)).rejects.toThrow(/check constraint/);
+      await expect(exec(url, `update "Customer" set email = 'moved@x.io' where id = 5`)).rejects.toThrow(/"Customer_email_fkey"|"Customer_customer_email_fkey"/);
+      const { rows: constraints } = await exec(url, `select conname, convalidated from pg_constraint where conrelid = '"Customer"'::regclass and conname like '_evolve_idx_%' order by 1`);
+      expect(constraints).toEqual([]);
+      const { rows: carried } = await exec(url, `select conname, convalidated from pg_constraint where conname in ('Customer_email_check', 'Customer_email_fkey') order by 1`);
+      expect(carried).toEqual([
+        { conname: 'Customer_email_check', convalidated: true },
+        { conname: 'Customer_email_fkey', convalidated: true },
+      ]);
+    },
+    afterContract: async (url) => {
+      // What applying the new schema.prisma directly would give: Prisma's names for the new column.
+      const { rows } = await exec(url, `select indexname from pg_indexes where tablename = 'Customer' order by 1`);
+      expect(rows.map((r) => r.indexname)).toEqual(['Customer_email_key', 'Customer_pkey', 'Customer_tenantId_email_idx', 'active_email']);
+      const { rows: constraints } = await exec(url, `select conname from pg_constraint where conrelid = '"Customer"'::regclass order by 1`);
+      expect(constraints.map((r) => r.conname)).toEqual(['Customer_email_check', 'Customer_email_fkey', 'Customer_pkey', 'Customer_tenantId_fkey']);
+      await expect(exec(url, `insert into "Customer" (id, email, "tenantId") values (9004, 'c3@x.io', 1)`)).rejects.toThrow(/"Customer_email_key"/);
+    },
+  },
+  {
+    name: 'refuses a primary key column and a column other tables reference, naming them, before anything runs',
+    setup: `create table "Account" (code text primary key, label text); create table "Ref" (id int primary key, "label" text);
+            create unique index "Account_label_key" on "Account"(label);
+            alter table "Ref" add constraint "Ref_label_fkey" foreign key (label) references "Account"(label)`,
+    step: step(renameColumn, { table: 'Account', from: 'label', to: 'title' }),
+    refusal: /dependents that cannot be carried to "title": foreign key "Ref_label_fkey" of "public"."Ref" that references it/,
+  },
 ]);

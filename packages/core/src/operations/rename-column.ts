@@ -1,12 +1,15 @@
 import { z } from 'zod';
-import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
+import type pg from 'pg';
+import { readCatalogSnapshot, requireColumn, requireTable } from '../db/catalog-snapshot.js';
+import { RESERVED_PREFIX } from '../naming.js';
 import { InvalidArgumentError } from '../errors.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
 import { backfillUnit } from './backfill-unit.js';
 import { guardStatement } from './guard-sql.js';
-import type { Operation, PlannedUnit } from './operation.js';
+import type { Check, Operation, PlannedUnit, Stage } from './operation.js';
 import { notNullUnits } from './set-not-null.js';
-import { alterTable, checkColumn, dependentsOf, identifier, schemaField } from './sql-builders.js';
+import { alterTable, checkColumn, checkIndex, identifier, schemaField } from './sql-builders.js';
+import { carryDependents } from './carried-dependents.js';
 import { createSyncTrigger, dropSyncTrigger, syncObjectNames } from './sync-trigger.js';
 
 /** Spec of `renameColumn`. */
@@ -30,8 +33,13 @@ export type RenameColumnSpec = z.infer<typeof renameColumnSpec>;
  *
  * Down of expand drops the trigger, the function and the new column.
  *
- * Refused when the old column carries indexes or constraints: they are not moved across yet. Recreate
- * them on the new column (`createIndex`, `addForeignKey`, …) first.
+ * Its dependents come along (`carryDependents`): every index (unique, partial, expression, multi-column),
+ * unique and check constraint and foreign key of the old column is rebuilt on the new one during expand,
+ * indexes `CONCURRENTLY`, constraints `NOT VALID` then `VALIDATE`, so uniqueness and references hold for
+ * old and new code at every moment. At contract the old column's go with it and the new ones take the
+ * names Prisma expects (`Customer_customer_email_key` → `Customer_email_key`; other names are kept).
+ * Refused, naming them: a primary key, an exclusion constraint, a foreign key of another table that
+ * references the column, an identity/serial column.
  */
 export const renameColumn = {
   kind: 'renameColumn',
@@ -44,9 +52,12 @@ export const renameColumn = {
     if (table.columns.some((c) => c.name === spec.to)) {
       throw new InvalidArgumentError('renameColumn.to', `column "${spec.to}" already exists on "${spec.schema}"."${spec.table}"`);
     }
-    const dependents = dependentsOf(table, spec.from);
-    if (dependents.length > 0) {
-      throw new InvalidArgumentError('renameColumn.from', `"${spec.table}"."${spec.from}" is used by ${dependents.join(', ')}; recreate them on "${spec.to}" separately`);
+    if (from.generated) {
+      throw new InvalidArgumentError('renameColumn.from', `"${spec.table}"."${spec.from}" is an identity/serial column: its sequence cannot follow a copy of it; keep its name`);
+    }
+    const carried = carryDependents(catalog, table, spec.from, spec.to, spec.to);
+    if (carried.refusals.length > 0) {
+      throw new InvalidArgumentError('renameColumn.from', `"${spec.table}"."${spec.from}" has dependents that cannot be carried to "${spec.to}": ${carried.refusals.join('; ')}`);
     }
     const qualified = quoteQualified(spec.schema, spec.table);
     const [oldCol, newCol] = [quoteIdent(spec.from), quoteIdent(spec.to)];
@@ -74,6 +85,8 @@ export const renameColumn = {
       ),
     ];
     if (from.notNull) expand.push(...notNullUnits(spec.schema, spec.table, spec.to));
+    // Its indexes and constraints, rebuilt on the new column while both are in sync: they hold for old and new code throughout.
+    expand.push(...carried.expand);
     return {
       expand,
       down: [
@@ -92,7 +105,9 @@ export const renameColumn = {
           statements: [
             guardStatement(unfinished, `"${spec.table}"."${spec.to}" is not yet backfilled from "${spec.from}"; run the expand phase first`),
             ...dropSyncTrigger(spec.schema, spec.table, spec.to),
+            // Drops the old column's own indexes and constraints with it; the carried ones take their final names.
             alterTable(spec.schema, spec.table, `DROP COLUMN ${oldCol}`, 'ACCESS EXCLUSIVE'),
+            ...carried.contract,
             ...(from.default ? [alterTable(spec.schema, spec.table, `ALTER COLUMN ${newCol} SET DEFAULT ${from.default}`, 'ACCESS EXCLUSIVE')] : []),
           ],
         },
@@ -115,9 +130,36 @@ export const renameColumn = {
     const differing = parity?.rows[0]?.n ?? 0;
     return [
       ...(parity ? [{ name: `"${spec.to}" equals "${spec.from}" in every row`, ok: differing === 0, detail: `${differing} row(s) differ` }] : []),
+      ...(await checkCarried(client, spec, stage)),
       await checkColumn(client, spec.schema, spec.table, spec.to, { present: true }),
       await checkColumn(client, spec.schema, spec.table, spec.from, { present: stage === 'expand' }),
       { name: `sync trigger ${stage === 'expand' ? 'present' : 'removed'}`, ok: triggerPresent === (stage === 'expand'), detail: triggerPresent ? 'present' : 'absent' },
     ];
   },
 } satisfies Operation<RenameColumnSpec, z.input<typeof renameColumnSpec>>;
+
+/**
+ * The carried indexes and constraints, read from the catalog. At expand, while the old column still has its
+ * own, each one rebuilt on the new column is present and valid under the name it was built with. At
+ * contract, none is left under a building name (each took its final one). Read-only.
+ */
+async function checkCarried(client: pg.ClientBase, spec: RenameColumnSpec, stage: Stage): Promise<Check[]> {
+  const catalog = await readCatalogSnapshot(client, [spec.schema]);
+  const table = catalog.tables.find((t) => t.name === spec.table);
+  if (!table) return [];
+  if (stage === 'contract') {
+    const leftover = [...table.indexes.map((i) => i.name), ...table.constraints.map((c) => c.name)].filter((name) => name.startsWith(`${RESERVED_PREFIX}idx_`));
+    return [{ name: 'carried indexes and constraints renamed', ok: leftover.length === 0, detail: leftover.length === 0 ? 'final names' : `still under building names: ${leftover.join(', ')}` }];
+  }
+  if (!table.columns.some((c) => c.name === spec.from)) return [];
+  const checks: Check[] = [];
+  for (const object of carryDependents(catalog, table, spec.from, spec.to, spec.to).objects) {
+    if (object.kind === 'index' || object.kind === 'unique') {
+      checks.push(await checkIndex(client, spec.schema, object.building, object.kind === 'unique'));
+    } else {
+      const found = table.constraints.find((c) => c.name === object.building);
+      checks.push({ name: `${object.kind} "${object.building}" carried from "${object.from}"`, ok: found?.validated === true, detail: found ? `validated=${found.validated}` : 'missing' });
+    }
+  }
+  return checks;
+}

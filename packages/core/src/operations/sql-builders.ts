@@ -144,13 +144,3 @@ export function primaryKeyOf(table: SnapshotTable): readonly string[] {
   return (index?.columns ?? []).filter((c): c is string => c !== null);
 }
 
-/**
- * What ties `column` of `table` down, for messages: its indexes and constraints (the primary key
- * included), and an identity or owned sequence. Pure.
- */
-export function dependentsOf(table: SnapshotTable, column: string): string[] {
-  const indexes = table.indexes.filter((index) => index.constraint === null && index.references.includes(column)).map((index) => `index "${index.name}"`);
-  const constraints = table.constraints.filter((c) => c.columns.includes(column)).map((c) => `${c.type === 'p' ? 'primary key' : 'constraint'} "${c.name}"`);
-  const generated = table.columns.some((c) => c.name === column && c.generated) ? ['its identity/serial sequence'] : [];
-  return [...indexes, ...constraints, ...generated];
-}
