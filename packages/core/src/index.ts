@@ -116,6 +116,7 @@ export { dropDefault, dropDefaultSpec } from './operations/drop-default.js';
 export { dropNotNull, dropNotNullSpec } from './operations/drop-not-null.js';
 export { dropConstraint, dropConstraintSpec } from './operations/drop-constraint.js';
 export { renameConstraint, renameConstraintSpec } from './operations/rename-constraint.js';
+export { renameTable, renameTableSpec } from './operations/rename-table.js';
 export { addUnique, addUniqueSpec, addUniqueName } from './operations/add-unique.js';
 export { createIndex, createIndexSpec, createIndexName } from './operations/create-index.js';
 export { dropIndex, dropIndexSpec } from './operations/drop-index.js';
