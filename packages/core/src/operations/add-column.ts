@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { requireTable } from '../db/catalog-snapshot.js';
 import { InvalidArgumentError } from '../errors.js';
-import { quoteIdent } from '../sql.js';
-import type { Check, Operation } from './operation.js';
+import { quoteIdent, quoteQualified } from '../sql.js';
+import { backfillUnit } from './backfill-unit.js';
+import type { Check, Operation, OperationPlan, PlannedUnit } from './operation.js';
+import { notNullUnits } from './set-not-null.js';
 import { alterTable, checkColumn, identifier, schemaField, sqlFragment } from './sql-builders.js';
+import { createSyncTrigger, dropSyncTrigger, syncObjectNames } from './sync-trigger.js';
 
-/** Spec of `addColumn`: nullable, or with a constant default (instant on PostgreSQL ≥ 11). */
+/**
+ * Spec of `addColumn`: nullable, or with a constant default (instant on PostgreSQL ≥ 11), or computed by
+ * `up` (SQL over the row's columns) for existing rows and for every write that leaves it out.
+ */
 export const addColumnSpec = z
   .object({
     schema: schemaField,
@@ -14,12 +20,14 @@ export const addColumnSpec = z
     type: sqlFragment,
     nullable: z.boolean().default(true),
     default: sqlFragment.optional(),
+    up: sqlFragment.optional(),
   })
   .strict()
-  .refine((spec) => spec.nullable || spec.default !== undefined, {
+  .refine((spec) => spec.nullable || spec.default !== undefined || spec.up !== undefined, {
     path: ['nullable'],
-    message: 'a NOT NULL column needs a constant default; or add it nullable, backfill it, then use setNotNull',
-  });
+    message: 'a NOT NULL column needs a constant default or an `up` expression that computes it',
+  })
+  .refine((spec) => spec.up === undefined || spec.default === undefined, { path: ['up'], message: 'give `up` or `default`, not both' });
 export type AddColumnSpec = z.infer<typeof addColumnSpec>;
 
 /**
@@ -27,7 +35,8 @@ export type AddColumnSpec = z.infer<typeof addColumnSpec>;
  * column, or a default PostgreSQL stores as a "missing value". The precheck proves that on a scratch
  * temporary table (`pg_attribute.atthasmissing`), which is exact for any expression. A volatile default
  * (`random()`, `clock_timestamp()`, `gen_random_uuid()`) would rewrite the whole table under that lock, so
- * it is refused, with the safe sequence in the message. Down drops the column.
+ * it is refused, with the safe sequence in the message. Down drops the column. With `up`, see
+ * {@link computedColumnPlan}: old code's writes get the column computed until contract.
  */
 export const addColumn = {
   kind: 'addColumn',
@@ -39,10 +48,13 @@ export const addColumn = {
     if (table.columns.some((c) => c.name === spec.column)) {
       throw new InvalidArgumentError('addColumn.column', `column "${spec.column}" already exists on "${spec.schema}"."${spec.table}"`);
     }
-    const definition = `${quoteIdent(spec.column)} ${spec.type}${spec.nullable ? '' : ' NOT NULL'}${spec.default ? ` DEFAULT ${spec.default}` : ''}`;
+    if (spec.up !== undefined) return computedColumnPlan(spec, spec.up);
+    const col = quoteIdent(spec.column);
+    const drop = alterTable(spec.schema, spec.table, `DROP COLUMN IF EXISTS ${col}`, 'ACCESS EXCLUSIVE');
+    const definition = `${col} ${spec.type}${spec.nullable ? '' : ' NOT NULL'}${spec.default ? ` DEFAULT ${spec.default}` : ''}`;
     return {
       expand: [{ kind: 'sql', name: `add_column_${spec.table}_${spec.column}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `ADD COLUMN ${definition}`, 'ACCESS EXCLUSIVE')] }],
-      down: [{ kind: 'sql', name: `drop_column_${spec.table}_${spec.column}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP COLUMN IF EXISTS ${quoteIdent(spec.column)}`, 'ACCESS EXCLUSIVE')] }],
+      down: [{ kind: 'sql', name: `drop_column_${spec.table}_${spec.column}`, transactional: true, statements: [drop] }],
       contract: [],
     };
   },
@@ -72,8 +84,62 @@ export const addColumn = {
     }
     return checks;
   },
-  async verify(spec, client) {
+  async verify(spec, client, stage) {
     // A nullable column may be made NOT NULL by a later step; only a requested NOT NULL is checked.
-    return [await checkColumn(client, spec.schema, spec.table, spec.column, spec.nullable ? { present: true } : { present: true, notNull: true })];
+    const checks = [await checkColumn(client, spec.schema, spec.table, spec.column, spec.nullable ? { present: true } : { present: true, notNull: true })];
+    if (spec.up === undefined) return checks;
+    const { rows } = await client.query<{ n: number }>(
+      `select count(*)::int as n from pg_trigger t where t.tgrelid = $1::regclass and t.tgname = $2`,
+      [quoteQualified(spec.schema, spec.table), syncObjectNames(spec.table, spec.column).trigger],
+    );
+    const present = (rows[0]?.n ?? 0) > 0;
+    checks.push({ name: `"up" trigger ${stage === 'expand' ? 'present' : 'removed'}`, ok: present === (stage === 'expand'), detail: present ? 'present' : 'absent' });
+    if (stage === 'expand') {
+      const { rows: empty } = await client.query<{ n: number }>(`select count(*)::int as n from ${quoteQualified(spec.schema, spec.table)} t where t.${quoteIdent(spec.column)} is null and (${spec.up}) is not null`);
+      checks.push({ name: `every row has "${spec.column}" computed`, ok: empty[0]?.n === 0, detail: `${empty[0]?.n ?? 0} row(s) without it` });
+    }
+    return checks;
   },
 } satisfies Operation<AddColumnSpec, z.input<typeof addColumnSpec>>;
+
+/**
+ * `addColumn` with `up`, an expand/contract change that keeps old code working while the column is new:
+ * - Expand: the column (nullable, no default; ACCESS EXCLUSIVE briefly, no scan) and a BEFORE INSERT OR
+ *   UPDATE trigger that computes it with `up` for every write that leaves it out (an insert without it, an
+ *   update that does not change it), as old code's writes do; then the existing rows in batches (the
+ *   backfill engine); then NOT NULL through the check path when `nullable: false`.
+ * - Contract: the trigger goes; from then on the writer provides the column (old code is gone).
+ * - Down drops the trigger, its function and the column.
+ */
+function computedColumnPlan(spec: AddColumnSpec, up: string): OperationPlan {
+  const qualified = quoteQualified(spec.schema, spec.table);
+  const col = quoteIdent(spec.column);
+  // `up` names the row's columns unqualified: evaluated over the row being written.
+  const computed = `(SELECT ${up} FROM (SELECT NEW.*) AS evolve_row)`;
+  const body =
+    `  IF TG_OP = 'INSERT' THEN\n    IF NEW.${col} IS NULL THEN NEW.${col} := ${computed}; END IF;\n` +
+    `  ELSIF NEW.${col} IS NOT DISTINCT FROM OLD.${col} THEN\n    NEW.${col} := ${computed};\n  END IF;`;
+  const unfinished = `EXISTS (SELECT 1 FROM ${qualified} t WHERE t.${col} IS NULL AND (${up}) IS NOT NULL)`;
+  const expand: PlannedUnit[] = [
+    {
+      kind: 'sql',
+      name: `add_column_${spec.table}_${spec.column}`,
+      transactional: true,
+      statements: [alterTable(spec.schema, spec.table, `ADD COLUMN ${col} ${spec.type}`, 'ACCESS EXCLUSIVE'), ...createSyncTrigger(spec.schema, spec.table, spec.column, body)],
+    },
+    backfillUnit(`add_column_backfill_${spec.table}_${spec.column}`, `compute "${spec.column}" with ${up}`, { schema: spec.schema, table: spec.table, set: { [spec.column]: up }, where: `t.${col} IS NULL` }, unfinished),
+  ];
+  if (!spec.nullable) expand.push(...notNullUnits(spec.schema, spec.table, spec.column));
+  return {
+    expand,
+    down: [
+      {
+        kind: 'sql',
+        name: `drop_column_${spec.table}_${spec.column}`,
+        transactional: true,
+        statements: [...dropSyncTrigger(spec.schema, spec.table, spec.column), alterTable(spec.schema, spec.table, `DROP COLUMN IF EXISTS ${col}`, 'ACCESS EXCLUSIVE')],
+      },
+    ],
+    contract: [{ kind: 'sql', name: `add_column_contract_${spec.table}_${spec.column}`, transactional: true, statements: dropSyncTrigger(spec.schema, spec.table, spec.column) }],
+  };
+}
