@@ -30,4 +30,23 @@ describeOperation('setNotNull', [
       },
     },
   },
+  {
+    name: 'with up, old code that still writes NULLs keeps working until contract; then a NULL is refused',
+    setup: `create table "Shipment" (id int primary key, carrier text, weight int); insert into "Shipment" select g, case when g % 4 = 0 then null else 'ups' end, g from generate_series(1, 2000) g`,
+    step: step(setNotNull, { table: 'Shipment', column: 'carrier', up: `'unknown'` }),
+    contract: true,
+    afterUp: async (url) => {
+      await exec(url, `insert into "Shipment" (id, weight) values (9001, 1)`);
+      await exec(url, `update "Shipment" set carrier = null where id = 1`);
+      const { rows } = await exec(url, `select id, carrier from "Shipment" where id in (1, 4, 9001) order by id`);
+      expect(rows).toEqual([
+        { id: 1, carrier: 'unknown' },
+        { id: 4, carrier: 'unknown' },
+        { id: 9001, carrier: 'unknown' },
+      ]);
+    },
+    afterContract: async (url) => {
+      await expect(exec(url, `insert into "Shipment" (id, weight) values (9002, 1)`)).rejects.toThrow(/null value in column "carrier"/);
+    },
+  },
 ]);

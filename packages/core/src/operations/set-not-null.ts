@@ -3,11 +3,16 @@ import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
 import { InvalidArgumentError } from '../errors.js';
 import { toolkitName } from '../naming.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
-import type { Operation, SqlUnit } from './operation.js';
-import { alterTable, checkColumn, checkConstraint, countWithSamples, identifier, primaryKeyOf, schemaField } from './sql-builders.js';
+import type { Operation, PlannedUnit, SqlUnit } from './operation.js';
+import { backfillUnit } from './backfill-unit.js';
+import { alterTable, checkColumn, checkConstraint, countWithSamples, identifier, primaryKeyOf, schemaField, sqlFragment } from './sql-builders.js';
+import { createSyncTrigger, dropSyncTrigger, syncObjectNames } from './sync-trigger.js';
 
-/** Spec of `setNotNull`. */
-export const setNotNullSpec = z.object({ schema: schemaField, table: identifier, column: identifier }).strict();
+/**
+ * Spec of `setNotNull`. `up` (SQL over the row's columns) fixes NULLs: the existing ones in batches, and
+ * every NULL a writer (old code) sends until contract.
+ */
+export const setNotNullSpec = z.object({ schema: schemaField, table: identifier, column: identifier, up: sqlFragment.optional() }).strict();
 export type SetNotNullSpec = z.infer<typeof setNotNullSpec>;
 
 /** Name of the transient CHECK constraint of the NOT NULL path. Pure. */
@@ -54,6 +59,12 @@ export function notNullUnits(schema: string, table: string, column: string): Sql
 /**
  * Makes a column NOT NULL without holding ACCESS EXCLUSIVE during the scan (see {@link notNullUnits}).
  * The precheck counts the NULLs and lists sample keys first. Down drops the NOT NULL (brief ACCESS EXCLUSIVE).
+ *
+ * With `up`, old code that still writes NULLs keeps working (pgroll's `up`): a BEFORE INSERT OR UPDATE
+ * trigger (added first, in its own short transaction) replaces a NULL with `up` over the row being written,
+ * the existing NULLs are fixed in batches, then the NOT NULL path runs; no write fails at any point. The
+ * trigger goes at contract, from when on a NULL is refused. The precheck then counts the NULLs as repaired
+ * by `up` rather than refusing them.
  */
 export const setNotNull = {
   kind: 'setNotNull',
@@ -63,8 +74,21 @@ export const setNotNull = {
     const table = requireTable(catalog, spec.schema, spec.table);
     const column = requireColumn(table, spec.column, 'setNotNull.column');
     if (column.notNull) throw new InvalidArgumentError('setNotNull.column', `"${spec.table}"."${spec.column}" is NOT NULL already`);
+    const col = quoteIdent(spec.column);
+    const repair: PlannedUnit[] =
+      spec.up === undefined
+        ? []
+        : [
+            {
+              kind: 'sql',
+              name: `not_null_up_${spec.table}_${spec.column}`,
+              transactional: true,
+              statements: createSyncTrigger(spec.schema, spec.table, spec.column, `  IF NEW.${col} IS NULL THEN NEW.${col} := (SELECT ${spec.up} FROM (SELECT NEW.*) AS evolve_row); END IF;`),
+            },
+            backfillUnit(`not_null_fix_${spec.table}_${spec.column}`, `replace NULLs of "${spec.column}" with ${spec.up}`, { schema: spec.schema, table: spec.table, set: { [spec.column]: spec.up }, where: `t.${col} IS NULL` }),
+          ];
     return {
-      expand: notNullUnits(spec.schema, spec.table, spec.column),
+      expand: [...repair, ...notNullUnits(spec.schema, spec.table, spec.column)],
       down: [
         {
           kind: 'sql',
@@ -74,15 +98,17 @@ export const setNotNull = {
             // A failed VALIDATE leaves the NOT VALID check behind: drop it too.
             alterTable(spec.schema, spec.table, `DROP CONSTRAINT IF EXISTS ${quoteIdent(notNullCheckName(spec.table, spec.column))}`, 'ACCESS EXCLUSIVE'),
             alterTable(spec.schema, spec.table, `ALTER COLUMN ${quoteIdent(spec.column)} DROP NOT NULL`, 'ACCESS EXCLUSIVE'),
+            ...(spec.up === undefined ? [] : dropSyncTrigger(spec.schema, spec.table, spec.column)),
           ],
         },
       ],
-      contract: [],
+      contract: spec.up === undefined ? [] : [{ kind: 'sql', name: `not_null_contract_${spec.table}_${spec.column}`, transactional: true, statements: dropSyncTrigger(spec.schema, spec.table, spec.column) }],
     };
   },
   async precheck(spec, client, catalog) {
     const table = requireTable(catalog, spec.schema, spec.table);
     const { count, samples } = await countWithSamples(client, spec.schema, spec.table, `t.${quoteIdent(spec.column)} IS NULL`, primaryKeyOf(table));
+    if (spec.up !== undefined) return [{ name: `NULLs in "${spec.table}"."${spec.column}" repaired by up`, ok: true, detail: `${count} row(s) will get ${spec.up}` }];
     return [
       {
         name: `no NULL in "${spec.table}"."${spec.column}"`,
@@ -91,10 +117,17 @@ export const setNotNull = {
       },
     ];
   },
-  async verify(spec, client) {
-    return [
+  async verify(spec, client, stage) {
+    const checks = [
       await checkColumn(client, spec.schema, spec.table, spec.column, { present: true, notNull: true }),
       await checkConstraint(client, spec.schema, spec.table, notNullCheckName(spec.table, spec.column), false),
     ];
+    if (spec.up === undefined) return checks;
+    const { rows } = await client.query<{ n: number }>(`select count(*)::int as n from pg_trigger where tgrelid = $1::regclass and tgname = $2`, [
+      quoteQualified(spec.schema, spec.table),
+      syncObjectNames(spec.table, spec.column).trigger,
+    ]);
+    const present = (rows[0]?.n ?? 0) > 0;
+    return [...checks, { name: `"up" trigger ${stage === 'expand' ? 'present' : 'removed'}`, ok: present === (stage === 'expand'), detail: present ? 'present' : 'absent' }];
   },
 } satisfies Operation<SetNotNullSpec, z.input<typeof setNotNullSpec>>;
