@@ -9,7 +9,9 @@ import type { Operation, PlannedUnit } from './operation.js';
 import { prismaStyleName } from './operation.js';
 import { alterTable, checkConstraint, columnList, countWithSamples, createIndexConcurrentlyUnit, dropIndexConcurrentlyUnit, identifier, primaryKeyOf, schemaField } from './sql-builders.js';
 
-const action = z.enum(['CASCADE', 'SET NULL', 'SET DEFAULT', 'RESTRICT', 'NO ACTION']);
+/** A referential action (`ON DELETE` / `ON UPDATE`). */
+export const referentialAction = z.enum(['CASCADE', 'SET NULL', 'SET DEFAULT', 'RESTRICT', 'NO ACTION']);
+const action = referentialAction;
 
 /**
  * Spec of `addForeignKey`. `orphans` says what to do with rows whose reference is missing:
