@@ -42,7 +42,7 @@ function isOwnObject(removal: Removal, stateSchemas: ReadonlySet<string>): boole
  * A statement PostgreSQL cannot parse is an `InvalidArgumentError` naming the unit. Pure apart from
  * loading the parser.
  */
-export async function removalsOf(unit: SqlUnit, stateSchemas: ReadonlySet<string>): Promise<StatementRemovals[]> {
+export async function unitRemovals(unit: SqlUnit, stateSchemas: ReadonlySet<string>): Promise<StatementRemovals[]> {
   await loadSqlParser();
   return unit.statements.map((statement) => {
     const parsed = parseMigrationSql(statement.sql);

@@ -11,7 +11,7 @@ import type { DataUnit, DataUnitContext, OperationPlan } from '../operations/ope
 import { archiveMigrationRows } from '../prisma/migration-rows.js';
 import type { DataMigrationRow, DataMigrationStore, TrackingLocation } from '../tracking/data-migration-store.js';
 import { phaseFolderId, phaseMigrationPrefix, type PhaseDefinition, type PlanDefinition, type SchemaStepDefinition, type StepDefinition } from './define-plan.js';
-import { describeRemoval, removalsOf, type StatementRemovals } from './down-removals.js';
+import { describeRemoval, unitRemovals, type Removal, type StatementRemovals } from './down-removals.js';
 import type { RunnerEvent } from './phase-runner.js';
 import { phaseRowName, stepRowName } from './row-names.js';
 import { readStepRecord, type RecordedDownUnit } from './step-record.js';
@@ -84,7 +84,7 @@ export async function planUndo(client: pg.ClientBase, context: RollbackContext, 
         const recorded = record.down ?? plannedDown().down.map((unit) => (unit.kind === 'sql' ? unit : { kind: 'data' as const, name: unit.name }));
         for (const unit of recorded) {
           if (unit.kind === 'sql') {
-            units.push({ kind: 'sql', unit, statements: await removalsOf(unit, stateSchemas) });
+            units.push({ kind: 'sql', unit, statements: await unitRemovals(unit, stateSchemas) });
             continue;
           }
           const found = plannedDown().down.find((candidate): candidate is DataUnit => candidate.kind === 'data' && candidate.name === unit.name);
@@ -101,6 +101,15 @@ export async function planUndo(client: pg.ClientBase, context: RollbackContext, 
   return phases;
 }
 
+/** Every table or column the undo of `phases` removes, with its phase and step, skipped steps left out. Pure. */
+function removalsOf(phases: readonly PhaseUndo[], skip: ReadonlySet<string>): { phase: string; step: string; removal: Removal }[] {
+  return phases.flatMap(({ phase, steps }) =>
+    steps
+      .filter(({ step }) => !skip.has(`${phase.name}/${step.name}`))
+      .flatMap(({ step, units }) => units.flatMap((unit) => (unit.kind === 'sql' ? unit.statements.flatMap((s) => s.removals) : [])).map((removal) => ({ phase: phase.name, step: step.name, removal }))),
+  );
+}
+
 /**
  * Every down unit's precheck, run before the first one changes anything: a column to keep in the trash
  * needs a primary key on its table. Returns the problems, each naming the phase, step, table and column.
@@ -108,17 +117,9 @@ export async function planUndo(client: pg.ClientBase, context: RollbackContext, 
  */
 export async function precheckUndo(client: pg.ClientBase, phases: readonly PhaseUndo[], skip: ReadonlySet<string>): Promise<string[]> {
   const problems: string[] = [];
-  for (const { phase, steps } of phases) {
-    for (const { step, units } of steps) {
-      if (skip.has(`${phase.name}/${step.name}`)) continue;
-      for (const unit of units) {
-        if (unit.kind !== 'sql') continue;
-        for (const removal of unit.statements.flatMap((s) => s.removals)) {
-          const problem = await trashProblem(client, removal);
-          if (problem) problems.push(`step "${phase.name}/${step.name}": ${problem} (pass --skip-step ${phase.name}/${step.name} to leave it in place)`);
-        }
-      }
-    }
+  for (const { phase, step, removal } of removalsOf(phases, skip)) {
+    const problem = await trashProblem(client, removal);
+    if (problem) problems.push(`step "${phase}/${step}": ${problem} (pass --skip-step ${phase}/${step} to leave it in place)`);
   }
   return problems;
 }
@@ -126,14 +127,9 @@ export async function precheckUndo(client: pg.ClientBase, phases: readonly Phase
 /** What the rollback of `phases` would remove, per table and column, with the rows or values there now. Read-only. */
 export async function reportRemovals(client: pg.ClientBase, phases: readonly PhaseUndo[], skip: ReadonlySet<string>): Promise<RemovalReport[]> {
   const report: RemovalReport[] = [];
-  for (const { phase, steps } of phases) {
-    for (const { step, units } of steps) {
-      if (skip.has(`${phase.name}/${step.name}`)) continue;
-      for (const removal of units.flatMap((unit) => (unit.kind === 'sql' ? unit.statements.flatMap((s) => s.removals) : []))) {
-        const rows = await countRemoved(client, removal);
-        if (rows !== undefined) report.push({ phase: phase.name, step: step.name, object: describeRemoval(removal), kind: removal.column === undefined ? 'table' : 'column', rows });
-      }
-    }
+  for (const { phase, step, removal } of removalsOf(phases, skip)) {
+    const rows = await countRemoved(client, removal);
+    if (rows !== undefined) report.push({ phase, step, object: describeRemoval(removal), kind: removal.column === undefined ? 'table' : 'column', rows });
   }
   return report;
 }
