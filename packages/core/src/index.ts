@@ -117,6 +117,8 @@ export { dropNotNull, dropNotNullSpec } from './operations/drop-not-null.js';
 export { dropConstraint, dropConstraintSpec } from './operations/drop-constraint.js';
 export { renameConstraint, renameConstraintSpec } from './operations/rename-constraint.js';
 export { renameTable, renameTableSpec } from './operations/rename-table.js';
+export { addEnumValue, addEnumValueSpec } from './operations/add-enum-value.js';
+export { changeEnum, changeEnumSpec, changedEnumName } from './operations/change-enum.js';
 export { addUnique, addUniqueSpec, addUniqueName } from './operations/add-unique.js';
 export { createIndex, createIndexSpec, createIndexName } from './operations/create-index.js';
 export { dropIndex, dropIndexSpec } from './operations/drop-index.js';
