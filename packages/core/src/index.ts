@@ -26,7 +26,7 @@ export { inBatchTransaction } from './backfill/batch-transaction.js';
 export type { BatchTimeouts } from './backfill/batch-transaction.js';
 export type { SchemaEngineOptions } from './prisma/schema-engine.js';
 export { readMigrationsDir, prismaTimestamp, MIGRATION_FILE, MIGRATION_LOCKFILE } from './prisma/migrations-dir.js';
-export { applyPrismaMigrations, diagnosePrismaMigrations, diffEmptyToSchema, diffPrismaSchemas, createPrismaMigration, readSchemaFiles, migrationNameSlug } from './prisma/prisma-migrations.js';
+export { applyPrismaMigrations, diagnosePrismaMigrations, diffEmptyToSchema, diffPrismaSchemas, diffDatabaseToSchema, isEmptyDiff, createPrismaMigration, readSchemaFiles, migrationNameSlug } from './prisma/prisma-migrations.js';
 export type { PrismaMigrationsOptions, CreatePrismaMigrationOptions, CreatedPrismaMigration } from './prisma/prisma-migrations.js';
 export { readMigrationHistory } from './prisma/migration-history.js';
 export type { MigrationHistoryEntry, MigrationState } from './prisma/migration-history.js';

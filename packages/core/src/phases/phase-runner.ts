@@ -181,8 +181,10 @@ export class PhaseRunner {
       const exists = await this.trackingExists(client);
       let catalog = await this.snapshot(client);
       const plans: { phase: string; steps: StepPlan[] }[] = [];
+      // The catalog each previewed expand step was planned on: its contract step is planned on the same one, as when it runs.
+      const expandedOn = new Map<string, CatalogSnapshot>();
       for (const phase of phases) {
-        const preview = await this.previewPhase(client, phase, catalog, exists);
+        const preview = await this.previewPhase(client, phase, catalog, exists, expandedOn);
         plans.push({ phase: phase.name, steps: preview.steps });
         catalog = preview.after;
       }
@@ -194,7 +196,13 @@ export class PhaseRunner {
    * Plans the steps of `phase` on `catalog`, applying each planned schema step's SQL to the model before the
    * next one. Completed steps are shown as they are and change nothing (the live catalog has them).
    */
-  private async previewPhase(client: pg.ClientBase, phase: PhaseDefinition, catalog: CatalogSnapshot, exists: boolean): Promise<{ steps: StepPlan[]; after: CatalogSnapshot }> {
+  private async previewPhase(
+    client: pg.ClientBase,
+    phase: PhaseDefinition,
+    catalog: CatalogSnapshot,
+    exists: boolean,
+    expandedOn: Map<string, CatalogSnapshot>,
+  ): Promise<{ steps: StepPlan[]; after: CatalogSnapshot }> {
     const live = catalog;
     let model = catalog;
     const steps: StepPlan[] = [];
@@ -207,7 +215,11 @@ export class PhaseRunner {
         continue;
       }
       const description = step.operation.operation.describe(step.operation.spec);
-      const planned = this.planSchemaStep(phase, index, step, await this.catalogFor(client, step, row?.rollbackData, model, exists));
+      const key = `${step.operation.operation.kind}:${JSON.stringify(step.operation.spec)}`;
+      const base = step.stage === 'contract' && !row?.rollbackData ? (expandedOn.get(key) ?? model) : model;
+      const plannedOn = await this.catalogFor(client, step, row?.rollbackData, base, exists);
+      if (step.stage === 'expand') expandedOn.set(key, plannedOn);
+      const planned = this.planSchemaStep(phase, index, step, plannedOn);
       if (planned === 'deferred') {
         steps.push({ name: step.name, kind: 'schema', description, status, deferred: true, units: [], prechecks: [] });
         continue;

@@ -180,3 +180,24 @@ export async function diffPrismaSchemas(databaseUrl: string, from: string, to: s
     return result.stdout ?? '';
   });
 }
+
+/**
+ * The SQL that takes the live database at `databaseUrl` to schema `to` (a schema.prisma path or folder), as
+ * `prisma migrate diff --from-config-datasource --to-schema … --script` prints it: Prisma's engine describes
+ * the database through our driver adapter. An empty migration (`isEmptyDiff`) means Prisma sees no drift.
+ * Read-only: catalog queries only.
+ */
+export async function diffDatabaseToSchema(databaseUrl: string, to: string): Promise<string> {
+  const files = await readSchemaFiles(to);
+  return withSchemaEngine({ databaseUrl }, async (engine) => {
+    const result = await callEngine('diff', () =>
+      engine.diff({ from: { tag: 'schemaDatasource', files, configDir: path.dirname(path.resolve(to)) }, to: { tag: 'schemaDatamodel', files }, script: true, exitCode: null, filters: NO_FILTER }),
+    );
+    return result.stdout ?? '';
+  });
+}
+
+/** Whether a diff script (from {@link diffDatabaseToSchema} or {@link diffPrismaSchemas}) changes nothing. Pure. */
+export function isEmptyDiff(script: string): boolean {
+  return script.split('\n').every((line) => line.trim() === '' || line.trim().startsWith('--'));
+}
