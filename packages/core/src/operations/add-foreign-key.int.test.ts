@@ -46,6 +46,25 @@ describeOperation('addForeignKey', [
       expect(rows[0]).toEqual({ nulled: 0, total: 20 * (0 + 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10 + 11 + 12 + 13 + 14) });
     },
   },
+  {
+    name: 'with up, old code that writes references to missing rows keeps working until contract; existing orphans repaired',
+    setup: `create table "Shop" (id int primary key); insert into "Shop" values (0), (1), (2);
+            create table "Sale" (id int primary key, "shopId" int); insert into "Sale" select g, g % 5 from generate_series(1, 1000) g`,
+    step: step(addForeignKey, { table: 'Sale', columns: ['shopId'], references: { table: 'Shop', columns: ['id'] }, up: '0' }),
+    contract: true,
+    afterUp: async (url) => {
+      await exec(url, `insert into "Sale" values (9001, 42)`);
+      await exec(url, `update "Sale" set "shopId" = 77 where id = 1`);
+      expect((await exec(url, `select id, "shopId" from "Sale" where id in (1, 3, 9001) order by id`)).rows).toEqual([
+        { id: 1, shopId: 0 },
+        { id: 3, shopId: 0 },
+        { id: 9001, shopId: 0 },
+      ]);
+    },
+    afterContract: async (url) => {
+      await expect(exec(url, `insert into "Sale" values (9002, 42)`)).rejects.toThrow(/"Sale_shopId_fkey"/);
+    },
+  },
 ]);
 
 const db = useTestDatabase();

@@ -7,7 +7,8 @@ import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
 import { runBatchedStatement } from './batched-statement.js';
 import type { Operation, PlannedUnit } from './operation.js';
 import { prismaStyleName } from './operation.js';
-import { alterTable, checkConstraint, columnList, countWithSamples, createIndexConcurrentlyUnit, dropIndexConcurrentlyUnit, identifier, primaryKeyOf, schemaField } from './sql-builders.js';
+import { checkRepairTrigger, dropRepairTrigger, repairRowsUnit, repairTriggerUnit, type RuleRepair } from './rule-repair.js';
+import { alterTable, checkConstraint, columnList, countWithSamples, createIndexConcurrentlyUnit, dropIndexConcurrentlyUnit, identifier, primaryKeyOf, schemaField, sqlFragment } from './sql-builders.js';
 
 /** A referential action (`ON DELETE` / `ON UPDATE`). */
 export const referentialAction = z.enum(['CASCADE', 'SET NULL', 'SET DEFAULT', 'RESTRICT', 'NO ACTION']);
@@ -31,10 +32,30 @@ export const addForeignKeySpec = z
     onUpdate: action.optional(),
     orphans: z.enum(['fail', 'set-null', 'delete']).default('fail'),
     index: z.boolean().default(true),
+    /** SQL over the row giving the reference a row takes when it points nowhere (old code's writes until contract, and the existing orphans). */
+    up: sqlFragment.optional(),
   })
   .strict()
-  .refine((spec) => spec.columns.length === spec.references.columns.length, { path: ['references', 'columns'], message: 'must have as many columns as "columns"' });
+  .refine((spec) => spec.columns.length === spec.references.columns.length, { path: ['references', 'columns'], message: 'must have as many columns as "columns"' })
+  .refine((spec) => spec.up === undefined || spec.columns.length === 1, { path: ['up'], message: 'needs a single-column foreign key' })
+  .refine((spec) => spec.up === undefined || spec.orphans === 'fail', { path: ['up'], message: '`up` repairs the orphans itself: leave `orphans` out' });
 export type AddForeignKeySpec = z.infer<typeof addForeignKeySpec>;
+
+/** With `up`: the repair of rows that point nowhere (`column` set to `up`). Pure. */
+function repairOf(spec: AddForeignKeySpec): RuleRepair | undefined {
+  const column = spec.columns[0];
+  if (spec.up === undefined || column === undefined) return undefined;
+  const target = quoteQualified(spec.references.schema ?? spec.schema, spec.references.table);
+  const referenced = quoteIdent(spec.references.columns[0] ?? '');
+  return {
+    schema: spec.schema,
+    table: spec.table,
+    rule: foreignKeyName(spec),
+    column,
+    up: spec.up,
+    broken: (alias) => `(${alias}.${quoteIdent(column)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${target} evolve_ref WHERE evolve_ref.${referenced} = ${alias}.${quoteIdent(column)}))`,
+  };
+}
 
 /** The constraint name (Prisma's `<Table>_<columns>_fkey`). Pure. */
 export function foreignKeyName(spec: AddForeignKeySpec): string {
@@ -68,6 +89,11 @@ function orphanPredicate(spec: AddForeignKeySpec, alias: string): string {
  * 4. `VALIDATE CONSTRAINT`: SHARE UPDATE EXCLUSIVE on the table while it scans.
  *
  * Down drops the constraint, restores the backed-up orphans and drops the index it built.
+ *
+ * With `up` (single-column keys), old code that still writes references to missing rows keeps working: a
+ * trigger, added first, sets the reference to `up` (SQL over the row, e.g. `NULL` or a catch-all parent's
+ * id) on every write that points nowhere; the existing orphans are repaired in batches after `NOT VALID`.
+ * The trigger goes at contract, from when on such a write is refused. Repaired values stay on rollback.
  */
 export const addForeignKey = {
   kind: 'addForeignKey',
@@ -115,8 +141,12 @@ export const addForeignKey = {
     };
     const validate: PlannedUnit = { kind: 'sql', name: `fk_validate_${name}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `VALIDATE CONSTRAINT ${quoteIdent(name)}`, 'SHARE UPDATE EXCLUSIVE', true)] };
     const timeouts = { lockMs: DEFAULT_LOCK_TIMEOUT_MS, statementMs: DEFAULT_STATEMENT_TIMEOUT_MS };
+    const repair = repairOf(spec);
+    // With `up`, old code's writes that point nowhere are repaired before the constraint checks them.
+    if (repair) expand.push(repairTriggerUnit(repair));
     // The NOT VALID constraint goes first: from then on no new orphan can appear, so the cleanup below ends.
     expand.push(addNotValid);
+    if (repair) expand.push(repairRowsUnit(repair));
     if (spec.orphans !== 'fail') {
       const setNull = spec.orphans === 'set-null';
       expand.push({
@@ -165,12 +195,14 @@ export const addForeignKey = {
       });
     }
     expand.push(validate);
+    if (repair) down.push({ kind: 'sql', name: `drop_repair_${name}`, transactional: true, statements: dropRepairTrigger(repair) });
     if (buildIndex) down.push(dropIndexConcurrentlyUnit(`drop_fk_index_${indexName}`, spec.schema, indexName));
-    return { expand, down, contract: [] };
+    return { expand, down, contract: repair ? [{ kind: 'sql', name: `fk_contract_${name}`, transactional: true, statements: dropRepairTrigger(repair) }] : [] };
   },
   async precheck(spec, client, catalog) {
     const table = requireTable(catalog, spec.schema, spec.table);
     const { count, samples } = await countWithSamples(client, spec.schema, spec.table, orphanPredicate(spec, 't'), primaryKeyOf(table));
+    if (spec.up !== undefined) return [{ name: `orphans of "${foreignKeyName(spec)}" repaired by up`, ok: true, detail: `${count} row(s) will get "${spec.columns[0]}" = ${spec.up}` }];
     const handled = spec.orphans !== 'fail';
     return [
       {
@@ -184,7 +216,8 @@ export const addForeignKey = {
       },
     ];
   },
-  async verify(spec, client) {
-    return [await checkConstraint(client, spec.schema, spec.table, foreignKeyName(spec))];
+  async verify(spec, client, stage) {
+    const repair = repairOf(spec);
+    return [await checkConstraint(client, spec.schema, spec.table, foreignKeyName(spec)), ...(repair ? [await checkRepairTrigger(client, repair, stage)] : [])];
   },
 } satisfies Operation<AddForeignKeySpec, z.input<typeof addForeignKeySpec>>;
