@@ -9,7 +9,7 @@ import type { Operation, PlannedUnit } from './operation.js';
 import { notNullCheckName } from './set-not-null.js';
 import { createSyncTrigger, dropSyncTrigger } from './sync-trigger.js';
 import { carryDependents } from './carried-dependents.js';
-import { alterTable, checkColumn, identifier, schemaField, sqlFragment } from './sql-builders.js';
+import { alterTable, checkColumn, checkNoDependentViews, identifier, schemaField, sqlFragment } from './sql-builders.js';
 
 /** SQL conversion of a value: gets the SQL of the source value, returns the SQL of the converted one. */
 export type SqlConversion = (value: string) => string;
@@ -142,10 +142,12 @@ export const changeColumnType = {
   },
   async precheck(spec, client, catalog) {
     const column = requireColumn(requireTable(catalog, spec.schema, spec.table), spec.column, 'changeColumnType.column');
-    if (spec.default !== undefined || column.default === null) return [];
+    const views = await checkNoDependentViews(client, spec.schema, spec.table, spec.column);
+    if (spec.default !== undefined || column.default === null) return [views];
     // The old default must still mean something for the new type: it is cast once, read-only.
     const converts = await client.query(`select (${column.default})::${spec.type}`).then(() => true, () => false);
     return [
+      views,
       {
         name: `default of "${spec.column}" converts to ${spec.type}`,
         ok: converts,

@@ -78,4 +78,10 @@ describeOperation('renameColumn', [
     step: step(renameColumn, { table: 'Account', from: 'label', to: 'title' }),
     refusal: /dependents that cannot be carried to "title": foreign key "Ref_label_fkey" of "public"."Ref" that references it/,
   },
+  {
+    name: 'refuses a column a view reads, naming the view, before anything runs',
+    setup: `create table "Person" (id int primary key, nick text); create view "Nicknames" as select nick from "Person"`,
+    step: step(renameColumn, { table: 'Person', from: 'nick', to: 'handle' }),
+    refusal: /no view reads "Person"\."nick": "public"\."Nicknames" reads it/,
+  },
 ]);

@@ -8,7 +8,7 @@ import { backfillUnit } from './backfill-unit.js';
 import { guardStatement } from './guard-sql.js';
 import type { Check, Operation, PlannedUnit, Stage } from './operation.js';
 import { notNullUnits } from './set-not-null.js';
-import { alterTable, checkColumn, checkIndex, identifier, schemaField } from './sql-builders.js';
+import { alterTable, checkColumn, checkIndex, checkNoDependentViews, identifier, schemaField } from './sql-builders.js';
 import { carryDependents } from './carried-dependents.js';
 import { createSyncTrigger, dropSyncTrigger, syncObjectNames } from './sync-trigger.js';
 
@@ -39,7 +39,7 @@ export type RenameColumnSpec = z.infer<typeof renameColumnSpec>;
  * old and new code at every moment. At contract the old column's go with it and the new ones take the
  * names Prisma expects (`Customer_customer_email_key` → `Customer_email_key`; other names are kept).
  * Refused, naming them: a primary key, an exclusion constraint, a foreign key of another table that
- * references the column, an identity/serial column.
+ * references the column, an identity/serial column; and, by the precheck, a view or rule that reads it.
  */
 export const renameColumn = {
   kind: 'renameColumn',
@@ -113,6 +113,9 @@ export const renameColumn = {
         },
       ],
     };
+  },
+  async precheck(spec, client) {
+    return [await checkNoDependentViews(client, spec.schema, spec.table, spec.from)];
   },
   async verify(spec, client, stage) {
     const { rows } = await client.query<{ n: number }>(

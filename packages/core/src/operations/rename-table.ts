@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { findTable, requireTable, type SnapshotTable } from '../db/catalog-snapshot.js';
 import { InvalidArgumentError } from '../errors.js';
-import { MAX_IDENTIFIER_BYTES, quoteIdent, quoteQualified } from '../sql.js';
+import { MAX_IDENTIFIER_BYTES, quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
 import type { Check, Operation, PlannedStatement } from './operation.js';
-import { alterTable, checkTable, identifier, schemaField } from './sql-builders.js';
+import { alterTable, checkTable, identifier, RENAME_TABLE_VIEW_COMMENT, schemaField } from './sql-builders.js';
 
 /** Spec of `renameTable` (a Prisma `@@map` change). */
 export const renameTableSpec = z.object({ schema: schemaField, from: identifier, to: identifier }).strict();
@@ -76,6 +76,8 @@ export const renameTable = {
           statements: [
             alterTable(spec.schema, spec.from, `RENAME TO ${quoteIdent(spec.to)}`, 'ACCESS EXCLUSIVE'),
             { sql: `CREATE VIEW ${from} AS SELECT * FROM ${to}`, lock: 'ACCESS SHARE', scansData: false },
+            // Marks it as ours: a column swap of the table may proceed while it stands (its contract drops it first).
+            { sql: `COMMENT ON VIEW ${from} IS ${quoteLiteral(RENAME_TABLE_VIEW_COMMENT)}`, lock: null, scansData: false },
           ],
         },
       ],

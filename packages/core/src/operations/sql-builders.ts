@@ -144,3 +144,35 @@ export function primaryKeyOf(table: SnapshotTable): readonly string[] {
   return (index?.columns ?? []).filter((c): c is string => c !== null);
 }
 
+
+/** The comment on the view `renameTable` leaves under a table's old name, so other operations know it for the toolkit's. */
+export const RENAME_TABLE_VIEW_COMMENT = 'prisma-evolve: renameTable keeps the old name working until contract';
+
+/**
+ * The views, materialized views and rules that read `column` of `schema.table` (from `pg_depend` through
+ * `pg_rewrite`), as `"schema"."name"`: a column they depend on cannot be dropped or swapped without them.
+ * The view `renameTable` leaves under a table's old name is not counted: its contract drops it first.
+ * Read-only.
+ */
+export async function dependentViews(client: pg.ClientBase, schema: string, table: string, column: string): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `select distinct '"' || replace(vn.nspname::text, '"', '""') || '"."' || replace(v.relname::text, '"', '""') || '"' as name
+       from pg_depend d join pg_rewrite r on r.oid = d.objid join pg_class v on v.oid = r.ev_class join pg_namespace vn on vn.oid = v.relnamespace
+       join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+      where d.classid = 'pg_rewrite'::regclass and d.refobjid = $1::regclass and a.attname = $2 and v.oid <> d.refobjid
+        and obj_description(v.oid, 'pg_class') is distinct from $3
+      order by 1`,
+    [quoteQualified(schema, table), column, RENAME_TABLE_VIEW_COMMENT],
+  );
+  return rows.map((row) => row.name);
+}
+
+/** The precheck of an operation that swaps or drops `column`: no view or rule reads it (named when one does). Read-only. */
+export async function checkNoDependentViews(client: pg.ClientBase, schema: string, table: string, column: string): Promise<Check> {
+  const views = await dependentViews(client, schema, table, column);
+  return {
+    name: `no view reads "${table}"."${column}"`,
+    ok: views.length === 0,
+    detail: views.length === 0 ? 'none' : `${views.join(', ')} read${views.length === 1 ? 's' : ''} it; drop or change ${views.length === 1 ? 'it' : 'them'} first and recreate after the contract`,
+  };
+}
