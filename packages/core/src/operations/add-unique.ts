@@ -4,7 +4,9 @@ import { InvalidArgumentError } from '../errors.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
 import type { Operation, PlannedUnit } from './operation.js';
 import { prismaStyleName } from './operation.js';
-import { alterTable, checkConstraint, checkIndex, columnList, createIndexConcurrentlyUnit, dropIndexConcurrentlyUnit, identifier, schemaField } from './sql-builders.js';
+import { toolkitName } from '../naming.js';
+import { checkRepairTrigger, dropRepairTrigger, repairRowsUnit, repairTriggerUnit, type RuleRepair } from './rule-repair.js';
+import { alterTable, checkConstraint, checkIndex, columnList, createIndexConcurrentlyUnit, dropIndexConcurrentlyUnit, identifier, primaryKeyOf, schemaField, sqlFragment } from './sql-builders.js';
 
 /**
  * Spec of `addUnique`. `constraint: true` (default) attaches the index as a UNIQUE constraint; `false`
@@ -17,13 +19,38 @@ export const addUniqueSpec = z
     columns: z.array(identifier).min(1, 'name at least one column'),
     name: identifier.optional(),
     constraint: z.boolean().default(true),
+    /** With `up`: the key column a duplicate is repaired in. */
+    column: identifier.optional(),
+    /** SQL over the row giving `column` a value that no longer duplicates (e.g. `email || '+' || id`). */
+    up: sqlFragment.optional(),
   })
-  .strict();
+  .strict()
+  .refine((spec) => (spec.column === undefined) === (spec.up === undefined), { path: ['up'], message: 'give `column` and `up` together' })
+  .refine((spec) => spec.column === undefined || spec.columns.includes(spec.column), { path: ['column'], message: 'must be one of `columns`' });
 export type AddUniqueSpec = z.infer<typeof addUniqueSpec>;
 
 /** The name `addUnique` gives the index and constraint (Prisma's `<Table>_<columns>_key`). Pure. */
 export function addUniqueName(spec: AddUniqueSpec): string {
   return spec.name ?? prismaStyleName(spec.table, spec.columns, 'key', 'addUnique.name');
+}
+
+/** With `column` and `up`: the repair of rows that duplicate another's key. Pure. */
+function repairOf(spec: AddUniqueSpec, key: readonly string[]): RuleRepair | undefined {
+  if (spec.column === undefined || spec.up === undefined) return undefined;
+  const qualified = quoteQualified(spec.schema, spec.table);
+  const same = (alias: string) => spec.columns.map((c) => `evolve_other.${quoteIdent(c)} = ${alias}.${quoteIdent(c)}`).join(' AND ');
+  const keyOf = (alias: string) => `(${key.map((k) => `${alias}.${quoteIdent(k)}`).join(', ')})`;
+  return {
+    schema: spec.schema,
+    table: spec.table,
+    rule: addUniqueName(spec),
+    column: spec.column,
+    up: spec.up,
+    changing: spec.columns,
+    // A write duplicates any other row; of the rows already there, every one but the first of its group is repaired.
+    broken: (alias) => `EXISTS (SELECT 1 FROM ${qualified} evolve_other WHERE ${same(alias)} AND ${keyOf('evolve_other')} <> ${keyOf(alias)})`,
+    brokenRows: (alias) => `EXISTS (SELECT 1 FROM ${qualified} evolve_other WHERE ${same(alias)} AND ${keyOf('evolve_other')} < ${keyOf(alias)})`,
+  };
 }
 
 /**
@@ -32,6 +59,14 @@ export function addUniqueName(spec: AddUniqueSpec): string {
  * 2. Then, by default, `ADD CONSTRAINT … UNIQUE USING INDEX`: ACCESS EXCLUSIVE, brief, no scan.
  * The precheck counts duplicate groups and lists samples first; dedupe them before (the extraction
  * issue's `dedupe`). Down drops the constraint or index.
+ *
+ * With `column` and `up`, old code that still writes duplicates keeps working (pgroll's `up`): a helper
+ * index on the columns is built concurrently (so the check below is an index lookup), a trigger sets `column`
+ * to `up` on every write that would duplicate another row's key, every duplicate already there but the first
+ * of its group (by primary key) is repaired in batches, then the unique index is built and the helper goes.
+ * The trigger goes at contract, from when on a duplicate is refused. Two writes of one new key at the same
+ * instant can still collide on the index once it exists (the second fails, as it would on any unique key).
+ * Repaired values stay on rollback.
  */
 export const addUnique = {
   kind: 'addUnique',
@@ -42,7 +77,18 @@ export const addUnique = {
     for (const column of spec.columns) requireColumn(table, column, 'addUnique.columns');
     const name = addUniqueName(spec);
     if (findIndex(catalog, spec.schema, name)?.index.valid) throw new InvalidArgumentError('addUnique.name', `index "${name}" already exists`);
-    const expand: PlannedUnit[] = [createIndexConcurrentlyUnit(`unique_index_${name}`, { schema: spec.schema, table: spec.table, name, columns: spec.columns, unique: true })];
+    const key = primaryKeyOf(table);
+    if (spec.up !== undefined && key.length === 0) throw new InvalidArgumentError('addUnique.up', `"${spec.table}" has no primary key to tell a row from its duplicates by`);
+    const repair = repairOf(spec, key);
+    const helper = toolkitName('idx', name);
+    const expand: PlannedUnit[] = repair
+      ? [
+          createIndexConcurrentlyUnit(`unique_helper_${name}`, { schema: spec.schema, table: spec.table, name: helper, columns: spec.columns }),
+          repairTriggerUnit(repair),
+          repairRowsUnit(repair),
+        ]
+      : [];
+    expand.push(createIndexConcurrentlyUnit(`unique_index_${name}`, { schema: spec.schema, table: spec.table, name, columns: spec.columns, unique: true }));
     if (spec.constraint) {
       expand.push({
         kind: 'sql',
@@ -51,16 +97,19 @@ export const addUnique = {
         statements: [alterTable(spec.schema, spec.table, `ADD CONSTRAINT ${quoteIdent(name)} UNIQUE USING INDEX ${quoteIdent(name)}`, 'ACCESS EXCLUSIVE')],
       });
     }
+    if (repair) expand.push(dropIndexConcurrentlyUnit(`drop_unique_helper_${name}`, spec.schema, helper));
     return {
       expand,
       // The index may exist without the constraint when the step failed in between: drop both.
       down: [
+        ...(repair ? [{ kind: 'sql' as const, name: `drop_repair_${name}`, transactional: true, statements: dropRepairTrigger(repair) }] : []),
         ...(spec.constraint
           ? [{ kind: 'sql' as const, name: `drop_unique_constraint_${name}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP CONSTRAINT IF EXISTS ${quoteIdent(name)}`, 'ACCESS EXCLUSIVE')] }]
           : []),
         dropIndexConcurrentlyUnit(`drop_unique_${name}`, spec.schema, name),
+        ...(repair ? [dropIndexConcurrentlyUnit(`drop_unique_helper_${name}`, spec.schema, helper)] : []),
       ],
-      contract: [],
+      contract: repair ? [{ kind: 'sql', name: `unique_contract_${name}`, transactional: true, statements: dropRepairTrigger(repair) }] : [],
     };
   },
   async precheck(spec, client) {
@@ -72,6 +121,7 @@ export const addUnique = {
          from ${quoteQualified(spec.schema, spec.table)} where ${notNull} group by ${cols} having count(*) > 1) d`,
     );
     const row = rows[0] ?? { groups: 0, rows: 0, sample: null };
+    if (spec.up !== undefined) return [{ name: `duplicates of (${spec.columns.join(', ')}) repaired by up`, ok: true, detail: `${row.groups} group(s): all but the first row of each get "${spec.column}" = ${spec.up}` }];
     return [
       {
         name: `no duplicate (${spec.columns.join(', ')}) in "${spec.table}"`,
@@ -80,8 +130,9 @@ export const addUnique = {
       },
     ];
   },
-  async verify(spec, client) {
+  async verify(spec, client, stage) {
     const name = addUniqueName(spec);
-    return spec.constraint ? [await checkConstraint(client, spec.schema, spec.table, name)] : [await checkIndex(client, spec.schema, name, true)];
+    const checks = spec.constraint ? [await checkConstraint(client, spec.schema, spec.table, name)] : [await checkIndex(client, spec.schema, name, true)];
+    return spec.up === undefined ? checks : [...checks, await checkRepairTrigger(client, { schema: spec.schema, table: spec.table, rule: name }, stage)];
   },
 } satisfies Operation<AddUniqueSpec, z.input<typeof addUniqueSpec>>;

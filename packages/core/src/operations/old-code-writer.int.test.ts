@@ -14,6 +14,7 @@ import { PhaseRunner } from '../phases/phase-runner.js';
 import { addCheck } from './add-check.js';
 import { addColumn } from './add-column.js';
 import { addForeignKey } from './add-foreign-key.js';
+import { addUnique } from './add-unique.js';
 import { applySetupMigration, exec } from './fixtures/operation-harness.js';
 import { step, type OperationStep } from './operation.js';
 import { setNotNull } from './set-not-null.js';
@@ -41,6 +42,13 @@ const CASES: readonly { name: string; operation: OperationStep; oldWrites: reado
     oldWrites: [`insert into item (id, qty, shop, note) values ($1, -5, 1, 'x')`, `update item set qty = 0 where id = $1`],
     broken: `not (qty > 0)`,
     refusedAfter: `insert into item (id, qty, shop, note) values (999999, -1, 1, 'x')`,
+  },
+  {
+    name: 'addUnique up',
+    operation: step(addUnique, { table: 'item', columns: ['note'], constraint: false, column: 'note', up: `note || '#' || id` }),
+    oldWrites: [`insert into item (id, qty, shop, note) values ($1, 1, 1, 'n')`, `update item set note = 'n', qty = 2 where id = $1`],
+    broken: `exists (select 1 from item o where o.note = item.note and o.id <> item.id)`,
+    refusedAfter: `insert into item (id, qty, shop, note) values (999999, 1, 1, 'n')`,
   },
   {
     name: 'addForeignKey up',

@@ -15,7 +15,12 @@ export interface RuleRepair {
   readonly rule: string;
   readonly column: string;
   readonly up: string;
+  /** SQL over the row under `alias` (a write, in the trigger) that is true when it breaks the rule. */
   broken(alias: string): string;
+  /** The existing rows to repair, when that differs from `broken` (a duplicate keeps one row of its group). */
+  brokenRows?(alias: string): string;
+  /** Repair an UPDATE only when it changes one of these columns (a duplicate's first row must stay as it is). */
+  readonly changing?: readonly string[];
 }
 
 /**
@@ -26,7 +31,8 @@ export interface RuleRepair {
 export function repairTriggerUnit(repair: RuleRepair): PlannedUnit {
   const col = quoteIdent(repair.column);
   const row = 'evolve_row';
-  const body = `  IF (SELECT ${repair.broken(row)} FROM (SELECT NEW.*) AS ${row}) THEN\n    NEW.${col} := (SELECT ${repair.up} FROM (SELECT NEW.*) AS ${row});\n  END IF;`;
+  const changed = repair.changing ? `(TG_OP = 'INSERT' OR ${repair.changing.map((c) => `NEW.${quoteIdent(c)} IS DISTINCT FROM OLD.${quoteIdent(c)}`).join(' OR ')}) AND ` : '';
+  const body = `  IF ${changed}(SELECT ${repair.broken(row)} FROM (SELECT NEW.*) AS ${row}) THEN\n    NEW.${col} := (SELECT ${repair.up} FROM (SELECT NEW.*) AS ${row});\n  END IF;`;
   return { kind: 'sql', name: `repair_${repair.rule}`, transactional: true, statements: createSyncTrigger(repair.schema, repair.table, repair.rule, body) };
 }
 
@@ -36,7 +42,7 @@ export function repairRowsUnit(repair: RuleRepair): DataUnit {
     schema: repair.schema,
     table: repair.table,
     set: { [repair.column]: repair.up },
-    where: repair.broken('t'),
+    where: (repair.brokenRows ?? repair.broken)('t'),
   });
 }
 
