@@ -6,10 +6,20 @@ import { backupTable, type BackupTable } from '../naming.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
 import type { Operation, PlannedUnit } from './operation.js';
 import { notNullUnits } from './set-not-null.js';
-import { alterTable, checkColumn, checkTable, columnList, concurrentIndexDefinition, identifier, primaryKeyOf, schemaField } from './sql-builders.js';
+import { alterTable, checkColumn, checkTable, columnList, concurrentIndexDefinition, identifier, primaryKeyOf, schemaField, sqlFragment } from './sql-builders.js';
+import { createSyncTrigger, dropSyncTrigger } from './sync-trigger.js';
 
 /** Spec of `dropColumn`: by default the column's values are copied to a backup table first. */
-export const dropColumnSpec = z.object({ schema: schemaField, table: identifier, column: identifier, backup: z.boolean().default(true) }).strict();
+export const dropColumnSpec = z
+  .object({
+    schema: schemaField,
+    table: identifier,
+    column: identifier,
+    backup: z.boolean().default(true),
+    /** SQL over the row: the value the column gets when new code (which no longer knows it) writes a row without it; the drop then waits for contract. */
+    down: sqlFragment.optional(),
+  })
+  .strict();
 export type DropColumnSpec = z.infer<typeof dropColumnSpec>;
 
 /** The backup table holding (primary key, column) of a dropped column, in the `_evolve` schema. Pure. */
@@ -27,6 +37,11 @@ export function droppedColumnBackupName(schema: string, table: string, column: s
  *   batches (the backfill engine). It restores NOT NULL by the check-constraint path and rebuilds the
  *   column's indexes concurrently.
  * - Refused when the column belongs to a constraint: drop that first.
+ *
+ * With `down` (pgroll's `down`), the column goes in two stages, so old code keeps reading it while new code
+ * no longer writes it: expand adds a trigger that sets it to `down` (SQL over the row) on every write that
+ * leaves it NULL (new code's inserts, which would otherwise break its NOT NULL); contract drops the trigger,
+ * then backs the values up and drops the column as above. Down of expand drops the trigger.
  */
 export const dropColumn = {
   kind: 'dropColumn',
@@ -68,7 +83,13 @@ export const dropColumn = {
         ],
       });
     }
-    expand.push({ kind: 'sql', name: `drop_column_${spec.table}_${spec.column}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `DROP COLUMN ${col}`, 'ACCESS EXCLUSIVE')] });
+    expand.push({
+      kind: 'sql',
+      name: `drop_column_${spec.table}_${spec.column}`,
+      transactional: true,
+      // With `down`, its fill-in trigger goes first: its function names the column.
+      statements: [...(spec.down !== undefined ? dropSyncTrigger(spec.schema, spec.table, spec.column) : []), alterTable(spec.schema, spec.table, `DROP COLUMN ${col}`, 'ACCESS EXCLUSIVE')],
+    });
 
     const down: PlannedUnit[] = [
       {
@@ -109,9 +130,19 @@ export const dropColumn = {
     if (spec.backup) {
       down.push({ kind: 'sql', name: `drop_backup_${spec.table}_${spec.column}`, transactional: true, statements: [{ sql: `DROP TABLE IF EXISTS ${backup}`, lock: 'ACCESS EXCLUSIVE', scansData: false }] });
     }
+    if (spec.down !== undefined) {
+      // Two stages: the fill-in trigger now, the drop (and its backup) at contract; down of expand drops the trigger only.
+      const fill = `  IF NEW.${col} IS NULL THEN NEW.${col} := (SELECT ${spec.down} FROM (SELECT NEW.*) AS evolve_row); END IF;`;
+      return {
+        expand: [{ kind: 'sql', name: `drop_column_fill_${spec.table}_${spec.column}`, transactional: true, statements: createSyncTrigger(spec.schema, spec.table, spec.column, fill) }],
+        down: [{ kind: 'sql', name: `drop_column_fill_down_${spec.table}_${spec.column}`, transactional: true, statements: dropSyncTrigger(spec.schema, spec.table, spec.column) }],
+        contract: expand,
+      };
+    }
     return { expand, down, contract: [] };
   },
-  async verify(spec, client) {
+  async verify(spec, client, stage) {
+    if (spec.down !== undefined && stage === 'expand') return [await checkColumn(client, spec.schema, spec.table, spec.column, { present: true })];
     const checks = [await checkColumn(client, spec.schema, spec.table, spec.column, { present: false })];
     const backupAt = droppedColumnBackupName(spec.schema, spec.table, spec.column);
     if (spec.backup) checks.push(await checkTable(client, backupAt.schema, backupAt.table));
