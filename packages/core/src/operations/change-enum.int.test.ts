@@ -46,6 +46,16 @@ describeOperation('changeEnum', [
     step: step(changeEnum, { enum: 'Tier', values: ['FREE', 'PRO'] }),
     refusal: /rows of "Plan"\."tier" keep a value: 2 row\(s\) hold 'GOLD', which goes without a mapping/,
   },
+  {
+    name: 'quotes hostile identifiers and values',
+    setup: `create type "Sta""tus x" as enum ('o''ld', 'keep'); create table "T ""1" (id int primary key, "s t" "Sta""tus x" default 'keep');
+            insert into "T ""1" values (1, 'o''ld'), (2, 'keep')`,
+    step: step(changeEnum, { enum: 'Sta"tus x', values: ['keep', "n'ew"], map: { "o'ld": "n'ew" } }),
+    contract: true,
+    afterContract: async (url) => {
+      expect((await exec(url, `select "s t"::text as v from "T ""1" order by id`)).rows).toEqual([{ v: "n'ew" }, { v: 'keep' }]);
+    },
+  },
 ]);
 
 describe('changeEnum spec', () => {

@@ -33,4 +33,9 @@ describeOperation('dropConstraint', [
     step: step(dropConstraint, { table: 'pk_only', name: 'pk_only_pkey' }),
     refusal: /"pk_only_pkey" is the primary key/,
   },
+  {
+    name: 'quotes hostile identifiers',
+    setup: `create table "Q ""t" (id int primary key, "a b" int, constraint "ch""k x" check ("a b" > 0))`,
+    step: step(dropConstraint, { table: 'Q "t', name: 'ch"k x' }),
+  },
 ]);

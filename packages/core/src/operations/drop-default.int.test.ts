@@ -19,4 +19,9 @@ describeOperation('dropDefault', [
     step: step(dropDefault, { table: 'plain', column: 'note' }),
     refusal: /"plain"\."note" has no default/,
   },
+  {
+    name: 'quotes hostile identifiers',
+    setup: `create table "D ""t" (id int primary key, "c ""1" text default 'x')`,
+    step: step(dropDefault, { table: 'D "t', column: 'c "1' }),
+  },
 ]);

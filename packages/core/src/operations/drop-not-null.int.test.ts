@@ -19,4 +19,9 @@ describeOperation('dropNotNull', [
     step: step(dropNotNull, { table: 'keyed', column: 'id' }),
     refusal: /belongs to primary key "keyed_pkey"/,
   },
+  {
+    name: 'quotes hostile identifiers',
+    setup: `create table "N ""t" (id int primary key, "c ""1" text not null default 'x')`,
+    step: step(dropNotNull, { table: 'N "t', column: 'c "1' }),
+  },
 ]);

@@ -84,4 +84,14 @@ describeOperation('renameColumn', [
     step: step(renameColumn, { table: 'Person', from: 'nick', to: 'handle' }),
     refusal: /no view reads "Person"\."nick": "public"\."Nicknames" reads it/,
   },
+  {
+    name: 'carries a hostile-named unique index and check of a hostile column',
+    setup: `create table "W ""t" (id int primary key, "e ""m" text not null, constraint "W ""t_e ""m_check" check ("e ""m" <> ''));
+            create unique index "W ""t_e ""m_key" on "W ""t"("e ""m"); insert into "W ""t" select g, 'v' || g from generate_series(1, 50) g`,
+    step: step(renameColumn, { table: 'W "t', from: 'e "m', to: 'n "w' }),
+    contract: true,
+    afterContract: async (url) => {
+      expect((await exec(url, `select indexname from pg_indexes where tablename = 'W "t' order by 1`)).rows.map((r) => r.indexname)).toEqual(['W "t_n "w_key', 'W "t_pkey']);
+    },
+  },
 ]);

@@ -41,4 +41,10 @@ describeOperation('renameTable', [
     step: step(renameTable, { from: 'Alpha', to: 'Beta' }),
     refusal: /table "public"\."Beta" exists already/,
   },
+  {
+    name: 'quotes hostile identifiers',
+    setup: `create table "Old ""T""" (id serial primary key, "v a""l" text); create index "Old ""T""_v a""l_idx" on "Old ""T"""("v a""l")`,
+    step: step(renameTable, { from: 'Old "T"', to: 'New "T" x' }),
+    contract: true,
+  },
 ]);
