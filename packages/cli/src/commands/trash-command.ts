@@ -1,4 +1,4 @@
-import { DEFAULT_STATE_SCHEMA, listTrash, purgeTrash, restoreTrash, UsageError, withClient, type TrashEntry } from '@prisma-evolve/core';
+import { DEFAULT_STATE_SCHEMA, listTrash, purgeTrash, restoreTrash, UsageError, withClient, withRunnerLease, type RestoreResult, type TrashEntry } from '@prisma-evolve/core';
 import type { Command, CommandContext } from '../command.js';
 
 function describe(entry: TrashEntry): string {
@@ -23,7 +23,7 @@ export const trash: Command = {
   name: 'trash',
   synopsis: 'list | restore <id>… | purge <id>…|--all',
   summary: 'the tables and columns rollbacks kept: list them, put them back, or drop them for good',
-  flags: ['config', 'database-url', 'migrations-dir', 'json', 'all', 'yes'],
+  flags: ['config', 'database-url', 'migrations-dir', 'json', 'all', 'yes', 'wait'],
   async run(context) {
     const [action] = context.args;
     const loaded = await context.plan(false);
@@ -37,8 +37,11 @@ export const trash: Command = {
     if (action === 'restore') {
       const targets = ids(context);
       if (targets.length === 0) throw new UsageError('trash restore needs at least one id (prisma-evolve trash list shows them)');
-      const results = [];
-      for (const id of targets) results.push(await withClient(url, (client) => restoreTrash(client, stateSchema, id)));
+      const results: RestoreResult[] = [];
+      // One runner per database: a restore waits for no run or rollback, and none starts during it.
+      await withRunnerLease(url, { command: 'trash restore', waitMs: context.leaseWaitMs() }, async () => {
+        for (const id of targets) results.push(await withClient(url, (client) => restoreTrash(client, stateSchema, id)));
+      });
       const text = results.map((r) => `restored ${r.entry.id}: "${r.entry.schema}"."${r.entry.table}"${r.entry.column ? `."${r.entry.column}"` : ''} (${r.mode}, ${r.restored} ${r.entry.kind === 'table' ? 'rows' : 'values'})${r.foreignKeys.skipped.length > 0 ? `; foreign keys not re-added: ${r.foreignKeys.skipped.join(', ')}` : ''}`);
       context.print({ restored: results }, text.join('\n'));
       return 0;
@@ -50,7 +53,7 @@ export const trash: Command = {
         console.error('purge cancelled');
         return 1;
       }
-      const purged = await withClient(url, (client) => purgeTrash(client, stateSchema, targets));
+      const purged = await withRunnerLease(url, { command: 'trash purge', waitMs: context.leaseWaitMs() }, () => withClient(url, (client) => purgeTrash(client, stateSchema, targets)));
       context.print({ purged }, purged.length === 0 ? 'nothing to purge' : purged.map((entry) => `purged ${describe(entry)}`).join('\n'));
       return 0;
     }

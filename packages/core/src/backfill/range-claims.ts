@@ -300,10 +300,11 @@ function json(value: KeyText | null): string | null {
 }
 
 /**
- * Deletes the checkpoints and range claims of every backfill whose name starts with `prefix` (a rollback
- * makes them meaningless: the next run must walk the table again). Idempotent.
+ * Deletes the checkpoints and range claims of the backfill named `row` and of those under it (`row/…`; a
+ * name that merely starts with the same text is not touched): a rollback or a restart makes them meaningless,
+ * the next run must walk the table again. Idempotent.
  */
-export async function discardCheckpoints(client: pg.ClientBase, stateSchema: string, prefix: string): Promise<void> {
+export async function discardCheckpoints(client: pg.ClientBase, stateSchema: string, row: string): Promise<void> {
   if (!(await relationExists(client, quoteQualified(stateSchema, 'backfill_state')))) return;
-  await client.query(`delete from ${quoteQualified(stateSchema, 'backfill_state')} where left(migration, length($1)) = $1`, [prefix]);
+  await client.query(`delete from ${quoteQualified(stateSchema, 'backfill_state')} where migration = $1 or left(migration, length($1) + 1) = $1 || '/'`, [row]);
 }

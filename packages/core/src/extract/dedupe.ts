@@ -111,7 +111,21 @@ async function resolve(client: pg.ClientBase, options: DedupeOptions, forDelete 
   const stateSchema = options.stateSchema ?? DEFAULT_STATE_SCHEMA;
   const keyParts = [...options.columns.map(quoteIdent), ...expressions.map((e) => `(${e})`)];
   const mergeKeys = new Map<string, (readonly string[])[]>();
-  if (childMode === 'repoint') for (const key of children) mergeKeys.set(key.name, await uniqueSetsWith(client, key));
+  if (childMode === 'repoint') {
+    for (const key of children) {
+      const sets = await uniqueSetsWith(client, key);
+      mergeKeys.set(key.name, sets);
+      if (sets.length === 0) continue;
+      // Merged children are deleted (kept in a backup): their own children must not cascade away unseen.
+      const deeper = (await referencingKeys(client, quoteQualified(key.schema, key.table))).find((k) => ['CASCADE', 'SET NULL', 'SET DEFAULT'].includes(k.onDelete));
+      if (deeper) {
+        throw new InvalidArgumentError(
+          'dedupe.children',
+          `"${deeper.schema}"."${deeper.table}" (${deeper.columns.join(', ')}) references "${key.schema}"."${key.table}" ON DELETE ${deeper.onDelete} (constraint "${deeper.name}"): merging duplicate children of "${key.table}" would change those rows too, which undoDedupe could not bring back`,
+        );
+      }
+    }
+  }
   // An expression names the table's columns unqualified: evaluated for a row alias through a one-row subquery.
   const partOf = (alias: string) => [...options.columns.map((c) => `${alias}.${quoteIdent(c)}`), ...expressions.map((e) => `(select ${e} from (select ${alias}.*) as evolve_row)`)];
   return {

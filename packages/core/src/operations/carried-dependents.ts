@@ -123,7 +123,7 @@ export function carryDependents(catalog: CatalogSnapshot, table: SnapshotTable, 
     });
     if (constraint) {
       const key = names(constraint.name, index.columns, 'key');
-      contract.push(alterTable(table.schema, table.name, `ADD CONSTRAINT ${quoteIdent(key.final)} UNIQUE USING INDEX ${quoteIdent(named.building)}`, 'SHARE UPDATE EXCLUSIVE'));
+      contract.push(alterTable(table.schema, table.name, `ADD CONSTRAINT ${quoteIdent(key.final)} UNIQUE USING INDEX ${quoteIdent(named.building)}`, 'ACCESS EXCLUSIVE'));
       objects.push({ kind: 'unique', from: constraint.name, building: named.building, final: key.final });
     } else {
       if (named.building !== named.final) contract.push({ sql: `ALTER INDEX ${quoteQualified(table.schema, named.building)} RENAME TO ${quoteIdent(named.final)}`, lock: 'SHARE UPDATE EXCLUSIVE', scansData: false });

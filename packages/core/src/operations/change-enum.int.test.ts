@@ -56,6 +56,14 @@ describeOperation('changeEnum', [
       expect((await exec(url, `select "s t"::text as v from "T ""1" order by id`)).rows).toEqual([{ v: "n'ew" }, { v: 'keep' }]);
     },
   },
+  {
+    name: 'refuses before anything runs when a view or a function uses the enum, naming them',
+    setup: `create type "Mood" as enum ('HAPPY', 'SAD'); create table "Diary" (id int primary key, mood "Mood");
+            create view "Moods" as select mood from "Diary";
+            create function mood_label(m "Mood") returns text language sql as $$ select m::text $$`,
+    step: step(changeEnum, { enum: 'Mood', values: ['HAPPY', 'CALM'], map: { SAD: 'CALM' } }),
+    refusal: /every use of enum "Mood" is a column the change follows: also used by .*mood_label\("Mood"\).*public\."Moods"\.mood/,
+  },
 ]);
 
 describe('changeEnum spec', () => {

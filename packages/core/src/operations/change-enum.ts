@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { z } from 'zod';
 import type { CatalogSnapshot } from '../db/catalog-snapshot.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -6,7 +7,7 @@ import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
 import { enumLabels } from './add-enum-value.js';
 import { changeColumnType } from './change-column-type.js';
 import type { Check, Operation, OperationPlan, PlannedUnit } from './operation.js';
-import { identifier, schemaField } from './sql-builders.js';
+import { identifier, RENAME_TABLE_VIEW_COMMENT, schemaField } from './sql-builders.js';
 
 /**
  * Spec of `changeEnum`: the enum's values afterwards, in order, and `map` from each value that goes (removed
@@ -42,6 +43,35 @@ function columnsOfEnum(catalog: CatalogSnapshot, schema: string, name: string): 
   );
 }
 
+/**
+ * Uses of the enum the type swap does not follow: columns of it or of its array in other schemas, array
+ * columns, views, composite types, and functions taking or returning it. Any of them would make the
+ * contract's `DROP TYPE` fail after the columns were swapped, so the precheck refuses first, naming them.
+ * Read-only.
+ */
+async function otherUses(client: pg.ClientBase, spec: ChangeEnumSpec, catalog: CatalogSnapshot): Promise<Check> {
+  const type = quoteQualified(spec.schema, spec.enum);
+  const followed = new Set(columnsOfEnum(catalog, spec.schema, spec.enum).map((c) => JSON.stringify([spec.schema, c.table, c.column])));
+  const { rows } = await client.query<{ schema: string | null; relation: string | null; column: string | null; name: string }>(
+    `select n.nspname::text as schema, c.relname::text as relation, a.attname::text as column, format('%I.%I.%I', n.nspname, c.relname, a.attname) as name
+       from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+      where a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p', 'v', 'm', 'c', 'f')
+        and (a.atttypid = $1::regtype or a.atttypid = (select typarray from pg_type where oid = $1::regtype))
+        -- The view renameTable leaves under an old table name goes at its own contract, before this one's.
+        and obj_description(c.oid, 'pg_class') is distinct from $2
+     union all
+     select null, null, null, p.oid::regprocedure::text from pg_proc p where $1::regtype = any(p.proargtypes) or p.prorettype = $1::regtype
+     order by 4`,
+    [type, RENAME_TABLE_VIEW_COMMENT],
+  );
+  const others = rows.filter((r) => !followed.has(JSON.stringify([r.schema, r.relation, r.column]))).map((r) => r.name);
+  return {
+    name: `every use of enum "${spec.enum}" is a column the change follows`,
+    ok: others.length === 0,
+    detail: others.length === 0 ? 'only columns of tables in its schema' : `also used by ${others.join(', ')}: change or drop them first`,
+  };
+}
+
 /** `CASE value WHEN 'old' THEN 'new' … END` over `value` (text), cast to `type`. Pure. */
 function mapped(value: string, map: Readonly<Record<string, string>>, type: string): string {
   const cases = Object.entries(map).map(([from, to]) => ` WHEN ${quoteLiteral(from)} THEN ${quoteLiteral(to)}`);
@@ -60,8 +90,8 @@ function mapped(value: string, map: Readonly<Record<string, string>>, type: stri
  * - Down drops each column's temporary column and the new type; the values added to the old type stay
  *   (PostgreSQL cannot drop one; they are unused).
  * The precheck counts the rows holding a value that goes without a mapping and refuses, naming value,
- * table and column. Columns of the enum in other schemas, arrays of it and functions using it are not
- * followed: the contract's `DROP TYPE` then fails, naming them, and nothing of the contract is applied.
+ * table and column; it also refuses, naming them, uses it does not follow (columns in other schemas,
+ * arrays of it, views, functions), which would make the contract's `DROP TYPE` fail half-way.
  */
 export const changeEnum = {
   kind: 'changeEnum',
@@ -125,7 +155,7 @@ export const changeEnum = {
     const labels = await enumLabels(client, spec.schema, spec.enum);
     if (labels === undefined) return [{ name: `enum "${spec.schema}"."${spec.enum}" exists`, ok: false, detail: 'absent' }];
     const going = labels.filter((label) => !spec.values.includes(label) && spec.map[label] === undefined);
-    const checks: Check[] = [];
+    const checks: Check[] = [await otherUses(client, spec, catalog)];
     for (const column of columnsOfEnum(catalog, spec.schema, spec.enum)) {
       if (going.length === 0) break;
       const { rows } = await client.query<{ value: string; n: number }>(

@@ -1,10 +1,7 @@
 import type pg from 'pg';
 import type { Check } from './operation.js';
 
-/**
- * Whether `column` has a default and which (`pg_get_expr`), as one check: present (and equal to `expected`
- * when given, compared as PostgreSQL prints it) or absent. Read-only.
- */
+/** Whether `column` has a default, as one check (present or absent as `expected` says; the detail shows it as PostgreSQL prints it). Read-only. */
 export async function checkDefault(client: pg.ClientBase, schema: string, table: string, column: string, expected: { present: boolean }): Promise<Check> {
   const { rows } = await client.query<{ value: string | null }>(
     `select pg_get_expr(d.adbin, d.adrelid) as value from pg_attribute a join pg_class c on c.oid = a.attrelid

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { requireTable } from '../db/catalog-snapshot.js';
 import { InvalidArgumentError } from '../errors.js';
-import { quoteIdent } from '../sql.js';
+import { quoteIdent, quoteQualified } from '../sql.js';
+import { conditionalStatement, constraintExists } from './guard-sql.js';
 import type { Operation } from './operation.js';
 import { alterTable, checkConstraint, identifier, schemaField } from './sql-builders.js';
 
@@ -25,10 +26,12 @@ export const renameConstraint = {
     if (table.constraints.some((c) => c.name === spec.to) || table.indexes.some((i) => i.name === spec.to)) {
       throw new InvalidArgumentError('renameConstraint.to', `"${spec.to}" is taken on "${spec.schema}"."${spec.table}"`);
     }
+    const qualified = quoteQualified(spec.schema, spec.table);
     const rename = (from: string, to: string) => alterTable(spec.schema, spec.table, `RENAME CONSTRAINT ${quoteIdent(from)} TO ${quoteIdent(to)}`, 'ACCESS EXCLUSIVE');
     return {
       expand: [{ kind: 'sql', name: `rename_constraint_${spec.from}`, transactional: true, statements: [rename(spec.from, spec.to)] }],
-      down: [{ kind: 'sql', name: `rename_constraint_back_${spec.to}`, transactional: true, statements: [rename(spec.to, spec.from)] }],
+      // Only while the new name is there and the old one free: safe to run again, and after an expand that never ran.
+      down: [{ kind: 'sql', name: `rename_constraint_back_${spec.to}`, transactional: true, statements: [conditionalStatement(`${constraintExists(qualified, spec.to)} AND NOT ${constraintExists(qualified, spec.from)}`, rename(spec.to, spec.from))] }],
       contract: [],
     };
   },

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { findTable, requireTable, type SnapshotTable } from '../db/catalog-snapshot.js';
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_IDENTIFIER_BYTES, quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
+import { conditionalStatement } from './guard-sql.js';
 import type { Check, Operation, PlannedStatement } from './operation.js';
 import { alterTable, checkTable, identifier, RENAME_TABLE_VIEW_COMMENT, schemaField } from './sql-builders.js';
 
@@ -66,7 +67,12 @@ export const renameTable = {
     if (before && findTable(catalog, spec.schema, spec.to)) throw new InvalidArgumentError('renameTable.to', `table "${spec.schema}"."${spec.to}" exists already`);
     const current = before ?? findTable(catalog, spec.schema, spec.to) ?? requireTable(catalog, spec.schema, spec.from);
     const [from, to] = [quoteQualified(spec.schema, spec.from), quoteQualified(spec.schema, spec.to)];
-    const dropView: PlannedStatement = { sql: `DROP VIEW IF EXISTS ${from}`, lock: 'ACCESS EXCLUSIVE', scansData: false };
+    // Only our view: after an expand that stopped before the rename, the old name is still the table.
+    const dropView = conditionalStatement(`EXISTS (SELECT 1 FROM pg_class WHERE oid = to_regclass(${quoteLiteral(from)}) AND relkind = 'v')`, {
+      sql: `DROP VIEW ${from}`,
+      lock: 'ACCESS EXCLUSIVE',
+      scansData: false,
+    });
     return {
       expand: [
         {
@@ -81,7 +87,15 @@ export const renameTable = {
           ],
         },
       ],
-      down: [{ kind: 'sql', name: `rename_table_back_${spec.to}`, transactional: true, statements: [dropView, alterTable(spec.schema, spec.to, `RENAME TO ${quoteIdent(spec.from)}`, 'ACCESS EXCLUSIVE')] }],
+      // Safe to run again, and after an expand that stopped before the rename: only while the old name is free.
+      down: [
+        {
+          kind: 'sql',
+          name: `rename_table_back_${spec.to}`,
+          transactional: true,
+          statements: [dropView, conditionalStatement(`to_regclass(${quoteLiteral(from)}) IS NULL AND to_regclass(${quoteLiteral(to)}) IS NOT NULL`, alterTable(spec.schema, spec.to, `RENAME TO ${quoteIdent(spec.from)}`, 'ACCESS EXCLUSIVE'))],
+        },
+      ],
       contract: [{ kind: 'sql', name: `rename_table_contract_${spec.to}`, transactional: true, statements: [dropView, ...followingNames(spec, current)] }],
     };
   },

@@ -59,11 +59,12 @@ export function dropIndexConcurrentlyUnit(unitName: string, schema: string, name
 
 /**
  * Turns an index definition as `pg_get_indexdef` prints it (`CREATE [UNIQUE] INDEX name ON …`) into its
- * `CONCURRENTLY` form, so a dropped index can be rebuilt without blocking writes. Pure.
+ * `CONCURRENTLY` form (with `ifNotExists`, a no-op when it is there), so a dropped index can be rebuilt
+ * without blocking writes. Pure.
  */
-export function concurrentIndexDefinition(definition: string): string {
+export function concurrentIndexDefinition(definition: string, options: { ifNotExists?: boolean } = {}): string {
   for (const prefix of ['CREATE UNIQUE INDEX ', 'CREATE INDEX ']) {
-    if (definition.startsWith(prefix)) return `${prefix}CONCURRENTLY ${definition.slice(prefix.length)}`;
+    if (definition.startsWith(prefix)) return `${prefix}CONCURRENTLY ${options.ifNotExists ? 'IF NOT EXISTS ' : ''}${definition.slice(prefix.length)}`;
   }
   throw new InvalidArgumentError('index definition', `unexpected form "${definition}"`);
 }

@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import type { BatchTimeouts } from '../backfill/batch-transaction.js';
@@ -10,7 +10,7 @@ import { BACKUP_SCHEMA } from '../naming.js';
 import type { DataUnit, DataUnitContext, OperationPlan } from '../operations/operation.js';
 import { archiveMigrationRows } from '../prisma/migration-rows.js';
 import type { DataMigrationRow, DataMigrationStore, TrackingLocation } from '../tracking/data-migration-store.js';
-import { phaseFolderId, phaseMigrationPrefix, type PhaseDefinition, type PlanDefinition, type SchemaStepDefinition, type StepDefinition } from './define-plan.js';
+import type { PhaseDefinition, PlanDefinition, SchemaStepDefinition, StepDefinition } from './define-plan.js';
 import { describeRemoval, unitRemovals, type Removal, type StatementRemovals } from './down-removals.js';
 import type { RunnerEvent } from './phase-runner.js';
 import { phaseRowName, stepRowName } from './row-names.js';
@@ -28,7 +28,7 @@ export interface RollbackContext {
   readonly migrationsDir: string;
   readonly onEvent?: (event: RunnerEvent) => void | Promise<void>;
   dataContext(name: string): DataUnitContext;
-  /** A schema step's plan against `catalog` (for its data down units, which are functions, and old records). */
+  /** A schema step's plan against its recorded catalog: for its data down units, which are functions and cannot be recorded. */
   replan(step: SchemaStepDefinition, catalog: CatalogSnapshot): OperationPlan;
 }
 
@@ -48,6 +48,10 @@ export interface PhaseUndo {
   readonly phase: PhaseDefinition;
   readonly status: string;
   readonly steps: readonly StepUndo[];
+  /** The migration folders its steps applied, by exact name, from their records. */
+  readonly folders: readonly string[];
+  /** What the phase row kept from an earlier, interrupted rollback (`{ folders }`). */
+  readonly kept: unknown;
 }
 
 /** A table or column a rollback would remove, with what it holds now. */
@@ -62,15 +66,17 @@ export interface RemovalReport {
 
 /**
  * Resolves, for each phase in `order`, the steps that ran (last first) and the units that undo them: the
- * down units recorded when each schema step started (old records: planned from the recorded catalog), with
- * what each SQL statement removes. Read-only.
+ * down units recorded when each schema step started, with what each SQL statement removes, and the folders
+ * the steps recorded. Read-only.
  */
 export async function planUndo(client: pg.ClientBase, context: RollbackContext, order: readonly PhaseDefinition[]): Promise<PhaseUndo[]> {
   const stateSchemas = new Set([context.tracking.schema, context.tracking.stateSchema, BACKUP_SCHEMA, TRASH_SCHEMA]);
   const phases: PhaseUndo[] = [];
   for (const phase of order) {
-    const status = (await context.store.get(client, phaseRowName(phase.name)))?.status ?? 'pending';
+    const phaseRow = await context.store.get(client, phaseRowName(phase.name));
+    const status = phaseRow?.status ?? 'pending';
     const steps: StepUndo[] = [];
+    const folders: string[] = [];
     for (const step of [...phase.steps].reverse()) {
       const rowName = stepRowName(phase, step);
       const row = await context.store.get(client, rowName);
@@ -78,11 +84,11 @@ export async function planUndo(client: pg.ClientBase, context: RollbackContext, 
       const units: UndoUnit[] = [];
       const record = step.kind === 'schema' ? readStepRecord(row.rollbackData) : undefined;
       // A schema step without a record failed its precheck: nothing of it ran.
+      if (step.kind === 'schema' && record) folders.push(...record.folders);
       if (step.kind === 'schema' && record) {
         let planned: OperationPlan | undefined;
         const plannedDown = (): OperationPlan => (planned ??= context.replan(step, record.catalog));
-        const recorded = record.down ?? plannedDown().down.map((unit) => (unit.kind === 'sql' ? unit : { kind: 'data' as const, name: unit.name }));
-        for (const unit of recorded) {
+        for (const unit of record.down) {
           if (unit.kind === 'sql') {
             units.push({ kind: 'sql', unit, statements: await unitRemovals(unit, stateSchemas) });
             continue;
@@ -96,7 +102,7 @@ export async function planUndo(client: pg.ClientBase, context: RollbackContext, 
       }
       steps.push({ step, rowName, row, units });
     }
-    phases.push({ phase, status, steps });
+    phases.push({ phase, status, steps, folders, kept: phaseRow?.rollbackData ?? null });
   }
   return phases;
 }
@@ -117,6 +123,16 @@ function removalsOf(phases: readonly PhaseUndo[], skip: ReadonlySet<string>): { 
  */
 export async function precheckUndo(client: pg.ClientBase, phases: readonly PhaseUndo[], skip: ReadonlySet<string>): Promise<string[]> {
   const problems: string[] = [];
+  for (const { phase, steps } of phases) {
+    for (const { step, units } of steps) {
+      if (skip.has(`${phase.name}/${step.name}`)) continue;
+      for (const unit of units) {
+        if (unit.kind === 'sql' && !unit.unit.transactional && unit.statements.some((s) => s.removals.length > 0)) {
+          problems.push(`step "${phase.name}/${step.name}": its down unit "${unit.unit.name}" removes ${unit.statements.flatMap((s) => s.removals).map(describeRemoval).join(', ')} outside a transaction, where the move into the trash could not be atomic (pass --skip-step ${phase.name}/${step.name} to leave it in place)`);
+        }
+      }
+    }
+  }
   for (const { phase, step, removal } of removalsOf(phases, skip)) {
     const problem = await trashProblem(client, removal);
     if (problem) problems.push(`step "${phase}/${step}": ${problem} (pass --skip-step ${phase}/${step} to leave it in place)`);
@@ -154,8 +170,15 @@ export function formatRemovals(report: readonly RemovalReport[]): string {
 export async function rollbackPhase(client: pg.ClientBase, context: RollbackContext, undo: PhaseUndo, skip: ReadonlySet<string>, at: Date): Promise<void> {
   const { phase } = undo;
   const phaseRow = phaseRowName(phase.name);
-  if ((await context.store.get(client, phaseRow)) === undefined) await context.store.start(client, phaseRow, {});
+  if (undo.status === 'pending' || undo.status === 'rolled_back') {
+    await context.onEvent?.({ kind: 'phase', phase: phase.name, state: 'skip' });
+    return;
+  }
   await context.store.transition(client, phaseRow, 'rolling_back');
+  // The folders to remove, by exact name, kept on the phase row: undone steps lose their records, a rerun must not.
+  const kept = (undo.kept as { folders?: unknown } | null)?.folders;
+  const folders = [...new Set([...(Array.isArray(kept) ? (kept as string[]) : []), ...undo.folders])].sort();
+  await context.store.setRollbackData(client, phaseRow, { folders }, false);
   for (const { step, rowName, units } of undo.steps) {
     if (skip.has(`${phase.name}/${step.name}`)) {
       await context.store.logError(client, rowName, { step: step.name, error: 'rollback skipped on request (--skip-step): its down did not run, what it created or changed is still there' });
@@ -172,15 +195,15 @@ export async function rollbackPhase(client: pg.ClientBase, context: RollbackCont
     }
     // A later run does the step again from its first row: its old checkpoints must not make it a no-op.
     await discardCheckpoints(client, context.tracking.stateSchema, rowName);
-    await context.store.resetPrefix(client, rowName, 'rolled_back');
+    await context.store.resetRow(client, rowName, 'rolled_back');
     await context.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: skip.has(`${phase.name}/${step.name}`) ? 'skip' : 'rolled_back' });
   }
-  const prefix = `${phaseMigrationPrefix(context.plan, phase)}_${phaseFolderId(phase, context.plan.phases.indexOf(phase))}_`;
-  await removeFolders(context.migrationsDir, prefix);
+  // Folders first: a crash before the rows go leaves rows without folders (Prisma recreates nothing), never the reverse.
+  await removeFolders(context.migrationsDir, folders);
   await client.query('begin');
   try {
-    await archiveMigrationRows(client, prefix, context.tracking.stateSchema);
-    await context.store.resetPrefix(client, `${phaseRow}/`, 'rolled_back');
+    await archiveMigrationRows(client, folders, context.tracking.stateSchema);
+    await context.store.resetRow(client, phaseRow, 'rolled_back', { childrenOnly: true });
     await context.store.transition(client, phaseRow, 'rolled_back');
     await client.query('commit');
   } catch (error) {
@@ -190,6 +213,11 @@ export async function rollbackPhase(client: pg.ClientBase, context: RollbackCont
   await context.onEvent?.({ kind: 'phase', phase: phase.name, state: 'rolled_back' });
 }
 
+/**
+ * Runs a step's down units, skipping those an interrupted rollback finished: each finished unit is recorded
+ * as `<step row>/undone:<n>`, in the unit's own transaction when it has one (a unit outside a transaction, or
+ * a data unit, is idempotent and recorded after it).
+ */
 async function undoStep(client: pg.ClientBase, context: RollbackContext, undo: PhaseUndo, step: StepDefinition, rowName: string, units: readonly UndoUnit[], at: Date): Promise<void> {
   const origin: TrashOrigin = { phase: undo.phase.name, step: step.name, at, stateSchema: context.tracking.stateSchema };
   const downContext = context.dataContext(`${rowName}/down`);
@@ -197,22 +225,39 @@ async function undoStep(client: pg.ClientBase, context: RollbackContext, undo: P
     await step.down?.(downContext);
     return;
   }
-  for (const undoUnit of units) {
+  for (const [n, undoUnit] of units.entries()) {
+    const done = `${rowName}/undone:${n + 1}`;
+    if ((await context.store.get(client, done))?.status === 'completed') continue;
+    const markDone = async (): Promise<void> => {
+      await context.store.start(client, done, { description: `down unit ${n + 1} of "${step.name}"` });
+      await context.store.finish(client, done, 'completed');
+    };
     if (undoUnit.kind === 'data') {
       await undoUnit.unit.run({ ...downContext, name: `${rowName}/down:${undoUnit.unit.name}` });
+      await markDone();
       continue;
     }
-    await executeSqlUnit(client, undoUnit.unit, context.timeouts, context.retry, async (index) => {
-      const statement = undoUnit.statements[index];
-      if (!statement || statement.removals.length === 0) return 'run';
-      for (const removal of statement.removals) await moveToTrash(client, removal, origin);
-      return statement.replaceable ? 'skip' : 'run';
-    });
+    // A column copied into the trash is a scan: no statement timeout for that unit (its locks stay bounded).
+    const copiesColumn = undoUnit.statements.some((s) => s.removals.some((r) => r.column !== undefined));
+    const unit = copiesColumn ? { ...undoUnit.unit, statements: undoUnit.unit.statements.map((s) => ({ ...s, scansData: true })) } : undoUnit.unit;
+    await executeSqlUnit(
+      client,
+      unit,
+      context.timeouts,
+      context.retry,
+      async (index) => {
+        const statement = undoUnit.statements[index];
+        if (!statement || statement.removals.length === 0) return 'run';
+        for (const removal of statement.removals) await moveToTrash(client, removal, origin);
+        return statement.replaceable ? 'skip' : 'run';
+      },
+      unit.transactional ? markDone : undefined,
+    );
+    if (!unit.transactional) await markDone();
   }
 }
 
-/** Deletes the migration folders whose names start with `prefix`. Idempotent. */
-async function removeFolders(migrationsDir: string, prefix: string): Promise<void> {
-  const entries = await readdir(migrationsDir).catch(() => [] as string[]);
-  for (const name of entries.filter((entry) => entry.startsWith(prefix))) await rm(path.join(migrationsDir, name), { recursive: true, force: true });
+/** Deletes the migration folders named `names` from `migrationsDir`. Idempotent. */
+async function removeFolders(migrationsDir: string, names: readonly string[]): Promise<void> {
+  for (const name of names) await rm(path.join(migrationsDir, name), { recursive: true, force: true });
 }

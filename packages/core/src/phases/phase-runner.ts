@@ -98,16 +98,16 @@ const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast'])
  *
  * Progress lives in `DataMigration`:
  * - a row per phase (`phase:<name>`);
- * - a row per step (`phase:<name>/<nn>:<step>`), whose `rollbackData` holds the catalog the step was
- *   planned against;
+ * - a row per step (`phase:<name>/<step>`), whose `rollbackData` holds its record: the catalog it was
+ *   planned against, its folders and the down units that undo it;
  * - a row per data unit.
  *
  * Guarantees:
  * - `run` is idempotent: a completed phase is a no-op. A failed one resumes at its first unfinished
  *   step, and within a step at its first unapplied folder or unfinished data unit, re-planned against
  *   the catalog it was first planned against.
- * - Rollback runs each step's down units (under lock_timeout with retries) in reverse and marks its
- *   folders rolled back in `_prisma_migrations`.
+ * - Rollback runs each step's recorded down units (under lock_timeout with retries) in reverse, keeps what
+ *   they remove in the trash, removes the phase's folders and archives their `_prisma_migrations` rows.
  */
 export class PhaseRunner {
   private readonly store: DataMigrationStore;
@@ -331,7 +331,7 @@ export class PhaseRunner {
         }
         const rowName = stepRowName(phase, step);
         await discardCheckpoints(client, this.tracking.stateSchema, rowName);
-        await this.store.resetPrefix(client, rowName, 'pending');
+        await this.store.resetRow(client, rowName, 'pending');
       }),
     );
   }
@@ -398,6 +398,7 @@ export class PhaseRunner {
   async rollback(phaseName: string, options: { cascade?: boolean; skipSteps?: readonly string[]; force?: boolean } = {}): Promise<string[]> {
     return this.leased('rollback', () =>
       this.withClient(async (client) => {
+        await this.ensureTracking(client);
         const order = await this.rollbackOrder(client, phaseName, options.cascade ?? false);
         const skip = new Set(options.skipSteps ?? []);
         for (const entry of skip) {
@@ -432,6 +433,7 @@ export class PhaseRunner {
    */
   async rollbackRemovals(phaseName: string, options: { cascade?: boolean; skipSteps?: readonly string[] } = {}): Promise<RemovalReport[]> {
     return this.withClient(async (client) => {
+      if (!(await this.trackingExists(client))) return [];
       const order = await this.rollbackOrder(client, phaseName, options.cascade ?? false);
       return reportRemovals(client, await planUndo(client, this.rollbackContext(), order), new Set(options.skipSteps ?? []));
     });
@@ -458,9 +460,10 @@ export class PhaseRunner {
     return this.withClient(async (client) => (await this.rollbackOrder(client, phaseName, options.cascade ?? false)).map((phase) => phase.name));
   }
 
+  /** The phases a rollback of `phaseName` undoes, in order, after its refusals. Read-only (nothing has run without the tracking table). */
   private async rollbackOrder(client: pg.ClientBase, phaseName: string, cascade: boolean): Promise<PhaseDefinition[]> {
     const phase = this.phase(phaseName);
-    await this.ensureTracking(client);
+    if (!(await this.trackingExists(client))) return [phase];
     const applied: PhaseDefinition[] = [];
     for (const dependent of this.dependentsOf(phase.name)) {
       const status = (await this.store.get(client, phaseRowName(dependent.name)))?.status;
@@ -660,7 +663,7 @@ export class PhaseRunner {
       if (planned === 'deferred') throw new Error(`step "${step.name}" could not be planned`);
       await this.store.start(client, rowName, { description: step.operation.operation.describe(step.operation.spec) });
       const record = readStepRecord(row?.rollbackData);
-      if (record?.folders) keepRecordedFolderNames(planned.folders, record.folders);
+      if (record) keepRecordedFolderNames(planned.folders, record.folders);
       if (!record) {
         const { operation, spec } = step.operation;
         const problems = ((await operation.precheck?.(spec, client, catalog)) ?? []).filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);

@@ -8,6 +8,8 @@ import { withClient } from '../db/with-client.js';
 import {
   addColumn,
   createTable,
+  renameConstraint,
+  renameTable,
   dataStep,
   definePhase,
   definePlan,
@@ -159,5 +161,48 @@ describe('rollback keeps the data written since', () => {
     expect((await runner.status())[0]?.status).toBe('rolled_back');
     await runner.run('half');
     expect(await column('Shop', 'label')).toEqual({ n: 1 });
+  });
+
+  it('rolls back an expand that stopped half-way: each down is guarded on the catalog and touches nothing that is not its own', async () => {
+    const fresh = await createTestDatabase(db.serverUrl, { prefix: 'evolve_trash' });
+    try {
+      const migrationsDir = path.join(mkdtempSync(path.join(tmpdir(), 'evolve-trash-')), 'migrations');
+      await applySetupMigration(fresh.url, migrationsDir, '20300201000003_setup', `create table "Client" (id int primary key); create table "Tag" (id int primary key, label text, constraint "Tag_label_uniq" unique (label));`);
+      const plan = definePlan({
+        name: 'again',
+        migrationsDir,
+        migrationPrefix: '20300205000000',
+        phases: [
+          definePhase({
+            name: 'again',
+            steps: [
+              schemaStep('constraint', step(renameConstraint, { table: 'Tag', from: 'Tag_label_uniq', to: 'Tag_label_key' })),
+              schemaStep('rename', step(renameTable, { from: 'Client', to: 'Customer' })),
+            ],
+          }),
+        ],
+      });
+      // Between planning and applying, someone creates a table named like the target: the expand fails.
+      const runner = new PhaseRunner(plan, {
+        databaseUrl: fresh.url,
+        migrationsDir,
+        onEvent: async (event) => {
+          if (event.kind === 'folder' && event.state === 'written' && event.step === 'rename') await withClient(fresh.url, (client) => client.query(`create table "Customer" (x int)`));
+        },
+      });
+      await expect(runner.run('again')).rejects.toThrow(/"Customer" already exists/);
+      expect(await runner.rollback('again')).toEqual(['again']);
+      const sql = (text: string) => withClient(fresh.url, async (client) => (await client.query(text)).rows);
+      // Its own changes undone; the table someone else made, and "Client" (still a table), untouched.
+      expect(await sql(`select conname from pg_constraint where conrelid = '"Tag"'::regclass and contype = 'u'`)).toEqual([{ conname: 'Tag_label_uniq' }]);
+      expect(await sql(`select relname, relkind::text from pg_class where relname in ('Client', 'Customer') order by 1`)).toEqual([
+        { relname: 'Client', relkind: 'r' },
+        { relname: 'Customer', relkind: 'r' },
+      ]);
+      // A second rollback of the rolled-back phase is a no-op.
+      expect(await runner.rollback('again')).toEqual(['again']);
+    } finally {
+      await fresh.drop();
+    }
   });
 });

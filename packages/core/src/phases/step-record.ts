@@ -27,12 +27,7 @@ export function stepRecord(catalog: CatalogSnapshot, folders: readonly string[],
   };
 }
 
-/**
- * Reads a step's `rollbackData`: a {@link StepRecord}, or, from a version that stored only the catalog, a
- * record without its units (`down: undefined`: the caller plans them from that catalog). Pure.
- */
-export function readStepRecord(data: unknown): { catalog: CatalogSnapshot; folders?: readonly string[]; down?: readonly RecordedDownUnit[] } | undefined {
-  if (typeof data !== 'object' || data === null) return undefined;
-  if ((data as { version?: unknown }).version === 2) return data as StepRecord;
-  return { catalog: data as CatalogSnapshot };
+/** Reads a step's `rollbackData` as its {@link StepRecord}; `undefined` when the step has none (it never got past its precheck). Pure. */
+export function readStepRecord(data: unknown): StepRecord | undefined {
+  return typeof data === 'object' && data !== null && (data as { version?: unknown }).version === 2 ? (data as StepRecord) : undefined;
 }

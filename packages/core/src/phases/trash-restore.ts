@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { InvalidArgumentError } from '../errors.js';
 import { relationExists } from '../db/table-catalog.js';
+import { DEFAULT_LOCK_TIMEOUT_MS } from '../db/retry-policy.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
 import { TRASH_SCHEMA, type DetachedForeignKey, type TrashEntry } from './trash.js';
 
@@ -74,6 +75,33 @@ async function columnsOf(client: pg.ClientBase, qualified: string): Promise<stri
   return rows.map((row) => row.name);
 }
 
+async function heldEntries(client: pg.ClientBase, stateSchema: string, ids: readonly number[]): Promise<TrashEntry[]> {
+  const entries: TrashEntry[] = [];
+  for (const id of ids) entries.push(await heldEntry(client, stateSchema, id));
+  return entries;
+}
+
+/**
+ * Re-adds the column of a column entry when the table lacks it, in a short transaction of its own (ACCESS
+ * EXCLUSIVE briefly, no rewrite), so the values are written back afterwards under row locks only. A crash
+ * in between leaves an empty nullable column and the entry held: a rerun fills it. Other entries: nothing.
+ */
+async function addMissingColumn(client: pg.ClientBase, stateSchema: string, id: number): Promise<void> {
+  const entry = (await listTrash(client, stateSchema)).find((candidate) => candidate.id === id);
+  if (entry?.kind !== 'column' || entry.restoredAt || entry.purgedAt || entry.column === null) return;
+  const live = quoteQualified(entry.schema, entry.table);
+  if (!(await relationExists(client, live))) return;
+  await client.query('begin');
+  try {
+    await client.query(`set local lock_timeout = '${DEFAULT_LOCK_TIMEOUT_MS}ms'`);
+    await client.query(`alter table ${live} add column if not exists ${quoteIdent(entry.column)} ${entry.columnType ?? 'text'}`);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback');
+    throw error;
+  }
+}
+
 /** What a restore did. */
 export interface RestoreResult {
   readonly entry: TrashEntry;
@@ -86,18 +114,23 @@ export interface RestoreResult {
 }
 
 /**
- * Puts trash entry `id` back, in one transaction that also marks it restored (all or nothing; a rerun of a
- * restored entry is refused by name):
- * - a table whose name is free again moves back whole (ACCESS EXCLUSIVE, no scan) and its detached foreign
- *   keys are re-added (`NOT VALID`, then `VALIDATE` under SHARE UPDATE EXCLUSIVE); when the phase ran again
- *   and the table exists, its rows are inserted into it (common columns, `ON CONFLICT DO NOTHING`: rows the
- *   application wrote since win) and the trash table is dropped;
- * - a column is re-added if missing (nullable, with its type) and its values written back by primary key
- *   only where the live value is NULL (one UPDATE; row locks on those rows), then the trash table is dropped.
+ * Puts trash entry `id` back, in one transaction (under `lock_timeout`) that also marks it restored (all or
+ * nothing; a rerun of a restored entry is refused by name):
+ * - a table whose name is free again moves back whole (ACCESS EXCLUSIVE on it, no scan) and its detached
+ *   foreign keys are re-added (`NOT VALID`, then `VALIDATE`, in the same transaction: SHARE ROW EXCLUSIVE
+ *   on the other table until commit); when the phase ran again and the table exists, its rows are inserted
+ *   into it (common columns, `ON CONFLICT DO NOTHING`: rows the application wrote since win) and the trash
+ *   table is dropped;
+ * - a column is re-added first if missing (nullable, with its type, in a short transaction of its own), then
+ *   its values are written back by primary key only where the live value is NULL (one UPDATE; row locks on
+ *   those rows), and the trash table is dropped.
+ * Callers should hold the runner lease (the CLI does).
  */
 export async function restoreTrash(client: pg.ClientBase, stateSchema: string, id: number): Promise<RestoreResult> {
+  await addMissingColumn(client, stateSchema, id);
   await client.query('begin');
   try {
+    await client.query(`set local lock_timeout = '${DEFAULT_LOCK_TIMEOUT_MS}ms'`);
     const entry = await heldEntry(client, stateSchema, id);
     const live = quoteQualified(entry.schema, entry.table);
     const trashed = quoteQualified(TRASH_SCHEMA, entry.trashTable);
@@ -141,7 +174,6 @@ export async function restoreTrash(client: pg.ClientBase, stateSchema: string, i
     } else {
       if (!liveExists) throw new InvalidArgumentError('trash id', `cannot restore column "${entry.column}" of entry ${id}: table ${live} does not exist`);
       const column = quoteIdent(entry.column ?? '');
-      await client.query(`alter table ${live} add column if not exists ${column} ${entry.columnType ?? 'text'}`);
       const on = entry.keyColumns.map((k) => `t.${quoteIdent(k)} = b.${quoteIdent(k)}`).join(' and ');
       const updated = await client.query(`update ${live} t set ${column} = b.${column} from ${trashed} b where ${on} and t.${column} is null`);
       await client.query(`drop table ${trashed}`);
@@ -164,10 +196,11 @@ export async function restoreTrash(client: pg.ClientBase, stateSchema: string, i
 export async function purgeTrash(client: pg.ClientBase, stateSchema: string, ids: readonly number[] | 'all'): Promise<TrashEntry[]> {
   await client.query('begin');
   try {
+    await client.query(`set local lock_timeout = '${DEFAULT_LOCK_TIMEOUT_MS}ms'`);
     const targets =
       ids === 'all'
         ? (await listTrash(client, stateSchema)).filter((entry) => !entry.restoredAt && !entry.purgedAt)
-        : await Promise.all(ids.map((id) => heldEntry(client, stateSchema, id)));
+        : await heldEntries(client, stateSchema, ids);
     for (const entry of targets) {
       await client.query(`drop table if exists ${quoteQualified(TRASH_SCHEMA, entry.trashTable)}`);
       await client.query(`update ${quoteQualified(stateSchema, 'trash')} set purged_at = now() where id = $1`, [entry.id]);

@@ -52,7 +52,8 @@ export async function runOutsideTransaction(client: pg.ClientBase, sql: string, 
  * - A single non-transactional statement runs with the same settings at session level, which are reset
  *   afterwards.
  * `beforeStatement`, when given, runs before each statement in the same transaction (a rollback moves what
- * the statement would remove into the trash there) and may replace the statement (`'skip'`).
+ * the statement would remove into the trash there) and may replace the statement (`'skip'`); `beforeCommit`
+ * runs last in a transactional unit's transaction (a rollback records the unit as done there).
  * Lock timeouts, deadlocks and serialization failures are retried with jittered backoff up to
  * `retry.maxAttempts`, dropping an INVALID index left by a failed concurrent build before each new try.
  * Then it fails closed with a `DatabaseError` carrying the SQLSTATE and SQL.
@@ -63,6 +64,7 @@ export async function executeSqlUnit(
   configured: BatchTimeouts,
   retry: RetryPolicy,
   beforeStatement?: (index: number) => Promise<'run' | 'skip'>,
+  beforeCommit?: () => Promise<void>,
 ): Promise<void> {
   const timeouts = { lockMs: configured.lockMs, statementMs: unitStatementTimeout(unit, configured) };
   for (let attempt = 1; ; attempt += 1) {
@@ -73,6 +75,7 @@ export async function executeSqlUnit(
           for (const [index, statement] of unit.statements.entries()) {
             if ((await beforeStatement?.(index)) !== 'skip') await client.query(statement.sql);
           }
+          await beforeCommit?.();
         });
       } else {
         for (const [index, statement] of unit.statements.entries()) {

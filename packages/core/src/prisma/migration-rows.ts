@@ -49,21 +49,26 @@ export async function markMigrationRolledBack(client: pg.ClientBase, name: strin
 }
 
 /**
- * Takes every `_prisma_migrations` row of the migrations whose names start with `prefix` out of Prisma's
- * history after a rollback undid them: the rows are copied to `<archiveSchema>.rolled_back_migrations` (with
- * the time) and deleted, in the caller's transaction. Prisma then sees those migrations as never applied,
- * which is the truth; with their folders removed from the migrations directory, no `prisma migrate deploy`
- * recreates them. Idempotent. Returns the migration names taken out.
+ * Takes every `_prisma_migrations` row of the migrations `names` out of Prisma's history after a rollback
+ * undid them: the rows are copied to `<archiveSchema>.rolled_back_migrations` (with the time) and deleted,
+ * in the caller's transaction. Prisma then sees those migrations as never applied, which is the truth; with
+ * their folders removed from the migrations directory, no `prisma migrate deploy` recreates them (once that
+ * removal is committed wherever the directory is deployed from). Idempotent. Returns the names taken out.
  */
-export async function archiveMigrationRows(client: pg.ClientBase, prefix: string, archiveSchema: string): Promise<string[]> {
-  if (!(await prismaMigrationsTableExists(client))) return [];
+export async function archiveMigrationRows(client: pg.ClientBase, names: readonly string[], archiveSchema: string): Promise<string[]> {
+  if (names.length === 0 || !(await prismaMigrationsTableExists(client))) return [];
   const archive = quoteQualified(archiveSchema, 'rolled_back_migrations');
-  await client.query(`create table if not exists ${archive} (like _prisma_migrations, archived_at timestamptz not null default now())`);
+  const columns = 'id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count';
+  await client.query(`create table if not exists ${archive} (${ARCHIVE_COLUMNS}, archived_at timestamptz not null default now())`);
   const { rows } = await client.query<{ name: string }>(
-    `with gone as (delete from _prisma_migrations where left(migration_name, length($1)) = $1 returning *),
-          kept as (insert into ${archive} select gone.*, now() from gone returning migration_name)
+    `with gone as (delete from _prisma_migrations where migration_name = any($1) returning ${columns}),
+          kept as (insert into ${archive} (${columns}) select ${columns} from gone returning migration_name)
      select distinct migration_name as name from kept order by 1`,
-    [prefix],
+    [names],
   );
   return rows.map((row) => row.name);
 }
+
+/** The archive's copy of `_prisma_migrations` columns (by name, so a column Prisma adds later does not shift them). */
+const ARCHIVE_COLUMNS = `id varchar(36) not null, checksum varchar(64) not null, finished_at timestamptz, migration_name varchar(255) not null,
+  logs text, rolled_back_at timestamptz, started_at timestamptz not null, applied_steps_count integer not null`;

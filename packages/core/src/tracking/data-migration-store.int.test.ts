@@ -46,4 +46,20 @@ describe('DataMigrationStore counters', () => {
       expect((await store.list(client, 'hu'))[0]?.processedRecords).toBe(big + 5);
     });
   });
+
+  it('resets a row and the rows under it, never a row whose name merely starts the same way', async () => {
+    await withPg(async (client) => {
+      const store = new DataMigrationStore({ schema: 'rows_tracking', table: 'DataMigration', stateSchema: 'rows_state' });
+      await store.ensure(client);
+      for (const name of ['phase:p/fill', 'phase:p/fill/01:unit', 'phase:p/fill_more', 'phase:p/fillet']) {
+        await store.start(client, name, {});
+        await store.finish(client, name, 'completed');
+      }
+      await store.resetRow(client, 'phase:p/fill', 'rolled_back');
+      const statuses = Object.fromEntries((await store.list(client, 'phase:p/')).map((row) => [row.name, row.status]));
+      expect(statuses).toEqual({ 'phase:p/fill': 'rolled_back', 'phase:p/fill/01:unit': 'rolled_back', 'phase:p/fill_more': 'completed', 'phase:p/fillet': 'completed' });
+      // A status the table does not allow is refused by name, and nothing changes.
+      await expect(store.transition(client, 'phase:p/fill_more', 'running')).rejects.toThrow(/"phase:p\/fill_more" is completed and cannot become running/);
+    });
+  });
 });

@@ -199,13 +199,14 @@ export class DataMigrationStore {
   }
 
   /**
-   * Resets counters and status of `name` to a fresh start (for an explicit restart). One statement.
+   * Resets counters and status of `name` to a fresh start (for an explicit restart), where
+   * {@link STATUS_TRANSITIONS} lets it become `pending`. One statement.
    */
   async reset(client: pg.ClientBase, name: string): Promise<void> {
     await client.query(
       `update ${this.qualified} set "status" = 'pending', "processedRecords" = 0, "failedRecords" = 0, "totalRecords" = null,
-         "resultSummary" = null, "completedAt" = null, "updatedAt" = now() where "name" = $1`,
-      [name],
+         "resultSummary" = null, "completedAt" = null, "updatedAt" = now() where "name" = $1 and "status" = any($2)`,
+      [name, STATUS_TRANSITIONS.pending],
     );
   }
 
@@ -293,14 +294,18 @@ export class DataMigrationStore {
   }
 
   /**
-   * Marks every row under `prefix` whose status may move to `status` ({@link STATUS_TRANSITIONS}) with it,
-   * clearing counters and rollback data (a rolled-back step, a restarted one). One statement.
+   * Marks row `row` and the rows under it (`row/…`, its units), where {@link STATUS_TRANSITIONS} lets their
+   * status move to `status`, with it, clearing counters and rollback data (a rolled-back step, a restarted
+   * one); with `childrenOnly`, only the rows under it. A row whose name merely starts with the same text
+   * (`step` and `step_two`) is not touched. One statement.
    */
-  async resetPrefix(client: pg.ClientBase, prefix: string, status: DataMigrationStatus): Promise<void> {
+  async resetRow(client: pg.ClientBase, row: string, status: DataMigrationStatus, options: { childrenOnly?: boolean } = {}): Promise<void> {
     await client.query(
       `update ${this.qualified} set "status" = $2, "processedRecords" = 0, "failedRecords" = 0, "totalRecords" = null,
-         "rollbackData" = null, "completedAt" = null, "updatedAt" = now() where left("name", length($1)) = $1 and "status" = any($3)`,
-      [prefix, status, STATUS_TRANSITIONS[status]],
+         "rollbackData" = null, "completedAt" = null, "updatedAt" = now()
+       where ((not $4 and "name" = $1) or left("name", length($1) + 1) = $1 || '/') and "status" = any($3)`,
+      [row, status, STATUS_TRANSITIONS[status], options.childrenOnly === true],
     );
   }
+
 }
