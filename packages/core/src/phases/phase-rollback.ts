@@ -41,6 +41,8 @@ interface StepUndo {
   readonly rowName: string;
   readonly row: DataMigrationRow;
   readonly units: readonly UndoUnit[];
+  /** The migration folders the step applied, by exact name, from its record. */
+  readonly folders: readonly string[];
 }
 
 /** A phase to roll back: its status and its steps that ran, last first. */
@@ -48,8 +50,6 @@ export interface PhaseUndo {
   readonly phase: PhaseDefinition;
   readonly status: string;
   readonly steps: readonly StepUndo[];
-  /** The migration folders its steps applied, by exact name, from their records. */
-  readonly folders: readonly string[];
   /** What the phase row kept from an earlier, interrupted rollback (`{ folders }`). */
   readonly kept: unknown;
 }
@@ -76,7 +76,6 @@ export async function planUndo(client: pg.ClientBase, context: RollbackContext, 
     const phaseRow = await context.store.get(client, phaseRowName(phase.name));
     const status = phaseRow?.status ?? 'pending';
     const steps: StepUndo[] = [];
-    const folders: string[] = [];
     for (const step of [...phase.steps].reverse()) {
       const rowName = stepRowName(phase, step);
       const row = await context.store.get(client, rowName);
@@ -84,7 +83,6 @@ export async function planUndo(client: pg.ClientBase, context: RollbackContext, 
       const units: UndoUnit[] = [];
       const record = step.kind === 'schema' ? readStepRecord(row.rollbackData) : undefined;
       // A schema step without a record failed its precheck: nothing of it ran.
-      if (step.kind === 'schema' && record) folders.push(...record.folders);
       if (step.kind === 'schema' && record) {
         let planned: OperationPlan | undefined;
         const plannedDown = (): OperationPlan => (planned ??= context.replan(step, record.catalog));
@@ -100,9 +98,9 @@ export async function planUndo(client: pg.ClientBase, context: RollbackContext, 
           units.push({ kind: 'data', unit: found });
         }
       }
-      steps.push({ step, rowName, row, units });
+      steps.push({ step, rowName, row, units, folders: record?.folders ?? [] });
     }
-    phases.push({ phase, status, steps, folders, kept: phaseRow?.rollbackData ?? null });
+    phases.push({ phase, status, steps, kept: phaseRow?.rollbackData ?? null });
   }
   return phases;
 }
@@ -165,7 +163,7 @@ export function formatRemovals(report: readonly RemovalReport[]): string {
  *    `_prisma_migrations` rows are archived and deleted and the phase becomes `rolled_back`. Prisma then
  *    sees them as never applied, and no `prisma migrate deploy` recreates what the phase made.
  * A step whose down fails stops with a `RollbackRefusedError` saying what to do; `skip` leaves steps'
- * effects in place deliberately, logged in their rows.
+ * effects in place deliberately, logged in their rows, with their folders and `_prisma_migrations` rows.
  */
 export async function rollbackPhase(client: pg.ClientBase, context: RollbackContext, undo: PhaseUndo, skip: ReadonlySet<string>, at: Date): Promise<void> {
   const { phase } = undo;
@@ -176,9 +174,11 @@ export async function rollbackPhase(client: pg.ClientBase, context: RollbackCont
   }
   await context.store.transition(client, phaseRow, 'rolling_back');
   // The folders to remove, by exact name, kept on the phase row: undone steps lose their records, a rerun must not.
+  // A skipped step keeps its folders and rows: what it made is still there, and Prisma's history says so.
   const kept = (undo.kept as { folders?: unknown } | null)?.folders;
-  const folders = [...new Set([...(Array.isArray(kept) ? (kept as string[]) : []), ...undo.folders])].sort();
-  await context.store.setRollbackData(client, phaseRow, { folders }, false);
+  const undone = undo.steps.filter(({ step }) => !skip.has(`${phase.name}/${step.name}`)).flatMap(({ folders }) => folders);
+  const folders = [...new Set([...(Array.isArray(kept) ? (kept as string[]) : []), ...undone])].sort();
+  await context.store.setRollbackData(client, phaseRow, { folders });
   for (const { step, rowName, units } of undo.steps) {
     if (skip.has(`${phase.name}/${step.name}`)) {
       await context.store.logError(client, rowName, { step: step.name, error: 'rollback skipped on request (--skip-step): its down did not run, what it created or changed is still there' });

@@ -275,14 +275,15 @@ export class DataMigrationStore {
     return rows;
   }
 
-  /** Stores `data` as `rollbackData` of `name` (what a rollback needs, captured before the change). */
-  async setRollbackData(client: pg.ClientBase, name: string, data: unknown, isReversible: boolean): Promise<void> {
-    await client.query(`update ${this.qualified} set "rollbackData" = $2::jsonb, "isReversible" = $3, "updatedAt" = now() where "name" = $1`, [
+  /** Stores `data` as `rollbackData` of `name` (what a rollback needs, captured before the change); `isReversible` is set when given. */
+  async setRollbackData(client: pg.ClientBase, name: string, data: unknown, isReversible?: boolean): Promise<void> {
+    await client.query(`update ${this.qualified} set "rollbackData" = $2::jsonb, "isReversible" = coalesce($3, "isReversible"), "updatedAt" = now() where "name" = $1`, [
       name,
       JSON.stringify(data),
-      isReversible,
+      isReversible ?? null,
     ]);
   }
+
 
   /** Raises the counters of `name` to at least the given values (for steps that count their own work). */
   async raiseCounts(client: pg.ClientBase, name: string, processed: number, failed: number): Promise<void> {
