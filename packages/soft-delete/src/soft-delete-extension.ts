@@ -95,11 +95,43 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
       if (next['where'] === undefined) delete next['where'];
     }
     if ('data' in input) next['data'] = rewriter.data(model, input['data'], now);
+    if (operation === 'update' && !bypass.getStore()) await leaveDeletedToOneAlone(next, query, __internalParams ? { ...__internalParams, model } : undefined);
     if (operation === 'upsert') {
       if ('update' in input) next['update'] = rewriter.data(model, input['update'], now);
       if ('create' in input) next['create'] = rewriter.data(model, input['create'], now);
     }
     return run(next);
+  }
+
+  /**
+   * A to-one `upsert` inside an `update` whose related row is soft-deleted leaves that row alone and creates
+   * a new one, connected in its place: the related row is read first, in the caller's transaction (the same
+   * Prisma query pipeline). Where the foreign key is on the related side and unique, a second row cannot
+   * stand beside the deleted one: that is an error naming the relation. In a batch transaction nothing can be
+   * read first: the upsert runs as the plain client runs it.
+   */
+  async function leaveDeletedToOneAlone(next: Record<string, unknown>, query: QueryFn, internal: InternalParams | undefined): Promise<void> {
+    const upserts = rewriter.toOneUpserts(internal?.['model'] as string, next['data']);
+    const transaction = internal?.['transaction'] as { kind?: string } | undefined;
+    if (upserts.length === 0 || !internal || transaction?.kind === 'batch') return;
+    const parentModel = internal['model'] as string;
+    const select = Object.fromEntries(upserts.map(({ name, field }) => [name, { select: { [field]: true } }]));
+    const readArgs = { where: next['where'], select };
+    const parent = (await query(readArgs, { ...internal, action: 'findUnique', clientMethod: `${delegateName(parentModel)}.findUnique`, args: readArgs })) as Record<string, unknown> | null;
+    if (!parent) return;
+    const data = { ...(next['data'] as Record<string, unknown>) };
+    for (const { name, relation, field } of upserts) {
+      const related = parent[name] as Record<string, unknown> | null | undefined;
+      if (!related || related[field] === null) continue;
+      if (relation.from.length === 0) {
+        throw new Error(
+          `softDelete: the ${relation.model} of this ${parentModel} ("${name}") is soft-deleted, and it holds a unique key to ${parentModel}: a new one cannot be created beside it; restore it (restore) or remove it for good (hardDelete) first`,
+        );
+      }
+      const { upsert, ...rest } = data[name] as Record<string, unknown>;
+      data[name] = { ...rest, create: (upsert as Record<string, unknown>)['create'] };
+    }
+    next['data'] = data;
   }
 
   return Prisma.defineExtension((client) =>

@@ -271,6 +271,19 @@ export class SoftDeleteRewriter {
     return out;
   }
 
+  /**
+   * The relations of `model` that `data` upserts to-one, where the related model is soft-deletable: the
+   * extension reads them before the write. Pure.
+   */
+  toOneUpserts(model: string, data: unknown): { name: string; relation: RelationMeta; field: string }[] {
+    if (!isObject(data)) return [];
+    return Object.entries(data).flatMap(([name, value]) => {
+      const relation = this.meta.models[model]?.relations[name];
+      const field = relation ? this.field(relation.model) : undefined;
+      return relation && field && !relation.list && isObject(value) && 'upsert' in value ? [{ name, relation, field }] : [];
+    });
+  }
+
   /** Nested `update`/`updateMany`/`upsert` of a soft-deletable relation never reach deleted rows. */
   private guardNestedWrites(relation: RelationMeta, field: string, nested: Record<string, unknown>): void {
     const live = (where: unknown, unique: boolean): Where | undefined => this.where(relation.model, where, unique);
@@ -280,8 +293,10 @@ export class SoftDeleteRewriter {
       const each = (item: unknown): unknown => {
         if (!isObject(item)) return item;
         if (relation.list || op === 'updateMany') return 'where' in item ? { ...item, where: live(item['where'], op !== 'updateMany') } : item;
-        // To-one: `update: data` or `update: { where, data }`; `upsert: { create, update, where? }`.
-        if (op === 'upsert') return { ...item, where: live(item['where'], true) };
+        // To-one: `update: data` or `update: { where, data }`; `upsert: { create, update, where? }`. A to-one
+        // upsert gets no added `where` (Prisma 7 fails with P2021 when one does not match); the extension reads
+        // the related row first and turns the upsert into a create when that row is soft-deleted.
+        if (op === 'upsert') return item;
         return 'data' in item && Object.keys(item).every((k) => k === 'data' || k === 'where') ? { ...item, where: live(item['where'], true) } : { where: { [field]: null }, data: item };
       };
       nested[op] = Array.isArray(arg) ? arg.map(each) : each(arg);

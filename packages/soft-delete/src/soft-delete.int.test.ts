@@ -86,6 +86,41 @@ describe('softDelete: deletes', () => {
     expect((await base.profile.findFirst())?.deletedAt).toBeInstanceOf(Date);
   });
 
+  it('a nested to-one upsert whose related row is soft-deleted leaves it alone and creates a new one in its place', async () => {
+    const comment = await base.comment.findFirstOrThrow({ where: { body: 'on alive' } });
+    await base.user.update({ where: { id: ids.bob }, data: { deletedAt: new Date('2026-02-01') } });
+    const updated = await prisma.comment.update({
+      where: { id: comment.id },
+      data: { body: 'edited', author: { upsert: { create: { email: 'carol@x.io', name: 'Carol' }, update: { name: 'should not touch bob' } } } },
+      include: { author: true },
+    });
+    expect(updated.author).toMatchObject({ email: 'carol@x.io', name: 'Carol', deletedAt: null });
+    expect(await base.user.findUnique({ where: { id: ids.bob } })).toMatchObject({ name: 'Bob', deletedAt: new Date('2026-02-01') });
+    // Inside an interactive transaction too (the read runs in it), and a live related row is updated as the plain client does.
+    await prisma.$transaction(async (tx) => {
+      await tx.comment.update({ where: { id: comment.id }, data: { author: { upsert: { create: { email: 'dan@x.io' }, update: { name: 'Carol C' } } } } });
+    });
+    expect((await base.comment.findUniqueOrThrow({ where: { id: comment.id }, include: { author: true } })).author.name).toBe('Carol C');
+  });
+
+  it('a nested to-one upsert with no related row creates it, as the plain client does (was P2021)', async () => {
+    await base.profile.deleteMany({ where: { userId: ids.alice } });
+    await prisma.user.update({ where: { id: ids.alice }, data: { profile: { upsert: { create: { bio: 'new' }, update: { bio: 'changed' } } } } });
+    expect(await base.profile.findUnique({ where: { userId: ids.alice } })).toMatchObject({ bio: 'new', deletedAt: null });
+    // The key on this side, no related row yet (a post without an editor).
+    const edited = await prisma.post.update({ where: { id: ids.alivePost }, data: { editor: { upsert: { create: { email: 'ed@x.io' }, update: { name: 'no one' } } } }, include: { editor: true } });
+    expect(edited.editor).toMatchObject({ email: 'ed@x.io', deletedAt: null });
+  });
+
+  it('a nested to-one upsert cannot create a row beside a soft-deleted one that holds a unique key to the parent: a clear error, nothing changed', async () => {
+    await base.profile.update({ where: { userId: ids.alice }, data: { deletedAt: new Date('2026-03-01') } });
+    await expect(prisma.user.update({ where: { id: ids.alice }, data: { name: 'x', profile: { upsert: { create: { bio: 'new' }, update: { bio: 'changed' } } } } })).rejects.toThrow(
+      /the Profile of this User \("profile"\) is soft-deleted, and it holds a unique key to User/,
+    );
+    expect(await base.profile.findUnique({ where: { userId: ids.alice } })).toMatchObject({ bio: 'hi' });
+    expect((await base.user.findUniqueOrThrow({ where: { id: ids.alice } })).name).toBe('Alice');
+  });
+
   it('a to-one delete: false deletes nothing, as with the plain client', async () => {
     await prisma.user.update({ where: { id: ids.alice }, data: { name: 'Alice B', profile: { delete: false } } });
     expect(await base.profile.findFirst({ where: { userId: ids.alice } })).toMatchObject({ deletedAt: null });
