@@ -3,11 +3,52 @@ import { Prisma } from '@prisma/client/extension';
 import { delegateName, type ModelMeta, type ScalarOf } from './model-meta.js';
 import { SoftDeleteRewriter, type SoftDeleteModelConfig } from './soft-delete-rewriter.js';
 
-/** Configuration of `softDelete`: for each soft-deletable model its field and, optionally, cascades. */
+/** One model's soft-delete settings: its field, the to-many relations deleted with it, and custom values. */
+export type SoftDeleteModelSettings<Meta extends ModelMeta, M extends keyof Meta['models'] & string> = {
+  readonly field: ScalarOf<Meta, M>;
+  readonly cascade?: readonly (keyof Meta['models'][M]['relations'] & string)[];
+  /** The field's value for a live row (`false`) and for a row being deleted (`true`); needed for a field that is neither `DateTime?` nor `Boolean`. */
+  readonly createValue?: (deleted: boolean) => unknown;
+};
+
+/**
+ * Configuration of `softDelete`. Each model is `true` (the `defaultConfig`, or `{ field: 'deletedAt' }`),
+ * `false` or absent (not soft-deletable), or its own settings.
+ */
 export type SoftDeleteConfig<Meta extends ModelMeta> = {
   readonly meta: Meta;
-  readonly models: { readonly [M in keyof Meta['models'] & string]?: { readonly field: ScalarOf<Meta, M>; readonly cascade?: readonly (keyof Meta['models'][M]['relations'] & string)[] } };
+  /** What `true` means for a model (default `{ field: 'deletedAt' }`). */
+  readonly defaultConfig?: { readonly field: string; readonly createValue?: (deleted: boolean) => unknown };
+  readonly models: { readonly [M in keyof Meta['models'] & string]?: boolean | SoftDeleteModelSettings<Meta, M> };
 };
+
+/**
+ * The settings of every soft-deletable model: `true` expanded to the default, `false` left out, and each
+ * field checked against the generated metadata (a `DateTime?` stamp, a `Boolean` flag, or any field with a
+ * `createValue`). Throws naming the model and field. Pure.
+ */
+function normalizeModels(config: { meta: ModelMeta; defaultConfig?: SoftDeleteConfig<ModelMeta>['defaultConfig']; models: Readonly<Record<string, unknown>> }): Record<string, SoftDeleteModelConfig> {
+  const out: Record<string, SoftDeleteModelConfig> = {};
+  for (const [model, raw] of Object.entries(config.models)) {
+    if (raw === false || raw === undefined) continue;
+    const settings = (raw === true ? (config.defaultConfig ?? { field: 'deletedAt' }) : raw) as SoftDeleteModelConfig;
+    const info = config.meta.models[model];
+    if (!info) throw new Error(`softDelete: model "${model}" is not in the generated metadata`);
+    if (typeof settings.field !== 'string' || !info.scalars.includes(settings.field)) {
+      throw new Error(`softDelete: "${model}" has no field "${String(settings.field)}"${raw === true ? ' (the default for `true`; give { field } or a defaultConfig)' : ''}`);
+    }
+    const type = info.fieldTypes[settings.field];
+    const flag = type?.type === 'Boolean';
+    if (type && !settings.createValue && !flag && (type.type !== 'DateTime' || !type.optional)) {
+      throw new Error(`softDelete: "${model}.${settings.field}" must be an optional DateTime or a Boolean (it is ${type.type}${type.optional ? '?' : ''}), or come with a createValue`);
+    }
+    for (const relation of settings.cascade ?? []) {
+      if (!info.relations[relation]?.list) throw new Error(`softDelete: cascade "${model}.${relation}" is not a to-many relation`);
+    }
+    out[model] = { ...settings, ...(flag && !settings.createValue ? { createValue: (deleted: boolean) => deleted } : {}) };
+  }
+  return out;
+}
 
 /** Prisma's internal parameters of a query extension call (the operation's action, its transaction). */
 interface InternalParams {
@@ -47,19 +88,7 @@ const WHERE_OPERATIONS = new Set([...UNIQUE_READS, ...FILTERED_READS, 'update', 
  * - **Escape hatches** on every model: `restore`, `findDeleted`, `findManyWithDeleted`, `hardDelete`.
  */
 export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta>) {
-  const models = config.models as Readonly<Record<string, SoftDeleteModelConfig>>;
-  for (const [model, settings] of Object.entries(models)) {
-    const info = config.meta.models[model];
-    if (!info) throw new Error(`softDelete: model "${model}" is not in the generated metadata`);
-    if (!info.scalars.includes(settings.field)) throw new Error(`softDelete: "${model}" has no field "${settings.field}"`);
-    const type = info.fieldTypes[settings.field];
-    if (type && (type.type !== 'DateTime' || !type.optional)) {
-      throw new Error(`softDelete: "${model}.${settings.field}" must be an optional DateTime (it is ${type.type}${type.optional ? '?' : ''})`);
-    }
-    for (const relation of settings.cascade ?? []) {
-      if (!info.relations[relation]?.list) throw new Error(`softDelete: cascade "${model}.${relation}" is not a to-many relation`);
-    }
-  }
+  const models = normalizeModels(config as unknown as Parameters<typeof normalizeModels>[0]);
   const rewriter = new SoftDeleteRewriter(config.meta, models);
 
   async function handle({ model, operation, args, query, __internalParams }: { model: string; operation: string; args: unknown; query: QueryFn; __internalParams?: InternalParams }): Promise<unknown> {
@@ -79,7 +108,7 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
     };
     if (field && operation === 'delete' && !bypass.getStore()) {
       next['where'] = rewriter.where(model, input['where'], true);
-      next['data'] = { [field]: now, ...rewriter.cascadeData(model, now) };
+      next['data'] = { ...rewriter.stamp(model, now), ...rewriter.cascadeData(model, now) };
       return run(next, 'update');
     }
     if (field && operation === 'deleteMany' && !bypass.getStore()) {
@@ -87,7 +116,7 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
         throw new Error(`softDelete: "${model}" cascades to ${models[model]?.cascade?.join(', ')}; deleteMany cannot cascade in one statement, delete the rows one by one`);
       }
       // Every other argument (e.g. `limit`) carries over to the updateMany.
-      return run({ ...input, where: rewriter.where(model, input['where'], false), data: { [field]: now } }, 'updateMany');
+      return run({ ...input, where: rewriter.where(model, input['where'], false), data: rewriter.stamp(model, now) }, 'updateMany');
     }
     if (WHERE_OPERATIONS.has(operation)) {
       const unique = UNIQUE_READS.has(operation) || operation === 'update' || operation === 'upsert' || operation === 'delete';
@@ -122,7 +151,7 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
     const data = { ...(next['data'] as Record<string, unknown>) };
     for (const { name, relation, field } of upserts) {
       const related = parent[name] as Record<string, unknown> | null | undefined;
-      if (!related || related[field] === null) continue;
+      if (!related || !rewriter.isDeletedValue(relation.model, related[field])) continue;
       if (relation.from.length === 0) {
         throw new Error(
           `softDelete: the ${relation.model} of this ${parentModel} ("${name}") is soft-deleted, and it holds a unique key to ${parentModel}: a new one cannot be created beside it; restore it (restore) or remove it for good (hardDelete) first`,
@@ -149,20 +178,21 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
           /** Un-deletes the rows matching `where` (sets the field back to NULL). A Prisma promise: batch transactions accept it. */
           restore<T>(this: T, args: { where: Record<string, unknown> }): Prisma.PrismaPromise<{ count: number }> {
             const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; updateMany(a: unknown): Prisma.PrismaPromise<{ count: number }> };
-            const field = fieldOf(ctx.$name);
-            return ctx.updateMany({ where: { AND: [args.where, { [field]: { not: null } }] }, data: { [field]: null } });
+            const model = modelOf(ctx.$name);
+            return ctx.updateMany({ where: { AND: [args.where, rewriter.deleted(model)] }, data: rewriter.live(model) });
           },
           /** Soft-deleted rows only. A Prisma promise. */
           findDeleted<T>(this: T, args: Record<string, unknown> = {}): Prisma.PrismaPromise<unknown[]> {
             const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; findMany(a: unknown): Prisma.PrismaPromise<unknown[]> };
-            const field = fieldOf(ctx.$name);
-            return ctx.findMany({ ...args, where: { AND: [args['where'] ?? {}, { [field]: { not: null } }] } });
+            const model = modelOf(ctx.$name);
+            return ctx.findMany({ ...args, where: { AND: [args['where'] ?? {}, rewriter.deleted(model)] } });
           },
           /** Live and soft-deleted rows. A Prisma promise. */
           findManyWithDeleted<T>(this: T, args: Record<string, unknown> = {}): Prisma.PrismaPromise<unknown[]> {
             const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; findMany(a: unknown): Prisma.PrismaPromise<unknown[]> };
-            const field = fieldOf(ctx.$name);
-            return ctx.findMany({ ...args, where: { AND: [args['where'] ?? {}, { OR: [{ [field]: null }, { [field]: { not: null } }] }] } });
+            const model = modelOf(ctx.$name);
+            // Naming the field (live or not) tells the read rewriting to keep deleted rows.
+            return ctx.findMany({ ...args, where: { AND: [args['where'] ?? {}, { OR: [rewriter.live(model), rewriter.deleted(model)] }] } });
           },
           /** A real `DELETE` (an async function: use it in interactive transactions, not in a batch). */
           async hardDelete<T>(this: T, args: Record<string, unknown>): Promise<unknown> {
@@ -174,10 +204,9 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
     }),
   );
 
-  function fieldOf(name: string): string {
+  function modelOf(name: string): string {
     const model = Object.keys(models).find((m) => m === name || delegateName(m) === name);
-    const field = model ? models[model]?.field : undefined;
-    if (!field) throw new Error(`softDelete: model "${name}" is not soft-deletable`);
-    return field;
+    if (!model) throw new Error(`softDelete: model "${name}" is not soft-deletable`);
+    return model;
   }
 }

@@ -4,6 +4,12 @@ import type { ModelMeta, RelationMeta } from './model-meta.js';
 export interface SoftDeleteModelConfig {
   readonly field: string;
   readonly cascade?: readonly string[];
+  /**
+   * The field's value for a row that is not deleted (`createValue(false)`) and for a row being deleted
+   * (`createValue(true)`, asked at each delete). Default: `null` and the time for a `DateTime?`, `false` and
+   * `true` for a `Boolean`.
+   */
+  readonly createValue?: (deleted: boolean) => unknown;
 }
 
 type Args = Record<string, unknown>;
@@ -17,7 +23,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** What to do with one relation of a result: hide it when soft-deleted (to-one), strip fields we added, recurse. */
 interface ReadPlan {
-  readonly relations: Map<string, { readonly toOneField?: string; readonly stripField?: string; readonly nested: ReadPlan }>;
+  readonly relations: Map<string, { readonly toOneField?: string; readonly toOneModel?: string; readonly stripField?: string; readonly nested: ReadPlan }>;
 }
 
 /**
@@ -33,6 +39,34 @@ export class SoftDeleteRewriter {
   /** The soft-delete field of `model`, or undefined when the model is not soft-deletable. */
   field(model: string): string | undefined {
     return this.models[model]?.field;
+  }
+
+  /** The value of `model`'s field for a row that is not deleted (`null`, `false`, or `createValue(false)`). */
+  private liveValue(model: string): unknown {
+    return this.models[model]?.createValue?.(false) ?? null;
+  }
+
+  /** `{ field: <not deleted> }`: the filter for live rows of `model` (its field is `field`). Pure. */
+  live(model: string, field = this.field(model) ?? ''): Where {
+    return { [field]: this.liveValue(model) };
+  }
+
+  /** `{ field: { not: <not deleted> } }`: the filter for deleted rows of `model`. Pure. */
+  deleted(model: string, field = this.field(model) ?? ''): Where {
+    return { [field]: { not: this.liveValue(model) } };
+  }
+
+  /** `{ field: <deleted> }`: the data that soft-deletes a row of `model` now. */
+  stamp(model: string, now: Date, field = this.field(model) ?? ''): Where {
+    const create = this.models[model]?.createValue;
+    return { [field]: create ? create(true) : now };
+  }
+
+  /** Whether a value of `model`'s field read from a row means the row is deleted. Pure. */
+  isDeletedValue(model: string, value: unknown): boolean {
+    if (value === null || value === undefined) return false;
+    const live = this.liveValue(model);
+    return value instanceof Date && live instanceof Date ? value.getTime() !== live.getTime() : value !== live;
   }
 
   /** True when `where` names `field` itself at this level (through AND/OR/NOT): the caller decides about deleted rows. */
@@ -52,8 +86,8 @@ export class SoftDeleteRewriter {
     const rewritten = this.relationFilters(model, where);
     const field = this.field(model);
     if (!field || SoftDeleteRewriter.mentions(rewritten, field)) return rewritten;
-    if (unique) return { ...(rewritten ?? {}), [field]: null };
-    return rewritten && Object.keys(rewritten).length > 0 ? { AND: [rewritten, { [field]: null }] } : { [field]: null };
+    if (unique) return { ...(rewritten ?? {}), ...this.live(model) };
+    return rewritten && Object.keys(rewritten).length > 0 ? { AND: [rewritten, this.live(model)] } : this.live(model);
   }
 
   /** Rewrites relation filters (`some`/`every`/`none`/`is`/`isNot`) of `model`'s where, at any depth. */
@@ -69,7 +103,7 @@ export class SoftDeleteRewriter {
       const targetField = relation ? this.field(relation.model) : undefined;
       if (relation && !relation.list && value === null && targetField) {
         // `profile: null`: no live related row.
-        out[key] = { isNot: { [targetField]: null } };
+        out[key] = { isNot: this.live(relation.model) };
         continue;
       }
       out[key] = relation && isObject(value) ? this.relationFilter(relation, value) : value;
@@ -82,7 +116,7 @@ export class SoftDeleteRewriter {
     const alive = (inner: unknown): Where => {
       const nested = this.relationFilters(relation.model, inner) ?? {};
       if (!field || SoftDeleteRewriter.mentions(nested, field)) return nested;
-      return Object.keys(nested).length > 0 ? { AND: [nested, { [field]: null }] } : { [field]: null };
+      return Object.keys(nested).length > 0 ? { AND: [nested, this.live(relation.model)] } : this.live(relation.model);
     };
     if (relation.list) {
       const out: Where = { ...filter };
@@ -91,7 +125,7 @@ export class SoftDeleteRewriter {
       // "every live row matches": deleted rows match vacuously.
       if ('every' in filter) {
         const nested = this.relationFilters(relation.model, filter['every']) ?? {};
-        out['every'] = field && !SoftDeleteRewriter.mentions(nested, field) ? { OR: [nested, { [field]: { not: null } }] } : nested;
+        out['every'] = field && !SoftDeleteRewriter.mentions(nested, field) ? { OR: [nested, this.deleted(relation.model)] } : nested;
       }
       return out;
     }
@@ -102,14 +136,14 @@ export class SoftDeleteRewriter {
         if (filter['is'] !== null) out['is'] = alive(filter['is']);
         else if (field) {
           delete out['is'];
-          out['isNot'] = { [field]: null };
+          out['isNot'] = this.live(relation.model);
         }
       }
       if ('isNot' in filter) {
         if (filter['isNot'] !== null) out['isNot'] = alive(filter['isNot']);
         else if (field) {
           delete out['isNot'];
-          out['is'] = { [field]: null };
+          out['is'] = this.live(relation.model);
         }
       }
       return out;
@@ -154,7 +188,7 @@ export class SoftDeleteRewriter {
           nested.args['omit'] = { ...(isObject(nested.args['omit']) ? nested.args['omit'] : {}), [field]: false };
         }
         next[name] = Object.keys(nested.args).length === 0 ? true : nested.args;
-        plan.relations.set(name, { ...(!relation.list && field ? { toOneField: field } : {}), ...(stripField ? { stripField } : {}), nested: nested.plan });
+        plan.relations.set(name, { ...(!relation.list && field ? { toOneField: field, toOneModel: relation.model } : {}), ...(stripField ? { stripField } : {}), nested: nested.plan });
       }
       out[key] = next;
     }
@@ -172,7 +206,7 @@ export class SoftDeleteRewriter {
    * the result now stands at, so a deleted to-one row still reads as null.
    */
   unwrapped<T>(result: T, plan: ReadPlan, dataPath: readonly string[]): T {
-    let step: { toOneField?: string; nested: ReadPlan } | undefined;
+    let step: { toOneField?: string; toOneModel?: string; nested: ReadPlan } | undefined;
     let current = plan;
     for (const segment of dataPath) {
       if (segment === 'select' || segment === 'include') continue;
@@ -181,7 +215,7 @@ export class SoftDeleteRewriter {
       current = step.nested;
     }
     if (!step) return this.hideDeleted(result, plan);
-    if (step.toOneField && isObject(result) && result[step.toOneField] !== null && result[step.toOneField] !== undefined) return null as T;
+    if (step.toOneField && step.toOneModel && isObject(result) && this.isDeletedValue(step.toOneModel, result[step.toOneField])) return null as T;
     return this.hideDeleted(result, current);
   }
 
@@ -209,7 +243,7 @@ export class SoftDeleteRewriter {
     for (const [name, step] of plan.relations) {
       const value = record[name];
       if (value === undefined) continue;
-      if (step.toOneField && isObject(value) && value[step.toOneField] !== null && value[step.toOneField] !== undefined) {
+      if (step.toOneField && step.toOneModel && isObject(value) && this.isDeletedValue(step.toOneModel, value[step.toOneField])) {
         record[name] = null;
         continue;
       }
@@ -252,18 +286,18 @@ export class SoftDeleteRewriter {
           continue;
         }
         if (relation.list) {
-          const list = (Array.isArray(target) ? target : [target]).map((where) => ({ where: { ...(where as Where), [field]: null }, data: { [field]: now, ...cascade } }));
+          const list = (Array.isArray(target) ? target : [target]).map((where) => ({ where: { ...(where as Where), ...this.live(relation.model) }, data: { ...this.stamp(relation.model, now), ...cascade } }));
           nested['update'] = [...(Array.isArray(nested['update']) ? nested['update'] : nested['update'] ? [nested['update']] : []), ...list];
         } else if (target === true) {
-          nested['update'] = { where: { [field]: null }, data: { [field]: now, ...cascade } };
+          nested['update'] = { where: this.live(relation.model), data: { ...this.stamp(relation.model, now), ...cascade } };
         } else {
-          nested['update'] = { where: { ...(target as Where), [field]: null }, data: { [field]: now, ...cascade } };
+          nested['update'] = { where: { ...(target as Where), ...this.live(relation.model) }, data: { ...this.stamp(relation.model, now), ...cascade } };
         }
       }
       if (field && 'deleteMany' in value) {
         const target = value['deleteMany'];
         delete nested['deleteMany'];
-        const list = (Array.isArray(target) ? target : [target]).map((where) => ({ where: this.where(relation.model, where, false) ?? {}, data: { [field]: now } }));
+        const list = (Array.isArray(target) ? target : [target]).map((where) => ({ where: this.where(relation.model, where, false) ?? {}, data: this.stamp(relation.model, now) }));
         nested['updateMany'] = [...(Array.isArray(nested['updateMany']) ? nested['updateMany'] : nested['updateMany'] ? [nested['updateMany']] : []), ...list];
       }
       out[name] = nested;
@@ -297,7 +331,7 @@ export class SoftDeleteRewriter {
         // upsert gets no added `where` (Prisma 7 fails with P2021 when one does not match); the extension reads
         // the related row first and turns the upsert into a create when that row is soft-deleted.
         if (op === 'upsert') return item;
-        return 'data' in item && Object.keys(item).every((k) => k === 'data' || k === 'where') ? { ...item, where: live(item['where'], true) } : { where: { [field]: null }, data: item };
+        return 'data' in item && Object.keys(item).every((k) => k === 'data' || k === 'where') ? { ...item, where: live(item['where'], true) } : { where: this.live(relation.model), data: item };
       };
       nested[op] = Array.isArray(arg) ? arg.map(each) : each(arg);
     }
@@ -327,7 +361,7 @@ export class SoftDeleteRewriter {
       const field = relation ? this.field(relation.model) : undefined;
       if (!relation?.list || !field) continue;
       // One level: updateMany cannot nest further writes (deeper rows follow their own delete's cascade).
-      out[name] = { updateMany: { where: { [field]: null }, data: { [field]: now } } };
+      out[name] = { updateMany: { where: this.live(relation.model), data: this.stamp(relation.model, now) } };
     }
     return out;
   }

@@ -44,7 +44,7 @@ afterAll(async () => base.$disconnect());
 
 let ids: { alice: number; bob: number; alivePost: number; deadPost: number };
 beforeEach(async () => {
-  await sql(`truncate "Comment", "Post", "Profile", "User", "Tag", "AuditLog" restart identity cascade`);
+  await sql(`truncate "Comment", "Post", "Profile", "User", "Tag", "Note", "AuditLog" restart identity cascade`);
   const alice = await base.user.create({ data: { email: 'alice@x.io', name: 'Alice', profile: { create: { bio: 'hi' } } } });
   const bob = await base.user.create({ data: { email: 'bob@x.io', name: 'Bob' } });
   const alivePost = await base.post.create({ data: { title: 'alive', authorId: alice.id } });
@@ -271,8 +271,46 @@ describe('softDelete: writes, hatches, transactions, uniques', () => {
   });
 
   it('rejects a configuration naming an unknown model, field or cascade', () => {
-    expect(() => softDelete({ meta: evolveMeta, models: { Post: { field: 'title' as 'deletedAt' } } })).toThrow('"Post.title" must be an optional DateTime (it is String)');
+    expect(() => softDelete({ meta: evolveMeta, models: { Post: { field: 'title' as 'deletedAt' } } })).toThrow('"Post.title" must be an optional DateTime or a Boolean (it is String), or come with a createValue');
     expect(() => softDelete({ meta: evolveMeta, models: { User: { field: 'removedAt' as 'deletedAt' } } })).toThrow('"User" has no field "removedAt"');
     expect(() => softDelete({ meta: evolveMeta, models: { User: { field: 'deletedAt', cascade: ['profile'] } } })).toThrow('not a to-many relation');
+  });
+});
+
+describe('softDelete: configuration forms', () => {
+  it('models: { X: true | false } and defaultConfig; a wrong default is named', async () => {
+    const shorthand = base.$extends(softDelete({ meta: evolveMeta, models: { User: true, Post: false, Comment: { field: 'deletedAt' } } }));
+    await shorthand.user.delete({ where: { id: ids.bob } });
+    expect((await base.user.findUniqueOrThrow({ where: { id: ids.bob } })).deletedAt).toBeInstanceOf(Date);
+    // Post is not soft-deletable here: its deleted row is an ordinary row.
+    expect(await shorthand.post.count()).toBe(2);
+    expect(() => softDelete({ meta: evolveMeta, models: { Tag: true } })).toThrow(/"Tag" has no field "deletedAt" \(the default for `true`; give \{ field \} or a defaultConfig\)/);
+    const viaDefault = base.$extends(softDelete({ meta: evolveMeta, defaultConfig: { field: 'deleted' }, models: { Note: true } }));
+    const note = await viaDefault.note.create({ data: { body: 'n' } });
+    await viaDefault.note.delete({ where: { id: note.id } });
+    expect(await base.note.findUniqueOrThrow({ where: { id: note.id } })).toMatchObject({ deleted: true });
+  });
+
+  it('a Boolean flag: deletes set it, reads hide it, restore and findDeleted use it', async () => {
+    await sql(`truncate "Note" restart identity`);
+    const flagged = base.$extends(softDelete({ meta: evolveMeta, models: { Note: { field: 'deleted' } } }));
+    const [a, b] = [await flagged.note.create({ data: { body: 'a' } }), await flagged.note.create({ data: { body: 'b' } })];
+    expect(a.deleted).toBe(false);
+    await flagged.note.delete({ where: { id: a.id } });
+    expect(await flagged.note.findMany({ select: { body: true } })).toEqual([{ body: 'b' }]);
+    expect(await flagged.note.findUnique({ where: { id: a.id } })).toBeNull();
+    expect((await flagged.note.findDeleted()).map((n) => (n as { body: string }).body)).toEqual(['a']);
+    await flagged.note.deleteMany({ where: {} });
+    expect(await base.note.count({ where: { deleted: true } })).toBe(2);
+    expect(await flagged.note.restore({ where: { id: b.id } })).toEqual({ count: 1 });
+    expect((await flagged.note.findManyWithDeleted({ orderBy: { id: 'asc' } })).map((n) => (n as { deleted: boolean }).deleted)).toEqual([true, false]);
+  });
+
+  it('createValue decides the values of the field (here: a DateTime stamp chosen by the caller)', async () => {
+    const fixed = new Date('2030-01-02T03:04:05.000Z');
+    const custom = base.$extends(softDelete({ meta: evolveMeta, models: { Post: { field: 'deletedAt', createValue: (deleted) => (deleted ? fixed : null) } } }));
+    await custom.post.delete({ where: { id: ids.alivePost } });
+    expect((await base.post.findUniqueOrThrow({ where: { id: ids.alivePost } })).deletedAt?.toISOString()).toBe(fixed.toISOString());
+    expect(await custom.post.count()).toBe(0);
   });
 });

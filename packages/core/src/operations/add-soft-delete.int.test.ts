@@ -25,4 +25,19 @@ describeOperation('addSoftDelete', [
       await exec(url, `delete from accounts where id = 5001; update accounts set "deletedAt" = null where id = 1`);
     },
   },
+  {
+    name: 'the boolean form: a deleted flag (NOT NULL DEFAULT false, no rewrite) and uniques partial on NOT deleted',
+    setup: `create table members (id int primary key, handle text not null);
+            create unique index "members_handle_key" on members (handle);
+            insert into members select g, 'h' || g from generate_series(1, 500) g`,
+    step: step(addSoftDelete, { table: 'members', flag: 'boolean', partialUniques: [{ name: 'members_handle_key', columns: ['handle'] }] }),
+    afterUp: async (url) => {
+      expect((await exec(url, `select count(*)::int as n from members where deleted = false`)).rows).toEqual([{ n: 500 }]);
+      expect((await exec(url, `select indexdef from pg_indexes where indexname = 'members_handle_key'`)).rows[0]?.indexdef).toMatch(/WHERE \(NOT deleted\)/);
+      await exec(url, `update members set deleted = true where id = 1`);
+      await exec(url, `insert into members values (5001, 'h1', false)`);
+      await expect(exec(url, `insert into members values (5002, 'h1', false)`)).rejects.toThrow(/members_handle_key/);
+      await exec(url, `delete from members where id = 5001; update members set deleted = false where id = 1`);
+    },
+  },
 ]);

@@ -16,7 +16,11 @@ export const addSoftDeleteSpec = z
   .object({
     schema: schemaField,
     table: identifier,
-    column: identifier.default('deletedAt'),
+    /** `timestamp` (a nullable `deletedAt`, Prisma `DateTime?`) or `boolean` (a `deleted` flag, Prisma `Boolean @default(false)`). */
+    flag: z.enum(['timestamp', 'boolean']).default('timestamp'),
+    /** Default `deletedAt` (timestamp) or `deleted` (boolean). */
+    column: identifier.optional(),
+    /** SQL type of a timestamp flag. */
     type: sqlFragment.default('TIMESTAMP(3)'),
     index: z.boolean().default(true),
     partialUniques: z.array(z.object({ name: identifier, columns: z.array(identifier).min(1) }).strict()).default([]),
@@ -24,8 +28,21 @@ export const addSoftDeleteSpec = z
   .strict();
 export type AddSoftDeleteSpec = z.infer<typeof addSoftDeleteSpec>;
 
+/** The flag column of a spec: as given, else `deletedAt` or `deleted`. Pure. */
+function flagColumn(spec: AddSoftDeleteSpec): string {
+  return spec.column ?? (spec.flag === 'boolean' ? 'deleted' : 'deletedAt');
+}
+
+/** The column definition and the predicate of a live row, for each form of flag. Pure. */
+function flagSql(spec: AddSoftDeleteSpec): { definition: string; live: string } {
+  const col = quoteIdent(flagColumn(spec));
+  // A constant default is stored once in the catalog (no rewrite, PostgreSQL 11+).
+  return spec.flag === 'boolean' ? { definition: `${col} BOOLEAN NOT NULL DEFAULT false`, live: `NOT ${col}` } : { definition: `${col} ${spec.type}`, live: `${col} IS NULL` };
+}
+
 /**
- * Adds a soft-delete column (nullable: instant; ACCESS EXCLUSIVE briefly) and its index (concurrently).
+ * Adds a soft-delete column (a nullable timestamp, or with `flag: 'boolean'` a `BOOLEAN NOT NULL DEFAULT
+ * false`: both instant, ACCESS EXCLUSIVE briefly) and its index (concurrently).
  * Each named unique is rebuilt as a partial unique index:
  * 1. The new index is built concurrently under a temporary name.
  * 2. One short transaction drops the old unique (index or constraint) and renames the new index into
@@ -36,17 +53,19 @@ export type AddSoftDeleteSpec = z.infer<typeof addSoftDeleteSpec>;
 export const addSoftDelete = {
   kind: 'addSoftDelete',
   spec: addSoftDeleteSpec,
-  creates: (spec) => [{ schema: spec.schema, table: spec.table, column: spec.column }],
-  describe: (spec) => `add soft delete "${spec.table}"."${spec.column}"${spec.partialUniques.length ? `, partial uniques ${spec.partialUniques.map((u) => u.name).join(', ')}` : ''}`,
+  creates: (spec) => [{ schema: spec.schema, table: spec.table, column: flagColumn(spec) }],
+  describe: (spec) => `add soft delete "${spec.table}"."${flagColumn(spec)}"${spec.partialUniques.length ? `, partial uniques ${spec.partialUniques.map((u) => u.name).join(', ')}` : ''}`,
   plan(spec, catalog) {
     const table = requireTable(catalog, spec.schema, spec.table);
-    if (table.columns.some((c) => c.name === spec.column)) throw new InvalidArgumentError('addSoftDelete.column', `"${spec.table}"."${spec.column}" already exists`);
-    const col = quoteIdent(spec.column);
-    const indexName = prismaStyleName(spec.table, [spec.column], 'idx', 'addSoftDelete.column');
+    const column = flagColumn(spec);
+    if (table.columns.some((c) => c.name === column)) throw new InvalidArgumentError('addSoftDelete.column', `"${spec.table}"."${column}" already exists`);
+    const col = quoteIdent(column);
+    const flag = flagSql(spec);
+    const indexName = prismaStyleName(spec.table, [column], 'idx', 'addSoftDelete.column');
     const expand: PlannedUnit[] = [
-      { kind: 'sql', name: `soft_delete_column_${spec.table}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `ADD COLUMN ${col} ${spec.type}`, 'ACCESS EXCLUSIVE')] },
+      { kind: 'sql', name: `soft_delete_column_${spec.table}`, transactional: true, statements: [alterTable(spec.schema, spec.table, `ADD COLUMN ${flag.definition}`, 'ACCESS EXCLUSIVE')] },
     ];
-    if (spec.index) expand.push(createIndexConcurrentlyUnit(`soft_delete_index_${spec.table}`, { schema: spec.schema, table: spec.table, name: indexName, columns: [spec.column] }));
+    if (spec.index) expand.push(createIndexConcurrentlyUnit(`soft_delete_index_${spec.table}`, { schema: spec.schema, table: spec.table, name: indexName, columns: [column] }));
     const down: PlannedUnit[] = [];
     for (const unique of spec.partialUniques) {
       for (const column of unique.columns) requireColumn(table, column, 'addSoftDelete.partialUniques.columns');
@@ -71,7 +90,7 @@ export const addSoftDelete = {
         ],
       });
       expand.push(
-        createIndexConcurrentlyUnit(`partial_unique_${unique.name}`, { schema: spec.schema, table: spec.table, name: tmp, columns: unique.columns, unique: true, where: `${col} IS NULL` }),
+        createIndexConcurrentlyUnit(`partial_unique_${unique.name}`, { schema: spec.schema, table: spec.table, name: tmp, columns: unique.columns, unique: true, where: flag.live }),
         swap(tmp),
       );
       down.unshift(
@@ -93,8 +112,9 @@ export const addSoftDelete = {
     return { expand, down, contract: [] };
   },
   async verify(spec, client) {
-    const checks: Check[] = [await checkColumn(client, spec.schema, spec.table, spec.column, { present: true, notNull: false })];
-    if (spec.index) checks.push(await checkIndex(client, spec.schema, prismaStyleName(spec.table, [spec.column], 'idx', 'addSoftDelete.column')));
+    const column = flagColumn(spec);
+    const checks: Check[] = [await checkColumn(client, spec.schema, spec.table, column, { present: true, notNull: spec.flag === 'boolean' })];
+    if (spec.index) checks.push(await checkIndex(client, spec.schema, prismaStyleName(spec.table, [column], 'idx', 'addSoftDelete.column')));
     for (const unique of spec.partialUniques) {
       const { rows } = await client.query<{ partial: boolean; valid: boolean }>(
         `select i.indpred is not null as partial, i.indisvalid as valid from pg_index i join pg_class c on c.oid = i.indexrelid
