@@ -169,8 +169,10 @@ export function auditLog<Meta extends ModelMeta>(config: AuditLogConfig<Meta>) {
       const old = before.find((row) => idOf(row) === key) ?? null;
       const now = after.find((row) => idOf(row) === key) ?? null;
       let action = old === null ? 'create' : now === null ? 'delete' : 'update';
-      if (softField && old && now && old[softField] === null && now[softField] !== null) action = 'delete';
-      if (softField && old && now && old[softField] !== null && now[softField] === null) action = 'restore';
+      // A stamp (DateTime?) or a flag (Boolean): set means deleted, null or false means live.
+      const marked = (row: Record<string, unknown>): boolean => row[softField ?? ''] !== null && row[softField ?? ''] !== undefined && row[softField ?? ''] !== false;
+      if (softField && old && now && !marked(old) && marked(now)) action = 'delete';
+      if (softField && old && now && marked(old) && !marked(now)) action = 'restore';
       const changes = diffRecords(old, now, info.scalars);
       if (action === 'update' && Object.keys(changes).length === 0) continue;
       entries.push({

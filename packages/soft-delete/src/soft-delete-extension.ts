@@ -9,6 +9,10 @@ export type SoftDeleteModelSettings<Meta extends ModelMeta, M extends keyof Meta
   readonly cascade?: readonly (keyof Meta['models'][M]['relations'] & string)[];
   /** The field's value for a live row (`false`) and for a row being deleted (`true`); needed for a field that is neither `DateTime?` nor `Boolean`. */
   readonly createValue?: (deleted: boolean) => unknown;
+  /** Opt-out (default `false`): a nested to-one `update` reaches this model's row even when it is soft-deleted. */
+  readonly allowToOneUpdates?: boolean;
+  /** Opt-out (default `false`): `findUnique`/`findUniqueOrThrow` by a compound unique key find soft-deleted rows too. */
+  readonly allowCompoundUniqueIndexWhere?: boolean;
 };
 
 /**
@@ -120,7 +124,7 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
     }
     if (WHERE_OPERATIONS.has(operation)) {
       const unique = UNIQUE_READS.has(operation) || operation === 'update' || operation === 'upsert' || operation === 'delete';
-      next['where'] = field && !bypass.getStore() ? rewriter.where(model, input['where'], unique) : rewriter.relationFilters(model, input['where']);
+      next['where'] = field && !bypass.getStore() ? rewriter.where(model, input['where'], unique, UNIQUE_READS.has(operation)) : rewriter.relationFilters(model, input['where']);
       if (next['where'] === undefined) delete next['where'];
     }
     if ('data' in input) next['data'] = rewriter.data(model, input['data'], now);

@@ -10,6 +10,10 @@ export interface SoftDeleteModelConfig {
    * `true` for a `Boolean`.
    */
   readonly createValue?: (deleted: boolean) => unknown;
+  /** Opt-out: a nested to-one `update` reaches the related row even when it is soft-deleted (default: it does not). */
+  readonly allowToOneUpdates?: boolean;
+  /** Opt-out: `findUnique`/`findUniqueOrThrow` by a compound unique key find soft-deleted rows too (default: they do not). */
+  readonly allowCompoundUniqueIndexWhere?: boolean;
 }
 
 type Args = Record<string, unknown>;
@@ -82,12 +86,21 @@ export class SoftDeleteRewriter {
    * field, deleted rows are excluded. `unique` keeps the unique fields at the top level (findUnique,
    * update, delete accept extra filters there).
    */
-  where(model: string, where: unknown, unique: boolean): Where | undefined {
+  where(model: string, where: unknown, unique: boolean, uniqueRead = false): Where | undefined {
     const rewritten = this.relationFilters(model, where);
     const field = this.field(model);
     if (!field || SoftDeleteRewriter.mentions(rewritten, field)) return rewritten;
+    if (uniqueRead && this.models[model]?.allowCompoundUniqueIndexWhere && this.namesCompoundUnique(model, rewritten)) return rewritten;
     if (unique) return { ...(rewritten ?? {}), ...this.live(model) };
     return rewritten && Object.keys(rewritten).length > 0 ? { AND: [rewritten, this.live(model)] } : this.live(model);
+  }
+
+  /** Whether `where` looks a row up by a compound unique key of `model` (`orgId_userId: { … }`). Pure. */
+  private namesCompoundUnique(model: string, where: Where | undefined): boolean {
+    const info = this.meta.models[model];
+    if (!info || !isObject(where)) return false;
+    const inputs = new Set([...(info.idInput ? [info.idInput] : []), ...info.uniques.filter((u) => u.length > 1).map((u) => u.join('_'))]);
+    return Object.keys(where).some((key) => inputs.has(key));
   }
 
   /** Rewrites relation filters (`some`/`every`/`none`/`is`/`isNot`) of `model`'s where, at any depth. */
@@ -327,6 +340,7 @@ export class SoftDeleteRewriter {
       const each = (item: unknown): unknown => {
         if (!isObject(item)) return item;
         if (relation.list || op === 'updateMany') return 'where' in item ? { ...item, where: live(item['where'], op !== 'updateMany') } : item;
+        if (op === 'update' && this.models[relation.model]?.allowToOneUpdates) return item;
         // To-one: `update: data` or `update: { where, data }`; `upsert: { create, update, where? }`. A to-one
         // upsert gets no added `where` (Prisma 7 fails with P2021 when one does not match); the extension reads
         // the related row first and turns the upsert into a create when that row is soft-deleted.

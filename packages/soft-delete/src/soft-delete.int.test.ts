@@ -7,6 +7,8 @@ import { useTestDatabase } from '@prisma-evolve/testing/jest';
 import pg from 'pg';
 import { PrismaClient } from '../test-schema/generated/client/client.js';
 import { evolveMeta } from '../test-schema/generated/evolve-meta.js';
+import { nullableRelations } from './nullable-relations.js';
+import { auditLog } from './audit-log-extension.js';
 import { softDelete } from './soft-delete-extension.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -312,5 +314,71 @@ describe('softDelete: configuration forms', () => {
     await custom.post.delete({ where: { id: ids.alivePost } });
     expect((await base.post.findUniqueOrThrow({ where: { id: ids.alivePost } })).deletedAt?.toISOString()).toBe(fixed.toISOString());
     expect(await custom.post.count()).toBe(0);
+  });
+});
+
+describe('softDelete: opt-outs (explicit; the defaults stay safe)', () => {
+  it('allowCompoundUniqueIndexWhere: findUnique by a compound key finds a soft-deleted row; by default it does not', async () => {
+    await sql(`truncate "Membership"`);
+    await base.membership.create({ data: { orgId: 1, userId: 2, role: 'member', deletedAt: new Date('2026-01-01') } });
+    const where = { orgId_userId: { orgId: 1, userId: 2 } };
+    const safe = base.$extends(softDelete({ meta: evolveMeta, models: { Membership: true } }));
+    expect(await safe.membership.findUnique({ where })).toBeNull();
+    const allowing = base.$extends(softDelete({ meta: evolveMeta, models: { Membership: { field: 'deletedAt', allowCompoundUniqueIndexWhere: true } } }));
+    expect(await allowing.membership.findUnique({ where })).toMatchObject({ role: 'member' });
+    // Other reads still hide it.
+    expect(await allowing.membership.count()).toBe(0);
+  });
+
+  it('allowToOneUpdates: a nested to-one update reaches a soft-deleted row; by default it does not', async () => {
+    await base.profile.update({ where: { userId: ids.alice }, data: { deletedAt: new Date('2026-03-01') } });
+    await expect(prisma.user.update({ where: { id: ids.alice }, data: { profile: { update: { bio: 'changed' } } } })).rejects.toThrow();
+    expect((await base.profile.findUniqueOrThrow({ where: { userId: ids.alice } })).bio).toBe('hi');
+    const allowing = base.$extends(softDelete({ meta: evolveMeta, models: { User: true, Profile: { field: 'deletedAt', allowToOneUpdates: true } } }));
+    await allowing.user.update({ where: { id: ids.alice }, data: { profile: { update: { bio: 'changed' } } } });
+    expect(await base.profile.findUniqueOrThrow({ where: { userId: ids.alice } })).toMatchObject({ bio: 'changed', deletedAt: new Date('2026-03-01') });
+  });
+});
+
+describe('softDelete: types that tell the truth', () => {
+  it('nullableRelations types a to-one relation that reads as null because its row is soft-deleted', async () => {
+    await base.user.update({ where: { id: ids.bob }, data: { deletedAt: new Date('2026-02-01') } });
+    const comment = nullableRelations(await prisma.comment.findFirst({ where: { body: 'on alive' }, include: { author: true } }), 'author');
+    expect(comment?.author).toBeNull();
+    // The generated type alone lets an unguarded access compile, and it throws at runtime:
+    expect(() => (comment as unknown as { author: { email: string } }).author.email).toThrow(TypeError);
+    // With nullableRelations it does not compile (typecheck fails if this line has no error).
+    // @ts-expect-error `author` is `User | null` now.
+    const unguarded = (): string => comment!.author.email;
+    void unguarded;
+    expect(comment?.author?.email ?? 'deleted').toBe('deleted');
+  });
+});
+
+describe('softDelete: the new forms in transactions and composed with the audit log', () => {
+  it('a Boolean flag delete commits or rolls back with interactive and batch transactions, and the audit log records it in both orders', async () => {
+    await sql(`truncate "Note" restart identity; truncate "AuditLog"`);
+    const flagged = base.$extends(softDelete({ meta: evolveMeta, models: { Note: { field: 'deleted' } } }));
+    const batched = await base.note.create({ data: { body: 'batch' } });
+    await flagged.$transaction([flagged.note.delete({ where: { id: batched.id } })]);
+    expect((await base.note.findUniqueOrThrow({ where: { id: batched.id } })).deleted).toBe(true);
+
+    const softFirst = flagged.$extends(auditLog({ meta: evolveMeta, models: ['Note'], softDeleteFields: { Note: 'deleted' } }));
+    const auditFirst = base.$extends(auditLog({ meta: evolveMeta, models: ['Note'], softDeleteFields: { Note: 'deleted' } })).$extends(softDelete({ meta: evolveMeta, models: { Note: { field: 'deleted' } } }));
+    for (const [label, client] of [['soft delete, then audit', softFirst], ['audit, then soft delete', auditFirst]] as const) {
+      const note = await base.note.create({ data: { body: label } });
+      // Rolled back with the interactive transaction: neither the flag nor an audit entry stays.
+      await expect(
+        client.$transaction(async (tx) => {
+          await tx.note.delete({ where: { id: note.id } });
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      expect((await base.note.findUniqueOrThrow({ where: { id: note.id } })).deleted).toBe(false);
+      await client.$transaction(async (tx) => tx.note.delete({ where: { id: note.id } }));
+      expect((await base.note.findUniqueOrThrow({ where: { id: note.id } })).deleted).toBe(true);
+      const entries = await base.auditLog.findMany({ where: { entityType: 'Note', entityId: String(note.id) }, select: { action: true } });
+      expect({ label, actions: entries.map((e) => e.action) }).toEqual({ label, actions: ['delete'] });
+    }
   });
 });
