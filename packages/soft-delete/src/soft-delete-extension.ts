@@ -9,6 +9,8 @@ export type SoftDeleteModelSettings<Meta extends ModelMeta, M extends keyof Meta
   readonly cascade?: readonly (keyof Meta['models'][M]['relations'] & string)[];
   /** The field's value for a live row (`false`) and for a row being deleted (`true`); needed for a field that is neither `DateTime?` nor `Boolean`. */
   readonly createValue?: (deleted: boolean) => unknown;
+  /** Other fields written with the flag: `alsoSet(true)` on a delete (`{ deletedBy: userId }`), `alsoSet(false)` on a restore. */
+  readonly alsoSet?: (deleted: boolean) => Record<string, unknown>;
   /** Opt-out (default `false`): a nested to-one `update` reaches this model's row even when it is soft-deleted. */
   readonly allowToOneUpdates?: boolean;
   /** Opt-out (default `false`): `findUnique`/`findUniqueOrThrow` by a compound unique key find soft-deleted rows too. */
@@ -22,7 +24,7 @@ export type SoftDeleteModelSettings<Meta extends ModelMeta, M extends keyof Meta
 export type SoftDeleteConfig<Meta extends ModelMeta> = {
   readonly meta: Meta;
   /** What `true` means for a model (default `{ field: 'deletedAt' }`). */
-  readonly defaultConfig?: { readonly field: string; readonly createValue?: (deleted: boolean) => unknown };
+  readonly defaultConfig?: { readonly field: string; readonly createValue?: (deleted: boolean) => unknown; readonly alsoSet?: (deleted: boolean) => Record<string, unknown> };
   readonly models: { readonly [M in keyof Meta['models'] & string]?: boolean | SoftDeleteModelSettings<Meta, M> };
 };
 
@@ -183,7 +185,7 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
           restore<T>(this: T, args: { where: Record<string, unknown> }): Prisma.PrismaPromise<{ count: number }> {
             const ctx = Prisma.getExtensionContext(this) as unknown as { $name: string; updateMany(a: unknown): Prisma.PrismaPromise<{ count: number }> };
             const model = modelOf(ctx.$name);
-            return ctx.updateMany({ where: { AND: [args.where, rewriter.deleted(model)] }, data: rewriter.live(model) });
+            return ctx.updateMany({ where: { AND: [args.where, rewriter.deleted(model)] }, data: rewriter.restoreData(model) });
           },
           /** Soft-deleted rows only. A Prisma promise. */
           findDeleted<T>(this: T, args: Record<string, unknown> = {}): Prisma.PrismaPromise<unknown[]> {

@@ -10,6 +10,11 @@ export interface SoftDeleteModelConfig {
    * `true` for a `Boolean`.
    */
   readonly createValue?: (deleted: boolean) => unknown;
+  /**
+   * Other fields written with the flag: on a delete `alsoSet(true)` (e.g. `{ deletedBy: currentUserId() }`),
+   * on a `restore` `alsoSet(false)` (e.g. `{ deletedBy: null }`).
+   */
+  readonly alsoSet?: (deleted: boolean) => Record<string, unknown>;
   /** Opt-out: a nested to-one `update` reaches the related row even when it is soft-deleted (default: it does not). */
   readonly allowToOneUpdates?: boolean;
   /** Opt-out: `findUnique`/`findUniqueOrThrow` by a compound unique key find soft-deleted rows too (default: they do not). */
@@ -62,8 +67,13 @@ export class SoftDeleteRewriter {
 
   /** `{ field: <deleted> }`: the data that soft-deletes a row of `model` now. */
   stamp(model: string, now: Date, field = this.field(model) ?? ''): Where {
-    const create = this.models[model]?.createValue;
-    return { [field]: create ? create(true) : now };
+    const config = this.models[model];
+    return { ...(config?.alsoSet?.(true) ?? {}), [field]: config?.createValue ? config.createValue(true) : now };
+  }
+
+  /** The data that restores a row of `model`: the live value, and `alsoSet(false)`. */
+  restoreData(model: string): Where {
+    return { ...(this.models[model]?.alsoSet?.(false) ?? {}), ...this.live(model) };
   }
 
   /** Whether a value of `model`'s field read from a row means the row is deleted. Pure. */

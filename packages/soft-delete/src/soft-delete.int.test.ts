@@ -382,3 +382,17 @@ describe('softDelete: the new forms in transactions and composed with the audit 
     }
   });
 });
+
+describe('softDelete: values written alongside the flag', () => {
+  it('alsoSet writes the deleting user beside the stamp, and clears it on restore', async () => {
+    let currentUser = 'admin-7';
+    const stamped = base.$extends(softDelete({ meta: evolveMeta, models: { Post: { field: 'deletedAt', alsoSet: (deleted) => ({ deletedBy: deleted ? currentUser : null }) } } }));
+    await stamped.post.delete({ where: { id: ids.alivePost } });
+    expect(await base.post.findUniqueOrThrow({ where: { id: ids.alivePost } })).toMatchObject({ deletedBy: 'admin-7', deletedAt: expect.any(Date) });
+    currentUser = 'ops-1';
+    await stamped.post.restore({ where: { id: ids.alivePost } });
+    expect(await base.post.findUniqueOrThrow({ where: { id: ids.alivePost } })).toMatchObject({ deletedBy: null, deletedAt: null });
+    await stamped.post.deleteMany({ where: { id: ids.alivePost } });
+    expect((await base.post.findUniqueOrThrow({ where: { id: ids.alivePost } })).deletedBy).toBe('ops-1');
+  });
+});
