@@ -396,3 +396,31 @@ describe('softDelete: values written alongside the flag', () => {
     expect((await base.post.findUniqueOrThrow({ where: { id: ids.alivePost } })).deletedBy).toBe('ops-1');
   });
 });
+
+describe('softDelete: every new option inside transactions', () => {
+  it('createValue, alsoSet, the shorthand and the opt-outs write inside interactive transactions (rolled back) and batch ones (committed)', async () => {
+    const fixed = new Date('2031-01-01T00:00:00.000Z');
+    const configured = base.$extends(
+      softDelete({
+        meta: evolveMeta,
+        models: {
+          User: true,
+          Post: { field: 'deletedAt', createValue: (deleted) => (deleted ? fixed : null), alsoSet: (deleted) => ({ deletedBy: deleted ? 'tx-user' : null }) },
+          Profile: { field: 'deletedAt', allowToOneUpdates: true },
+        },
+      }),
+    );
+    await expect(
+      configured.$transaction(async (tx) => {
+        await tx.post.delete({ where: { id: ids.alivePost } });
+        await tx.user.delete({ where: { id: ids.bob } });
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await base.post.findUniqueOrThrow({ where: { id: ids.alivePost } })).toMatchObject({ deletedAt: null, deletedBy: null });
+    expect((await base.user.findUniqueOrThrow({ where: { id: ids.bob } })).deletedAt).toBeNull();
+    await configured.$transaction([configured.post.delete({ where: { id: ids.alivePost } }), configured.user.delete({ where: { id: ids.bob } })]);
+    expect(await base.post.findUniqueOrThrow({ where: { id: ids.alivePost } })).toMatchObject({ deletedAt: fixed, deletedBy: 'tx-user' });
+    expect((await base.user.findUniqueOrThrow({ where: { id: ids.bob } })).deletedAt).toBeInstanceOf(Date);
+  });
+});
