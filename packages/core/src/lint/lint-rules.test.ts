@@ -78,6 +78,52 @@ const CASES: Record<string, { bad: string; good: string }> = {
     bad: `-- AlterEnum\nALTER TYPE "Role" ADD VALUE 'OWNER';`,
     good: `CREATE TYPE "Plan" AS ENUM ('FREE', 'PRO');`,
   },
+  'enum-value-rename': {
+    bad: `ALTER TYPE "Role" RENAME VALUE 'ADMIN' TO 'OWNER';`,
+    good: `ALTER TYPE "Role" ADD VALUE 'OWNER';`,
+  },
+  'add-column-rewrite': {
+    bad: `ALTER TABLE "Booking" ADD COLUMN "position" SERIAL NOT NULL;`,
+    good: `ALTER TABLE "Booking" ADD COLUMN "position" INTEGER;`,
+  },
+  'exclusion-constraint': {
+    bad: `ALTER TABLE "Booking" ADD CONSTRAINT "no_overlap" EXCLUDE USING gist ("room" WITH =, "during" WITH &&);`,
+    good: `CREATE TABLE "Slot" ("id" TEXT NOT NULL, "during" TSRANGE, CONSTRAINT "no_overlap" EXCLUDE USING gist ("during" WITH &&));`,
+  },
+  'detach-partition-non-concurrent': {
+    bad: `ALTER TABLE "Event" DETACH PARTITION "Event_2024";`,
+    good: `ALTER TABLE "Event" DETACH PARTITION "Event_2024" CONCURRENTLY;`,
+  },
+  'reindex-non-concurrent': { bad: `REINDEX INDEX "Booking_tutorId_idx";`, good: `REINDEX INDEX CONCURRENTLY "Booking_tutorId_idx";` },
+  'domain-constraint': {
+    bad: `ALTER DOMAIN "positive_int" ADD CONSTRAINT "positive" CHECK (VALUE > 0);`,
+    good: `ALTER DOMAIN "positive_int" ADD CONSTRAINT "positive" CHECK (VALUE > 0) NOT VALID;`,
+  },
+  'create-domain-with-constraint': { bad: `CREATE DOMAIN "positive_int" AS INTEGER CHECK (VALUE > 0);`, good: `CREATE DOMAIN "email" AS TEXT;` },
+  truncate: { bad: `TRUNCATE "LegacyNote" CASCADE;`, good: `DELETE FROM "LegacyNote" WHERE "id" = '1';` },
+  'drop-database': { bad: `DROP DATABASE "staging";`, good: `DROP INDEX CONCURRENTLY "x";` },
+  'drop-schema-cascade': { bad: `DROP SCHEMA "legacy" CASCADE;`, good: `DROP SCHEMA "legacy";` },
+  'rename-schema': { bad: `ALTER SCHEMA "legacy" RENAME TO "archive";`, good: `CREATE SCHEMA "archive";` },
+  'drop-foreign-key': {
+    bad: `-- DropForeignKey\nALTER TABLE "Post" DROP CONSTRAINT "Post_authorId_fkey";`,
+    good: `ALTER TABLE "Post" DROP CONSTRAINT "Post_title_check";`,
+  },
+  'unbatched-data-change': {
+    bad: `ALTER TABLE "User" ADD COLUMN "locale" TEXT;\nUPDATE "User" SET "locale" = 'en';`,
+    good: `UPDATE "User" SET "locale" = 'en';`,
+  },
+  'transaction-control': {
+    bad: `BEGIN;\nALTER TABLE "User" ADD COLUMN "bio" TEXT;`,
+    good: `ALTER TABLE "User" ADD COLUMN "bio" TEXT;`,
+  },
+  'lock-timeout-without-statement-timeout': {
+    bad: `SET lock_timeout = '2s';\nALTER TABLE "User" ADD COLUMN "bio" TEXT;`,
+    good: `SET lock_timeout = '2s';\nSET statement_timeout = '60s';\nALTER TABLE "User" ADD COLUMN "bio" TEXT;`,
+  },
+  'unique-index-on-duplicates': {
+    bad: `CREATE UNIQUE INDEX CONCURRENTLY "User_email_key" ON "User"("email");`,
+    good: `CREATE INDEX CONCURRENTLY "User_email_idx" ON "User"("email");`,
+  },
 };
 
 describe('lint rules', () => {
@@ -113,6 +159,35 @@ describe('lint rules', () => {
     expect(findings).toEqual(expect.arrayContaining([expect.objectContaining({ rule: 'create-index-non-concurrent', severity: 'error', line: 2 })]));
     const concurrent = await lintSql(`CREATE UNIQUE INDEX CONCURRENTLY "User_email_key" ON "User"("email");`, 'unique.sql');
     expect(concurrent.filter((f) => f.rule === 'create-index-non-concurrent')).toEqual([]);
+  });
+
+  it('catches constraints written inside ADD COLUMN, and calls SERIAL NOT NULL a rewrite, not a missing default', async () => {
+    const rules = async (sql: string) => (await lintSql(sql, 'm.sql')).map((f) => f.rule).filter((r) => r !== 'missing-lock-timeout');
+    expect(await rules(`ALTER TABLE "Post" ADD COLUMN "editorId" INTEGER REFERENCES "User"("id");`)).toEqual(['foreign-key-validating']);
+    expect(await rules(`ALTER TABLE "User" ADD COLUMN "handle" TEXT UNIQUE;`)).toEqual(['unique-without-index']);
+    expect(await rules(`ALTER TABLE "User" ADD COLUMN "handle" TEXT CONSTRAINT "User_handle_key" UNIQUE;`)).toEqual(['unique-without-index']);
+    expect(await rules(`ALTER TABLE "Legacy" ADD COLUMN "id" BIGSERIAL PRIMARY KEY;`)).toEqual(['add-column-rewrite', 'unique-without-index']);
+    expect(await rules(`ALTER TABLE "Booking" ADD COLUMN "position" SERIAL NOT NULL;`)).toEqual(['add-column-rewrite']);
+    expect(await rules(`ALTER TABLE "Order" ADD COLUMN "total" INTEGER GENERATED ALWAYS AS ("qty" * "price") STORED;`)).toEqual(['add-column-rewrite']);
+    expect(await rules(`TRUNCATE "LegacyNote";`)).toEqual(['truncate']);
+  });
+
+  it('accepts the safe patterns the peers accept: a proven NOT NULL, a rename with a view, a coercible type change without a database', async () => {
+    const proven = `ALTER TABLE "User" ADD CONSTRAINT "User_email_nn" CHECK ("email" IS NOT NULL) NOT VALID;\n-- evolve-ignore validate-in-same-transaction: small table\nALTER TABLE "User" VALIDATE CONSTRAINT "User_email_nn";\nALTER TABLE "User" ALTER COLUMN "email" SET NOT NULL;`;
+    expect((await lintSql(proven, 'm.sql')).filter((f) => f.rule === 'set-not-null')).toEqual([]);
+    const view = `ALTER TABLE "users" RENAME TO "customers";\nCREATE VIEW "users" AS SELECT * FROM "customers";`;
+    expect((await lintSql(view, 'm.sql')).filter((f) => f.rule === 'rename-table')).toEqual([]);
+    const toText = (await lintSql(`ALTER TABLE "User" ALTER COLUMN "name" SET DATA TYPE TEXT;`, 'm.sql')).find((f) => f.rule === 'change-column-type');
+    expect(toText).toMatchObject({ severity: 'warning', message: expect.stringMatching(/no rewrite if the old type is varchar.*--database-url/) });
+    const toBigint = (await lintSql(`ALTER TABLE "User" ALTER COLUMN "age" SET DATA TYPE BIGINT;`, 'm.sql')).find((f) => f.rule === 'change-column-type');
+    expect(toBigint?.severity).toBe('error');
+  });
+
+  it('names SQL in its messages, not parser nodes, and an unnamed primary key is not ""', async () => {
+    const findings = await lintSql(`ALTER TABLE "User" ADD PRIMARY KEY ("id");`, 'm.sql');
+    expect(findings.find((f) => f.rule === 'missing-lock-timeout')?.message).toMatch(/^ALTER TABLE … without lock_timeout/);
+    expect(findings.find((f) => f.rule === 'unique-without-index')?.message).toMatch(/^primary key on "User"/);
+    expect((await lintSql(`ALTER TYPE "Role" RENAME VALUE 'ADMIN' TO 'OWNER';`, 'm.sql')).find((f) => f.rule === 'enum-value-rename')?.message).toMatch(/breaks the running code/);
   });
 
   it('reports unparsable SQL as an error with its line', async () => {

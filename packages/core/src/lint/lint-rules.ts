@@ -1,4 +1,5 @@
 import { notNullCheckName } from '../operations/set-not-null.js';
+import { checkHazards, fillsEveryRow, HAZARD_RULES } from './lint-hazards.js';
 import type { SourceStatement } from './sql-source.js';
 
 /** Severity of a finding: `error` fails `lint` (exit 1), `warning` is reported only. */
@@ -16,7 +17,10 @@ export interface Finding {
 
 /** Facts read from a live database, when `--database-url` is given. */
 export interface LiveFacts {
-  /** Estimated rows (`pg_class.reltuples`), or undefined when the table does not exist there. */
+  /**
+   * Estimated rows (`pg_class.reltuples`), `Infinity` when the table has data but was never analyzed (its
+   * size is unknown, which is not small), or undefined when the table does not exist there.
+   */
   rows(schema: string, table: string): number | undefined;
   /** Current type of a column (`format_type`), or undefined. */
   columnType(schema: string, table: string, column: string): string | undefined;
@@ -45,8 +49,8 @@ const str = (node: unknown): string | undefined => (isObj(node) && isObj(node['S
 /** Functions known to be volatile, used when no database is given to look volatility up. */
 const KNOWN_VOLATILE = new Set(['random', 'gen_random_uuid', 'uuid_generate_v1', 'uuid_generate_v4', 'clock_timestamp', 'timeofday', 'nextval', 'txid_current', 'statement_timestamp', 'setseed']);
 
-/** Every rule, by id. */
-export const RULES: Readonly<Record<string, LintRule>> = {
+/** The core rules, by id. */
+const CORE_RULES: Readonly<Record<string, LintRule>> = {
   'create-index-non-concurrent': {
     id: 'create-index-non-concurrent',
     severity: 'error',
@@ -127,14 +131,14 @@ export const RULES: Readonly<Record<string, LintRule>> = {
   },
   'drop-column': {
     id: 'drop-column',
-    severity: 'warning',
+    severity: 'error',
     why: 'dropping a column loses its data and breaks code that still reads it',
     suggestion: 'dropColumn in a contract phase (backs the values up first), after the code stopped using it',
   },
   'drop-table': {
     id: 'drop-table',
-    severity: 'warning',
-    why: 'dropping a table loses its data at once',
+    severity: 'error',
+    why: 'dropping a table loses its data at once and breaks the running code that still uses it',
     suggestion: 'dropTable (renames to a backup, purged in a later contract phase)',
   },
   'prefer-jsonb': {
@@ -165,9 +169,18 @@ export const RULES: Readonly<Record<string, LintRule>> = {
     id: 'enum-value-change',
     severity: 'warning',
     why: 'enum values cannot be removed, and an added value cannot be used in the same transaction',
-    suggestion: 'add values in a migration of their own; to remove one, migrate to a new type or a lookup table',
+    suggestion: 'addEnumValue (a folder of its own); to remove or rename one, changeEnum',
+  },
+  'enum-value-rename': {
+    id: 'enum-value-rename',
+    severity: 'error',
+    why: 'renaming an enum value breaks the running code that writes or compares the old value',
+    suggestion: 'changeEnum with a map (old and new values both accepted until contract)',
   },
 };
+
+/** Every rule, by id: the core ones and the hazards the peers catch. */
+export const RULES: Readonly<Record<string, LintRule>> = { ...CORE_RULES, ...HAZARD_RULES };
 
 /** Mutable state while linting one file. */
 export interface FileState {
@@ -177,8 +190,16 @@ export interface FileState {
   /** Constraint names the file drops anywhere (the toolkit's NOT NULL path drops its proving check). */
   readonly dropped: ReadonlySet<string>;
   lockTimeout: boolean;
+  /** Whether the file sets statement_timeout. */
+  statementTimeout?: boolean;
   readonly statementCount: number;
   readonly facts: LiveFacts | undefined;
+  /** Whether the file changes the schema at all (DDL). */
+  readonly hasDdl?: boolean;
+  /** Views the file creates (`schema.name`): a table renamed with a view under its old name keeps old code working. */
+  readonly views?: ReadonlySet<string>;
+  /** Columns (`schema.table.column`) the file proves NOT NULL with a `CHECK (col IS NOT NULL)`. */
+  readonly notNullChecks?: Set<string>;
 }
 
 function tableKey(relation: unknown): { schema: string; table: string; key: string } {
@@ -217,6 +238,14 @@ function typeName(node: unknown): { name: string; mods: number[] } {
   return { name: names[names.length - 1] ?? '?', mods };
 }
 
+/** The column a `CHECK (col IS NOT NULL)` proves NOT NULL, or undefined. Pure. */
+function notNullColumn(expr: unknown): string | undefined {
+  const test = isObj(expr) && isObj(expr['NullTest']) ? expr['NullTest'] : undefined;
+  if (!test || test['nulltesttype'] !== 'IS_NOT_NULL') return undefined;
+  const ref = isObj(test['arg']) && isObj(test['arg']['ColumnRef']) ? test['arg']['ColumnRef'] : undefined;
+  return ref ? str(list(ref['fields']).at(-1)) : undefined;
+}
+
 /** Parses `character varying(255)` / `numeric(10,2)` / `text` as format_type prints them. Pure. */
 function parseFormatted(type: string): { name: string; mods: number[] } {
   const open = type.indexOf('(');
@@ -238,7 +267,20 @@ export function isBinaryCoercible(from: string, to: { name: string; mods: number
   return false;
 }
 
+/** Target types a change to may need no rewrite, depending on the old type. */
+const MAYBE_COERCIBLE = new Set(['text', 'varchar', 'numeric', 'timestamp', 'timestamptz', 'inet']);
+
 const LOCKING = new Set(['AlterTableStmt', 'IndexStmt', 'DropStmt', 'RenameStmt', 'ClusterStmt', 'VacuumStmt']);
+
+/** How a statement type reads in SQL, for messages. */
+const SQL_NAMES: Readonly<Record<string, string>> = {
+  AlterTableStmt: 'ALTER TABLE …',
+  IndexStmt: 'CREATE INDEX …',
+  DropStmt: 'DROP …',
+  RenameStmt: 'ALTER … RENAME …',
+  ClusterStmt: 'CLUSTER …',
+  VacuumStmt: 'VACUUM …',
+};
 
 /**
  * Runs every rule on one statement and returns its findings (before suppression). `state` carries what the
@@ -246,19 +288,20 @@ const LOCKING = new Set(['AlterTableStmt', 'IndexStmt', 'DropStmt', 'RenameStmt'
  */
 export function checkStatement(statement: SourceStatement, state: FileState): Finding[] {
   const findings: Finding[] = [];
-  const add = (rule: string, detail: string, table?: { schema: string; table: string }): void => {
+  const add = (rule: string, detail: string, table?: { schema: string; table: string }, options: { severity?: Severity; why?: string } = {}): void => {
     const base = RULES[rule];
     if (!base) return;
-    let severity = base.severity;
+    let severity = options.severity ?? base.severity;
     let note = '';
     if (table && state.facts) {
       const rows = state.facts.rows(table.schema, table.table);
-      if (rows !== undefined && rows < SMALL_TABLE_ROWS && severity === 'error') {
+      // Only a known small size grades an error down: a table never analyzed has an unknown size, which is not small.
+      if (rows !== undefined && Number.isFinite(rows) && rows < SMALL_TABLE_ROWS && severity === 'error') {
         severity = 'warning';
         note = ` (table has ~${Math.max(0, Math.round(rows))} rows)`;
-      } else if (rows !== undefined) note = ` (table has ~${Math.round(rows)} rows)`;
+      } else if (rows !== undefined) note = Number.isFinite(rows) ? ` (table has ~${Math.round(rows)} rows)` : ' (table size unknown: never analyzed)';
     }
-    findings.push({ file: state.file, line: statement.line, rule, severity, message: `${detail}: ${base.why}${note}`, suggestion: base.suggestion });
+    findings.push({ file: state.file, line: statement.line, rule, severity, message: `${detail}: ${options.why ?? base.why}${note}`, suggestion: base.suggestion });
   };
   const body = statement.body;
   const exists = (key: { schema: string; table: string; key: string }): boolean => {
@@ -269,11 +312,17 @@ export function checkStatement(statement: SourceStatement, state: FileState): Fi
   // CONCURRENTLY builds and drops take SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes while they wait.
   if (LOCKING.has(statement.type) && !state.lockTimeout && !((statement.type === 'IndexStmt' || statement.type === 'DropStmt') && body['concurrent'])) {
     // Statements on a table this file created cannot wait for anyone.
-    if (!isObj(body['relation']) || exists(tableKey(body['relation']))) add('missing-lock-timeout', `${statement.type.replace('Stmt', '')} without lock_timeout`);
+    if (!isObj(body['relation']) || exists(tableKey(body['relation']))) add('missing-lock-timeout', `${SQL_NAMES[statement.type] ?? statement.type} without lock_timeout`);
   }
+  checkHazards(statement, {
+    exists: (relation) => exists(tableKey(relation)),
+    hasDdl: state.hasDdl === true,
+    add: (rule, detail, relation) => add(rule, detail, relation === undefined ? undefined : tableKey(relation)),
+  });
   switch (statement.type) {
     case 'VariableSetStmt':
       if (body['name'] === 'lock_timeout') state.lockTimeout = true;
+      if (body['name'] === 'statement_timeout') state.statementTimeout = true;
       break;
     case 'CreateStmt': {
       const relation = tableKey(body['relation']);
@@ -305,11 +354,13 @@ export function checkStatement(statement: SourceStatement, state: FileState): Fi
     case 'RenameStmt': {
       const relation = tableKey(body['relation']);
       if (body['renameType'] === 'OBJECT_COLUMN') add('rename-column', `column "${String(body['subname'])}" of "${relation.table}" renamed to "${String(body['newname'])}"`, relation);
-      if (body['renameType'] === 'OBJECT_TABLE') add('rename-table', `table "${relation.table}" renamed to "${String(body['newname'])}"`, relation);
+      // With a view under the old name created in the same file, old code keeps working: the safe pattern.
+      if (body['renameType'] === 'OBJECT_TABLE' && !state.views?.has(relation.key)) add('rename-table', `table "${relation.table}" renamed to "${String(body['newname'])}"`, relation);
       break;
     }
     case 'AlterEnumStmt':
-      add('enum-value-change', 'ALTER TYPE … VALUE');
+      if (body['oldVal'] !== undefined) add('enum-value-rename', `ALTER TYPE … RENAME VALUE '${String(body['oldVal'])}' TO '${String(body['newVal'])}'`);
+      else add('enum-value-change', 'ALTER TYPE … ADD VALUE');
       break;
     case 'VacuumStmt': {
       const full = list(body['options']).some((option) => isObj(option) && isObj(option['DefElem']) && option['DefElem']['defname'] === 'full');
@@ -333,7 +384,8 @@ export function checkStatement(statement: SourceStatement, state: FileState): Fi
           const notNull = constraints.some((c) => c['contype'] === 'CONSTR_NOTNULL');
           const defaultExpr = constraints.find((c) => c['contype'] === 'CONSTR_DEFAULT')?.['raw_expr'];
           if (typeName(column['typeName']).name === 'json') add('prefer-jsonb', `column "${String(column['colname'])}" of "${relation.table}" is json`);
-          if (existing && notNull && defaultExpr === undefined) add('add-column-not-null-without-default', `column "${String(column['colname'])}" of "${relation.table}"`, relation);
+          // A SERIAL/identity/generated column has its values: its hazard is the rewrite (add-column-rewrite), not NOT NULL.
+          if (existing && notNull && defaultExpr === undefined && !fillsEveryRow(column)) add('add-column-not-null-without-default', `column "${String(column['colname'])}" of "${relation.table}"`, relation);
           if (existing && defaultExpr !== undefined) {
             const volatile = functionNames(defaultExpr).filter((name) => {
               const looked = state.facts?.volatility(name);
@@ -344,7 +396,7 @@ export function checkStatement(statement: SourceStatement, state: FileState): Fi
         }
         if (!existing) continue;
         // The toolkit's path proves NOT NULL with a validated check it drops in the same file: no scan.
-        if (subtype === 'AT_SetNotNull' && !state.dropped.has(notNullCheckName(relation.table, String(cmd['name'])))) {
+        if (subtype === 'AT_SetNotNull' && !state.dropped.has(notNullCheckName(relation.table, String(cmd['name']))) && !state.notNullChecks?.has(`${relation.key}.${String(cmd['name'])}`)) {
           add('set-not-null', `"${relation.table}"."${String(cmd['name'])}" SET NOT NULL`, relation);
         }
         if (subtype === 'AT_DropColumn') add('drop-column', `column "${String(cmd['name'])}" of "${relation.table}" dropped`);
@@ -352,7 +404,13 @@ export function checkStatement(statement: SourceStatement, state: FileState): Fi
           const target = typeName(def['ColumnDef']['typeName']);
           const current = state.facts?.columnType(relation.schema, relation.table, String(cmd['name']));
           if (target.name === 'json') add('prefer-jsonb', `column "${String(cmd['name'])}" of "${relation.table}" becomes json`);
-          if (!current || !isBinaryCoercible(current, target)) {
+          if (!current && MAYBE_COERCIBLE.has(target.name)) {
+            // Without the old type the rewrite cannot be decided: say what to check rather than fail.
+            add('change-column-type', `"${relation.table}"."${String(cmd['name'])}" changes type to ${target.name}${target.mods.length > 0 ? `(${target.mods.join(',')})` : ''}`, relation, {
+              severity: 'warning',
+              why: 'no rewrite if the old type is varchar (to text or a longer varchar), a numeric of the same scale, or a timestamp of lower precision; any other old type rewrites the table under ACCESS EXCLUSIVE (lint with --database-url to decide)',
+            });
+          } else if (!current || !isBinaryCoercible(current, target)) {
             add('change-column-type', `"${relation.table}"."${String(cmd['name'])}" changes type to ${target.name}${current ? ` from ${current}` : ''}`, relation);
           }
         }
@@ -363,9 +421,11 @@ export function checkStatement(statement: SourceStatement, state: FileState): Fi
           if (constraint['contype'] === 'CONSTR_FOREIGN' && !notValid) add('foreign-key-validating', `foreign key "${name}" on "${relation.table}"`, relation);
           if (constraint['contype'] === 'CONSTR_CHECK' && !notValid) add('check-validating', `check "${name}" on "${relation.table}"`, relation);
           if ((constraint['contype'] === 'CONSTR_UNIQUE' || constraint['contype'] === 'CONSTR_PRIMARY') && !constraint['indexname']) {
-            add('unique-without-index', `${constraint['contype'] === 'CONSTR_PRIMARY' ? 'primary key' : 'unique'} "${name}" on "${relation.table}"`, relation);
+            add('unique-without-index', `${constraint['contype'] === 'CONSTR_PRIMARY' ? 'primary key' : 'unique'}${name ? ` "${name}"` : ''} on "${relation.table}"`, relation);
           }
           if (notValid) state.notValid.add(`${relation.key}.${name}`);
+          const proven = notNullColumn(constraint['raw_expr']);
+          if (constraint['contype'] === 'CONSTR_CHECK' && proven) state.notNullChecks?.add(`${relation.key}.${proven}`);
         }
         if (subtype === 'AT_ValidateConstraint' && state.notValid.has(`${relation.key}.${String(cmd['name'])}`)) {
           add('validate-in-same-transaction', `constraint "${String(cmd['name'])}" is added NOT VALID and validated in the same file`);

@@ -27,4 +27,27 @@ describe('lint with live facts (--database-url)', () => {
     expect(await severity(`ALTER TABLE "Big" ADD COLUMN "r" FLOAT8 DEFAULT random();`, 'volatile-default')).toBe('error');
     expect(facts.version).toBeGreaterThanOrEqual(110000);
   });
+
+  it('a table never analyzed is of unknown size, not small: its errors stay errors (an empty one is small)', async () => {
+    await withClient(db.url, (c) =>
+      c.query(`create table "Unanalyzed" (id int primary key, v int) with (autovacuum_enabled = false);
+        insert into "Unanalyzed" select g, g from generate_series(1, 60000) g;
+        create table "Empty" (id int primary key, v int) with (autovacuum_enabled = false)`),
+    );
+    const facts = await readLiveFacts(db.url);
+    expect(facts.rows('public', 'Unanalyzed')).toBe(Number.POSITIVE_INFINITY);
+    const finding = (await lintSql(`CREATE INDEX "i" ON "Unanalyzed"("v");`, 'm.sql', facts)).find((f) => f.rule === 'create-index-non-concurrent');
+    expect(finding).toMatchObject({ severity: 'error', message: expect.stringContaining('table size unknown: never analyzed') });
+    expect((await lintSql(`CREATE INDEX "i" ON "Empty"("v");`, 'm.sql', facts)).find((f) => f.rule === 'create-index-non-concurrent')?.severity).toBe('warning');
+  });
+
+  it('a path with no migration in it is a usage error naming it, never an empty pass', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { lintPaths } = await import('./migration-linter.js');
+    const empty = mkdtempSync(path.join(tmpdir(), 'evolve-lint-empty-'));
+    await expect(lintPaths([empty])).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('holds no migration') });
+    await expect(lintPaths([path.join(empty, 'typo')])).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('cannot lint') });
+  });
 });

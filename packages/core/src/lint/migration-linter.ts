@@ -2,7 +2,11 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { withClient } from '../db/with-client.js';
 import { MIGRATION_FILE } from '../prisma/migrations-dir.js';
-import { checkStatement, type FileState, type Finding, type LiveFacts } from './lint-rules.js';
+import { UsageError } from '../errors.js';
+import { checkStatement, RULES, type FileState, type Finding, type LiveFacts } from './lint-rules.js';
+
+/** Statement types that change the schema (a data change beside one of them holds its locks). */
+const DDL = new Set(['AlterTableStmt', 'IndexStmt', 'DropStmt', 'RenameStmt', 'CreateStmt', 'AlterEnumStmt', 'AlterDomainStmt', 'ViewStmt']);
 import { loadSqlParser, parseMigrationSql } from './sql-source.js';
 
 /**
@@ -24,12 +28,24 @@ export async function lintSql(sql: string, file: string, facts?: LiveFacts): Pro
       if (item.AlterTableCmd?.subtype === 'AT_DropConstraint' && item.AlterTableCmd.name) dropped.add(item.AlterTableCmd.name);
     }
   }
-  const state: FileState = { file, created: new Set(), notValid: new Set(), dropped, lockTimeout: false, statementCount: parsed.statements.length, facts };
+  const views = new Set<string>();
+  for (const statement of parsed.statements) {
+    const view = statement.type === 'ViewStmt' ? (statement.body['view'] as { schemaname?: string; relname?: string } | undefined) : undefined;
+    if (view?.relname) views.add(`${view.schemaname ?? 'public'}.${view.relname}`);
+  }
+  const hasDdl = parsed.statements.some((statement) => DDL.has(statement.type));
+  const state: FileState = { file, created: new Set(), notValid: new Set(), dropped, lockTimeout: false, statementCount: parsed.statements.length, facts, hasDdl, views, notNullChecks: new Set() };
   const findings: Finding[] = [];
   for (const statement of parsed.statements) {
     for (const finding of checkStatement(statement, state)) {
       if (!statement.ignored.has(finding.rule)) findings.push(finding);
     }
+  }
+  // lock_timeout bounds the wait, not the hold: a file that sets it should bound statements too.
+  const setLock = parsed.statements.find((statement) => statement.type === 'VariableSetStmt' && statement.body['name'] === 'lock_timeout');
+  if (setLock && !state.statementTimeout && !setLock.ignored.has('lock-timeout-without-statement-timeout')) {
+    const rule = RULES['lock-timeout-without-statement-timeout'];
+    if (rule) findings.push({ file, line: setLock.line, rule: rule.id, severity: rule.severity, message: `SET lock_timeout without statement_timeout: ${rule.why}`, suggestion: rule.suggestion });
   }
   return findings;
 }
@@ -55,9 +71,12 @@ export async function migrationFiles(target: string): Promise<string[]> {
  */
 export async function readLiveFacts(databaseUrl: string): Promise<LiveFacts> {
   return withClient(databaseUrl, async (client) => {
-    const { rows: tables } = await client.query<{ schema: string; name: string; rows: number }>(
-      `select n.nspname::text as schema, c.relname::text as name, greatest(c.reltuples, 0)::float8 as rows from pg_class c
-       join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema')`,
+    // reltuples is -1 for a table never analyzed: its size is unknown (Infinity: errors stay errors) unless it
+    // has no pages at all (empty).
+    const { rows: tables } = await client.query<{ schema: string; name: string; rows: number | null }>(
+      `select n.nspname::text as schema, c.relname::text as name,
+              case when c.reltuples >= 0 then c.reltuples::float8 when pg_relation_size(c.oid) = 0 then 0 else null end as rows
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema')`,
     );
     const { rows: columns } = await client.query<{ schema: string; table: string; name: string; type: string }>(
       `select n.nspname::text as schema, c.relname::text as table, a.attname::text as name, format_type(a.atttypid, a.atttypmod) as type
@@ -68,7 +87,7 @@ export async function readLiveFacts(databaseUrl: string): Promise<LiveFacts> {
       `select proname::text as name, max(provolatile::text) as volatility from pg_proc group by proname`,
     );
     const { rows: version } = await client.query<{ v: string }>(`select current_setting('server_version_num') as v`);
-    const rowCounts = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t.rows]));
+    const rowCounts = new Map(tables.map((t) => [`${t.schema}.${t.name}`, t.rows ?? Number.POSITIVE_INFINITY]));
     const types = new Map(columns.map((c) => [`${c.schema}.${c.table}.${c.name}`, c.type]));
     const volatility = new Map(functions.map((f) => [f.name, f.volatility]));
     return {
@@ -80,12 +99,20 @@ export async function readLiveFacts(databaseUrl: string): Promise<LiveFacts> {
   });
 }
 
-/** Lints every migration file under `paths` (files, migration folders, or migrations directories). */
+/**
+ * Lints every migration file under `paths` (files, migration folders, or migrations directories). A path
+ * that does not exist or holds no migration is a `UsageError` naming it (the CLI exits 2).
+ */
 export async function lintPaths(paths: readonly string[], options: { databaseUrl?: string } = {}): Promise<Finding[]> {
   const facts = options.databaseUrl ? await readLiveFacts(options.databaseUrl) : undefined;
   const findings: Finding[] = [];
   for (const target of paths) {
-    for (const file of await migrationFiles(target)) findings.push(...(await lintSql(await readFile(file, 'utf8'), file, facts)));
+    const files = await migrationFiles(target).catch((error: unknown) => {
+      throw new UsageError(`cannot lint "${target}": ${error instanceof Error ? error.message : String(error)}`, 'path');
+    });
+    // A mistyped path must not pass CI silently.
+    if (files.length === 0) throw new UsageError(`"${target}" holds no migration (no migration.sql in it or in a folder below it)`, 'path');
+    for (const file of files) findings.push(...(await lintSql(await readFile(file, 'utf8'), file, facts)));
   }
   return findings;
 }
