@@ -74,19 +74,31 @@ export function parseMigrationSql(text: string): ParsedSource {
   const tokens = scanTokens(text);
   const at = byteToIndex(text);
   const statements: SourceStatement[] = [];
-  let previousEnd = 0;
+  const isComment = (token: { tokenName: string }): boolean => token.tokenName === 'SQL_COMMENT' || token.tokenName === 'C_COMMENT';
+  // One pass over the tokens and the lines for the whole file: statements come in order.
+  let cursor = 0;
+  let line = 1;
+  let lineCounted = 0;
+  const lineOf = (offset: number): number => {
+    for (; lineCounted < offset && lineCounted < text.length; lineCounted += 1) if (text.charCodeAt(lineCounted) === 10) line += 1;
+    return line;
+  };
   for (const raw of parsed.stmts ?? []) {
     const stmt = raw.stmt as unknown as Record<string, Record<string, unknown>>;
     const type = Object.keys(stmt)[0] ?? 'Unknown';
     const startByte = raw.stmt_location ?? 0;
     const start = at(startByte);
     const end = raw.stmt_len === undefined || raw.stmt_len === 0 ? text.length : at(startByte + raw.stmt_len);
-    const first = tokens.find((token) => token.start >= start && token.tokenName !== 'SQL_COMMENT' && token.tokenName !== 'C_COMMENT');
     const ignored = new Map<string, string>();
-    // Comments between the previous statement and this one may hold directives.
-    for (const token of tokens) {
-      if (token.start < previousEnd || token.start > (first?.start ?? start)) continue;
-      if (token.tokenName !== 'SQL_COMMENT' && token.tokenName !== 'C_COMMENT') continue;
+    // Comments between the previous statement and this one may hold directives; the first other token starts it.
+    let first: { start: number } | undefined;
+    for (; cursor < tokens.length; cursor += 1) {
+      const token = tokens[cursor] as { text: string; start: number; tokenName: string };
+      if (token.start >= start && !isComment(token)) {
+        first = token;
+        break;
+      }
+      if (!isComment(token)) continue;
       const body = token.text.replace(/^--|^\/\*|\*\/$/g, '').trim();
       if (!body.startsWith('evolve-ignore ')) continue;
       const rest = body.slice('evolve-ignore '.length);
@@ -94,9 +106,10 @@ export function parseMigrationSql(text: string): ParsedSource {
       const rule = (colon < 0 ? rest : rest.slice(0, colon)).trim();
       ignored.set(rule, colon < 0 ? '' : rest.slice(colon + 1).trim());
     }
+    // The statement's own tokens are not directives: skip past its end.
+    while (cursor < tokens.length && (tokens[cursor]?.start ?? 0) < end) cursor += 1;
     const statementStart = first?.start ?? start;
-    statements.push({ type, body: stmt[type] ?? {}, line: lineAt(text, statementStart), text: text.slice(statementStart, end).trim(), ignored });
-    previousEnd = end;
+    statements.push({ type, body: stmt[type] ?? {}, line: lineOf(statementStart), text: text.slice(statementStart, end).trim(), ignored });
   }
   return { ok: true, statements };
 }
