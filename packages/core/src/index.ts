@@ -170,6 +170,8 @@ export { mergeTables } from './extract/merge-tables.js';
 export type { MergeOptions, MergeReport, MergeSource } from './extract/merge-tables.js';
 export { lintSql, lintPaths, migrationFiles, readLiveFacts } from './lint/migration-linter.js';
 export { RULES, SMALL_TABLE_ROWS, isBinaryCoercible, checkStatement } from './lint/lint-rules.js';
+export { STYLE_RULES, lintConfigSchema, parseLintConfig, applyLintConfig } from './lint/lint-style.js';
+export type { LintConfig } from './lint/lint-style.js';
 export type { Finding, Severity, LintRule, LiveFacts } from './lint/lint-rules.js';
 export { parseMigrationSql, loadSqlParser } from './lint/sql-source.js';
 export type { SourceStatement, ParsedSource } from './lint/sql-source.js';

@@ -1,13 +1,17 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   lintPaths,
+  parseLintConfig,
+  RULES,
+  STYLE_RULES,
   renderRewritePhaseModule,
   rewriteMigrationFolder,
   UsageError,
   type ConfirmedRename,
   type Finding,
   type IntendedDrop,
+  type LintConfig,
   type Refusal,
   type RequiredColumnBackfill,
 } from '@prisma-evolve/core';
@@ -35,6 +39,29 @@ export function renderFindings(findings: readonly FindingReport[]): string {
   return findings.map((f) => `${f.file}:${f.line} ${f.severity} ${f.rule}: ${f.message}\n  safe alternative: ${f.suggestion}`).join('\n');
 }
 
+/** The file the CLI reads the lint configuration from, in the working directory or its `prisma/` folder. */
+export const LINT_CONFIG_FILES = ['evolve.lint.json', path.join('prisma', 'evolve.lint.json')];
+
+/**
+ * The lint configuration of the project (`evolve.lint.json`: `{ "style": true, "rules": { "<rule>": "error" |
+ * "warning" | "off" } }`), or undefined when there is none. A malformed one is a `UsageError` naming the file.
+ */
+function readLintConfig(cwd: string): LintConfig | undefined {
+  const file = LINT_CONFIG_FILES.map((name) => path.join(cwd, name)).find((candidate) => existsSync(candidate));
+  if (!file) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`${file}: not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+  try {
+    return parseLintConfig(raw, file, new Set([...Object.keys(RULES), ...Object.keys(STYLE_RULES)]));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 /** `lint [paths…]`: exit 1 on errors. */
 export const lint: Command = {
   name: 'lint',
@@ -45,7 +72,8 @@ export const lint: Command = {
     const paths = context.args.length > 0 ? context.args : [await context.migrationsDir(await context.plan(false).catch(() => undefined))];
     // Live facts (table sizes) only from an explicit --database-url or DATABASE_URL, never from a config default.
     const databaseUrl = context.flags['database-url'] ?? process.env['DATABASE_URL'];
-    const findings = await lintPaths(paths, databaseUrl ? { databaseUrl } : {}).catch((error: unknown) => {
+    const config = readLintConfig(context.cwd);
+    const findings = await lintPaths(paths, { ...(databaseUrl ? { databaseUrl } : {}), ...(config ? { config } : {}) }).catch((error: unknown) => {
       if ((error as { code?: unknown }).code === 'ENOENT') throw new UsageError(error instanceof Error ? error.message : String(error));
       throw error;
     });

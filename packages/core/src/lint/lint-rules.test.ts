@@ -195,3 +195,26 @@ describe('lint rules', () => {
     expect(findings).toEqual([expect.objectContaining({ rule: 'parse-error', line: 2, severity: 'error' })]);
   });
 });
+
+describe('style rules and configuration', () => {
+  const prismaTable = `CREATE TABLE "Invoice" ("id" SERIAL NOT NULL, "code" CHAR(8), "title" VARCHAR(120), "issuedAt" TIMESTAMP(3) NOT NULL, CONSTRAINT "Invoice_pkey" PRIMARY KEY ("id"));`;
+
+  it('are off by default (Prisma writes SERIAL and TIMESTAMP(3) itself), and on with style: true', async () => {
+    const { STYLE_RULES } = await import('./lint-style.js');
+    expect((await lintSql(prismaTable, 'm.sql')).filter((f) => f.rule in STYLE_RULES)).toEqual([]);
+    const styled = await lintSql(prismaTable, 'm.sql', undefined, { style: true, rules: {} });
+    expect(styled.map((f) => f.rule).sort()).toEqual(['no-char', 'prefer-bigint-key', 'prefer-identity', 'prefer-text', 'prefer-timestamptz']);
+    const long = `CREATE INDEX CONCURRENTLY "${'x'.repeat(70)}" ON "Invoice"("title");`;
+    expect((await lintSql(long, 'm.sql', undefined, { style: true, rules: {} })).map((f) => f.rule)).toContain('identifier-length');
+  });
+
+  it('sets a severity per rule, turns rules off, and enables one style rule by name; bad configurations are named', async () => {
+    const { parseLintConfig } = await import('./lint-style.js');
+    const config = { style: false, rules: { 'prefer-timestamptz': 'error' as const, 'missing-lock-timeout': 'off' as const, 'drop-column': 'warning' as const } };
+    const findings = await lintSql(`${prismaTable}\nALTER TABLE "User" DROP COLUMN "bio";`, 'm.sql', undefined, config);
+    expect(findings.map((f) => `${f.rule}:${f.severity}`).sort()).toEqual(['drop-column:warning', 'prefer-timestamptz:error']);
+    const known = new Set(Object.keys(RULES));
+    expect(() => parseLintConfig({ rules: { 'no-such-rule': 'off' } }, 'evolve.lint.json', known)).toThrow(/evolve\.lint\.json: rules.*"no-such-rule"/);
+    expect(() => parseLintConfig({ rules: { 'drop-column': 'loud' } }, 'evolve.lint.json', known)).toThrow(/evolve\.lint\.json: rules\.drop-column/);
+  });
+});

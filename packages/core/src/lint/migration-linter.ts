@@ -4,6 +4,7 @@ import { withClient } from '../db/with-client.js';
 import { MIGRATION_FILE } from '../prisma/migrations-dir.js';
 import { UsageError } from '../errors.js';
 import { checkStatement, RULES, type FileState, type Finding, type LiveFacts } from './lint-rules.js';
+import { applyLintConfig, checkStyle, styleEnabled, STYLE_RULES, type LintConfig } from './lint-style.js';
 
 /** Statement types that change the schema (a data change beside one of them holds its locks). */
 const DDL = new Set(['AlterTableStmt', 'IndexStmt', 'DropStmt', 'RenameStmt', 'CreateStmt', 'AlterEnumStmt', 'AlterDomainStmt', 'ViewStmt']);
@@ -13,9 +14,10 @@ import { loadSqlParser, parseMigrationSql } from './sql-source.js';
  * Lints one migration file's SQL with PostgreSQL's grammar: every rule on every statement, in order, with
  * the file's context (tables it creates are exempt, constraints it adds NOT VALID, lock_timeout set).
  * A `-- evolve-ignore <rule>: <reason>` comment before a statement suppresses that rule there. A file that
- * does not parse gives one `parse-error` finding. Pure given the parser and `facts`.
+ * does not parse gives one `parse-error` finding. `config` turns style rules on and sets a severity (or
+ * `off`) per rule. Pure given the parser and `facts`.
  */
-export async function lintSql(sql: string, file: string, facts?: LiveFacts): Promise<Finding[]> {
+export async function lintSql(sql: string, file: string, facts?: LiveFacts, config?: LintConfig): Promise<Finding[]> {
   await loadSqlParser();
   const parsed = parseMigrationSql(sql);
   if (!parsed.ok) {
@@ -36,10 +38,18 @@ export async function lintSql(sql: string, file: string, facts?: LiveFacts): Pro
   const hasDdl = parsed.statements.some((statement) => DDL.has(statement.type));
   const state: FileState = { file, created: new Set(), notValid: new Set(), dropped, lockTimeout: false, statementCount: parsed.statements.length, facts, hasDdl, views, notNullChecks: new Set() };
   const findings: Finding[] = [];
+  // Style rules are opt-in: unless one is on, their checks (a scan of each statement's tokens) do not run.
+  const styleOn = Object.keys(STYLE_RULES).some((rule) => styleEnabled(rule, config));
   for (const statement of parsed.statements) {
     for (const finding of checkStatement(statement, state)) {
       if (!statement.ignored.has(finding.rule)) findings.push(finding);
     }
+    if (styleOn) checkStyle(statement, (rule, detail) => {
+      const style = STYLE_RULES[rule];
+      if (style && styleEnabled(rule, config) && !statement.ignored.has(rule)) {
+        findings.push({ file, line: statement.line, rule, severity: style.severity, message: `${detail}: ${style.why}`, suggestion: style.suggestion });
+      }
+    });
   }
   // lock_timeout bounds the wait, not the hold: a file that sets it should bound statements too.
   const setLock = parsed.statements.find((statement) => statement.type === 'VariableSetStmt' && statement.body['name'] === 'lock_timeout');
@@ -47,7 +57,7 @@ export async function lintSql(sql: string, file: string, facts?: LiveFacts): Pro
     const rule = RULES['lock-timeout-without-statement-timeout'];
     if (rule) findings.push({ file, line: setLock.line, rule: rule.id, severity: rule.severity, message: `SET lock_timeout without statement_timeout: ${rule.why}`, suggestion: rule.suggestion });
   }
-  return findings;
+  return applyLintConfig(findings, config);
 }
 
 /** Migration files under `target`: the file itself, a folder's `migration.sql`, or every folder's below a directory. */
@@ -103,7 +113,7 @@ export async function readLiveFacts(databaseUrl: string): Promise<LiveFacts> {
  * Lints every migration file under `paths` (files, migration folders, or migrations directories). A path
  * that does not exist or holds no migration is a `UsageError` naming it (the CLI exits 2).
  */
-export async function lintPaths(paths: readonly string[], options: { databaseUrl?: string } = {}): Promise<Finding[]> {
+export async function lintPaths(paths: readonly string[], options: { databaseUrl?: string; config?: LintConfig } = {}): Promise<Finding[]> {
   const facts = options.databaseUrl ? await readLiveFacts(options.databaseUrl) : undefined;
   const findings: Finding[] = [];
   for (const target of paths) {
@@ -112,7 +122,7 @@ export async function lintPaths(paths: readonly string[], options: { databaseUrl
     });
     // A mistyped path must not pass CI silently.
     if (files.length === 0) throw new UsageError(`"${target}" holds no migration (no migration.sql in it or in a folder below it)`, 'path');
-    for (const file of files) findings.push(...(await lintSql(await readFile(file, 'utf8'), file, facts)));
+    for (const file of files) findings.push(...(await lintSql(await readFile(file, 'utf8'), file, facts, options.config)));
   }
   return findings;
 }
