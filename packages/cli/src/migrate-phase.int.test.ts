@@ -188,6 +188,27 @@ describe('pnpm migrate:phase lint and rewrite', () => {
     expect((await cli(['rewrite', path.join(dir, 'nope')])).exitCode).toBe(2);
   });
 
+  it('lint reads evolve.lint.json from the working directory, and a path without migrations exits 2', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const project = mkdtempSync(path.join(tmpdir(), 'evolve-lintcfg-'));
+    const folder = path.join(project, 'migrations', '20300101000000_drop');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'migration.sql'), `-- AlterTable\nALTER TABLE "User" DROP COLUMN "bio";\n`);
+    expect((await cli(['lint', path.join(project, 'migrations')], project)).exitCode).toBe(1);
+    writeFileSync(path.join(project, 'evolve.lint.json'), JSON.stringify({ rules: { 'drop-column': 'warning', 'missing-lock-timeout': 'off' } }));
+    const relaxed = await cli(['lint', path.join(project, 'migrations'), '--json'], project);
+    expect(relaxed.exitCode).toBe(0);
+    expect(JSON.parse(relaxed.stdout.trim().split('\n').at(-1) ?? '{}').findings.map((f: { rule: string; severity: string }) => `${f.rule}:${f.severity}`)).toEqual(['drop-column:warning']);
+    writeFileSync(path.join(project, 'evolve.lint.json'), JSON.stringify({ rules: { 'drop-colum': 'off' } }));
+    const bad = await cli(['lint', path.join(project, 'migrations')], project);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('"drop-colum"');
+    const empty = mkdtempSync(path.join(tmpdir(), 'evolve-lint-empty-'));
+    const nothing = await cli(['lint', empty]);
+    expect(nothing.exitCode).toBe(2);
+    expect(nothing.stderr).toContain('holds no migration');
+  });
+
   it('rewrite refuses a drop+add until told it is a rename, then writes the folder and the phase module', async () => {
     const { mkdirSync, writeFileSync, readFileSync, existsSync } = await import('node:fs');
     const root = mkdtempSync(path.join(tmpdir(), 'evolve-rename-'));
