@@ -46,6 +46,11 @@ export function quoteQualified(schema: string, name: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(name)}`;
 }
 
+/** A table as a statement names it: schema-qualified, or bare (found by search_path) when no schema was written. Pure. */
+export function quoteTable(schema: string | undefined, name: string): string {
+  return schema === undefined ? quoteIdent(name) : quoteQualified(schema, name);
+}
+
 /** Quotes a string literal for PostgreSQL (standard_conforming_strings on). Pure. */
 export function quoteLiteral(value: string): string {
   if (value.includes('\u0000')) throw new InvalidArgumentError('literal', 'a string literal cannot contain a nul byte');

@@ -4,9 +4,10 @@ import { notNullUnits } from '../operations/set-not-null.js';
 import type { SqlUnit } from '../operations/operation.js';
 import { renderMigrationSql, slug } from '../phases/migration-folders.js';
 import { MIGRATION_FILE, prismaTimestamp } from '../prisma/migrations-dir.js';
-import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
+import { quoteIdent, quoteLiteral, quoteQualified, quoteTable } from '../sql.js';
 import { RULES } from './lint-rules.js';
 import { loadSqlParser, parseMigrationSql, scanTokens, type SourceStatement } from './sql-source.js';
+import { copyTree, fragmentSql, parsesTo, statementSql } from './sql-tree.js';
 
 /** A statement the rewriter cannot make safe, and why. */
 export interface Refusal {
@@ -81,112 +82,122 @@ const isObj = (value: unknown): value is Obj => typeof value === 'object' && val
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const sval = (node: unknown): string => (isObj(node) && isObj(node['String']) ? String(node['String']['sval']) : '');
 
-function relationOf(body: Obj): { schema: string; table: string } {
+/** The statement's table: its schema (`public` when none is written, for matching), the schema as written, and its name. Pure. */
+function relationOf(body: Obj): { schema: string; written: string | undefined; table: string } {
   const relation = isObj(body['relation']) ? body['relation'] : {};
-  return { schema: (relation['schemaname'] as string | undefined) ?? 'public', table: String(relation['relname'] ?? '') };
-}
-
-/** Inserts ` CONCURRENTLY` after the INDEX keyword of a CREATE INDEX statement, found by the scanner. Pure. */
-function concurrently(statement: string): string {
-  const token = scanTokens(statement).find((t) => t.text.toUpperCase() === 'INDEX');
-  if (!token) return statement;
-  return `${statement.slice(0, token.end)} CONCURRENTLY${statement.slice(token.end)}`;
-}
-
-type DepthToken = ReturnType<typeof scanTokens>[number] & { readonly topLevel: boolean };
-
-/** The scanner's tokens, each marked whether it sits outside all parentheses and brackets. Pure apart from the scanner. */
-function scanWithDepth(text: string): DepthToken[] {
-  let depth = 0;
-  return scanTokens(text).map((token) => {
-    if (token.text === '(' || token.text === '[') depth++;
-    else if (token.text === ')' || token.text === ']') depth--;
-    return { ...token, topLevel: depth === 0 };
-  });
+  const written = relation['schemaname'] as string | undefined;
+  return { schema: written ?? 'public', written, table: String(relation['relname'] ?? '') };
 }
 
 /**
- * The ADD COLUMN statement with the column's `NOT NULL` removed (found by the scanner at parenthesis depth 0,
- * not after `IS`), so the column is added nullable. Pure.
+ * The statement's SQL as written, from its first token to its last (trailing comments and the semicolon
+ * left out, so a `-- comment` before the `;` cannot swallow what follows it in a folder). Pure apart from
+ * the scanner.
  */
-function withoutNotNull(statement: string): string {
-  const tokens = scanWithDepth(statement);
-  for (let i = 0; i + 1 < tokens.length; i++) {
-    const token = tokens[i] as DepthToken;
-    const next = tokens[i + 1] as DepthToken;
-    if (token.topLevel && token.text.toUpperCase() === 'NOT' && next.text.toUpperCase() === 'NULL' && tokens[i - 1]?.text.toUpperCase() !== 'IS') {
-      return `${statement.slice(0, token.start).trimEnd()}${statement.slice(next.end)}`;
-    }
+function statementText(statement: string): string {
+  const tokens = scanTokens(statement).filter((t) => t.tokenName !== 'SQL_COMMENT' && t.tokenName !== 'C_COMMENT');
+  while (tokens.at(-1)?.text === ';') tokens.pop();
+  const first = tokens[0];
+  const last = tokens.at(-1);
+  return first && last ? statement.slice(first.start, last.end) : '';
+}
+
+/** The column constraints of a `ColumnDef`. Pure. */
+function columnConstraints(column: Obj): Obj[] {
+  return list(column['constraints']).map((c) => (isObj(c) && isObj(c['Constraint']) ? c['Constraint'] : {}));
+}
+
+/** The `ALTER TABLE … ADD COLUMN` tree with the column's NOT NULL taken out, so the column is added nullable. Pure. */
+function withoutNotNull(body: Obj): Obj {
+  const tree = copyTree(body);
+  for (const item of list(tree['cmds'])) {
+    const column = isObj(item) && isObj(item['AlterTableCmd']) && isObj(item['AlterTableCmd']['def']) ? item['AlterTableCmd']['def']['ColumnDef'] : undefined;
+    if (!isObj(column)) continue;
+    column['constraints'] = list(column['constraints']).filter((c) => !(isObj(c) && isObj(c['Constraint']) && c['Constraint']['contype'] === 'CONSTR_NOTNULL'));
+    delete column['is_not_null'];
   }
-  return statement;
+  return tree;
 }
 
 /**
- * An `ALTER TABLE` with several actions as one statement per action (same head, same line), split at the
- * scanner's top-level commas; undefined when the pieces do not parse back to one action each. Pure apart
- * from the parser.
+ * An `ALTER TABLE` with several actions as one statement per action: the same tree with one command each,
+ * printed from the tree (same line as the original). Undefined when a piece does not print back faithfully.
+ * Pure apart from the parser.
  */
 function splitAlterActions(statement: SourceStatement): SourceStatement[] | undefined {
-  const text = bare(statement.text);
-  const tokens = scanWithDepth(text);
-  const upper = (i: number): string => tokens[i]?.text.toUpperCase() ?? '';
-  let i = 2; // ALTER TABLE
-  if (upper(i) === 'IF' && upper(i + 1) === 'EXISTS') i += 2;
-  if (upper(i) === 'ONLY') i += 1;
-  i += 1; // the name
-  while (upper(i) === '.') i += 2;
-  if (upper(i) === '*') i += 1;
-  const first = tokens[i];
-  if (!first) return undefined;
-  const head = text.slice(0, first.start).trimEnd();
-  const pieces: string[] = [];
-  let start = first.start;
-  for (const token of tokens.slice(i)) {
-    if (token.text !== ',' || !token.topLevel) continue;
-    pieces.push(text.slice(start, token.start).trim());
-    start = token.end;
-  }
-  pieces.push(text.slice(start).trim());
   const statements: SourceStatement[] = [];
-  for (const piece of pieces) {
-    const parsed = parseMigrationSql(`${head} ${piece};`);
-    const only = parsed.ok && parsed.statements.length === 1 ? parsed.statements[0] : undefined;
-    if (!only || only.type !== 'AlterTableStmt' || list(only.body['cmds']).length !== 1) return undefined;
-    statements.push({ ...only, line: statement.line, ignored: statement.ignored });
+  for (const cmd of list(statement.body['cmds'])) {
+    const body = { ...copyTree(statement.body), cmds: [copyTree(cmd as Obj)] };
+    const sql = statementSql('AlterTableStmt', body);
+    if (sql === undefined) return undefined;
+    statements.push({ type: 'AlterTableStmt', body, text: sql, line: statement.line, ignored: statement.ignored });
   }
   return statements;
 }
 
-const COLUMN_CONSTRAINT_WORDS = new Set(['NOT', 'NULL', 'DEFAULT', 'CONSTRAINT', 'PRIMARY', 'UNIQUE', 'REFERENCES', 'CHECK', 'COLLATE', 'GENERATED']);
-
-/**
- * The type, NOT NULL and default an `ALTER TABLE … ADD COLUMN <column> …` declares, read from its tokens
- * (the type runs from after the column name to the first constraint keyword at depth 0). Pure apart from the
- * scanner.
- */
-function declaredColumn(statement: string, column: string, constraints: readonly Obj[]): DeclaredColumn {
-  const text = bare(statement);
-  const tokens = scanWithDepth(text);
-  const unquote = (t: string): string => (t.startsWith('"') ? t.slice(1, -1).replace(/""/g, '"') : t.toLowerCase());
-  const at = tokens.findIndex((t, i) => i > 3 && unquote(t.text) === column && ['ADD', 'COLUMN', 'EXISTS'].includes(tokens[i - 1]?.text.toUpperCase() ?? ''));
-  /** The first top-level constraint keyword after `from` (except those `skip` accepts), or the end. */
-  const nextKeyword = (from: number, skip: (word: string) => boolean = () => false): number => {
-    const found = tokens.findIndex((t, i) => i > from && t.topLevel && COLUMN_CONSTRAINT_WORDS.has(t.text.toUpperCase()) && !skip(t.text.toUpperCase()));
-    return found < 0 ? tokens.length : found;
+/** The type, NOT NULL and default an `ADD COLUMN` declares, printed from its tree. Pure. */
+function declaredColumn(column: Obj): DeclaredColumn {
+  const constraints = columnConstraints(column);
+  const defaultExpr = constraints.find((c) => c['contype'] === 'CONSTR_DEFAULT')?.['raw_expr'];
+  return {
+    type: isObj(column['typeName']) ? fragmentSql({ TypeName: column['typeName'] }) : '',
+    notNull: constraints.some((c) => c['contype'] === 'CONSTR_NOTNULL'),
+    ...(isObj(defaultExpr) ? { default: fragmentSql(defaultExpr) } : {}),
   };
-  /** Source text of tokens from..to-1, or undefined when empty. */
-  const between = (from: number, to: number): string | undefined =>
-    to > from ? text.slice((tokens[from] as DepthToken).start, (tokens[to - 1] as DepthToken).end) : undefined;
-  const type = at >= 0 ? (between(at + 1, nextKeyword(at)) ?? '') : '';
-  const defaultAt = tokens.findIndex((t, i) => i > at && t.topLevel && t.text.toUpperCase() === 'DEFAULT');
-  const defaultSql = defaultAt >= 0 ? between(defaultAt + 1, nextKeyword(defaultAt, (word) => word === 'NULL')) : undefined;
-  return { type, notNull: constraints.some((c) => c['contype'] === 'CONSTR_NOTNULL'), ...(defaultSql === undefined ? {} : { default: defaultSql }) };
 }
 
-/** The statement without its trailing semicolon. Pure. */
-function bare(statement: string): string {
-  const trimmed = statement.trim();
-  return trimmed.endsWith(';') ? trimmed.slice(0, -1).trimEnd() : trimmed;
+/**
+ * The name PostgreSQL gives an unnamed constraint (`<table>_pkey`, `<table>_<cols>_key`, `<table>_<cols>_fkey`,
+ * `<table>_<col>_check`), shortened to 63 bytes the way its makeObjectName does; the rewriter writes it
+ * explicitly, since its later folders must name the constraint. Pure.
+ */
+function defaultConstraintName(table: string, columns: readonly string[], label: 'pkey' | 'key' | 'fkey' | 'check'): string {
+  const name2 = label === 'pkey' ? '' : columns.join('_');
+  const available = 63 - (label.length + 1) - (name2 ? 1 : 0);
+  let [first, second] = [table.length, name2.length];
+  while (first + second > available) {
+    if (first > second) first--;
+    else second--;
+  }
+  return [table.slice(0, first), ...(name2 ? [name2.slice(0, second)] : []), label].join('_');
+}
+
+/** The column names an expression tree refers to, in order. Pure. */
+function columnRefs(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const item of node) columnRefs(item, out);
+  else if (isObj(node)) {
+    if (isObj(node['ColumnRef'])) {
+      const name = list(node['ColumnRef']['fields']).map(sval).at(-1);
+      if (name) out.push(name);
+    }
+    for (const value of Object.values(node)) columnRefs(value, out);
+  }
+  return out;
+}
+
+/**
+ * The comment the rewriter puts before the unique index it builds for `ADD CONSTRAINT … UNIQUE`: the original
+ * statement fails on duplicates just the same, so the warning adds nothing; if the build fails, drop the
+ * INVALID index it leaves (`DROP INDEX CONCURRENTLY`), dedupe and deploy again.
+ */
+const DUPLICATES_REVIEWED =
+  '-- evolve-ignore unique-index-on-duplicates: rewritten from ADD CONSTRAINT, which fails on duplicates too; if this fails, DROP INDEX CONCURRENTLY the INVALID index, dedupe, and deploy again';
+
+/** The tree of `CREATE UNIQUE INDEX CONCURRENTLY` for a UNIQUE or PRIMARY KEY constraint (keys, INCLUDE, NULLS NOT DISTINCT, WITH, tablespace kept). Pure. */
+function uniqueIndexTree(relation: unknown, constraint: Obj): Obj {
+  const element = (node: unknown): Obj => ({ IndexElem: { name: sval(node), ordering: 'SORTBY_DEFAULT', nulls_ordering: 'SORTBY_NULLS_DEFAULT' } });
+  return {
+    idxname: constraint['conname'],
+    relation: copyTree(relation as Obj),
+    accessMethod: 'btree',
+    indexParams: list(constraint['keys']).map(element),
+    ...(list(constraint['including']).length ? { indexIncludingParams: list(constraint['including']).map(element) } : {}),
+    ...(list(constraint['options']).length ? { options: copyTree(list(constraint['options'])) } : {}),
+    ...(constraint['indexspace'] ? { tableSpace: constraint['indexspace'] } : {}),
+    unique: true,
+    ...(constraint['nulls_not_distinct'] ? { nulls_not_distinct: true } : {}),
+    concurrent: true,
+  };
 }
 
 const unit = (name: string, sql: string, transactional: boolean, lock: SqlUnit['statements'][number]['lock'], scansData: boolean): SqlUnit => ({
@@ -235,18 +246,24 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
     }
     for (const [i, u] of units.entries()) {
       if (u.kind !== 'sql') continue;
-      const kept = u.statements.filter((s) => s.sql !== bare(text));
+      const kept = u.statements.filter((s) => s.sql !== text);
       if (kept.length !== u.statements.length) units[i] = { ...u, statements: kept };
     }
   };
   const created = new Set<string>();
   const flush = (): void => {
     if (pending.length === 0) return;
-    units.push({ kind: 'sql', name: 'statements', transactional: true, statements: pending.map((text) => ({ sql: bare(text), lock: 'ACCESS EXCLUSIVE', scansData: false })) });
+    units.push({ kind: 'sql', name: 'statements', transactional: true, statements: pending.map((text) => ({ sql: text, lock: 'ACCESS EXCLUSIVE', scansData: false })) });
     pending.length = 0;
   };
   const refuse = (statement: SourceStatement, rule: string, reason: string, extra: Pick<Refusal, 'rename' | 'requiredColumn'> = {}): void => {
     refusals.push({ line: statement.line, rule, reason: `${reason}${RULES[rule] ? `; use ${RULES[rule]?.suggestion}` : ''}`, ...extra });
+  };
+  /** The changed tree printed as SQL, or undefined with a refusal when it does not print back to the same tree. */
+  const printed = (statement: SourceStatement, tree: Obj): string | undefined => {
+    const sql = statementSql(statement.type, tree);
+    if (sql === undefined) refuse(statement, 'unprintable-statement', `the rewritten ${statement.type} could not be printed faithfully from its parse tree; write the safe form by hand`);
+    return sql;
   };
   /** Columns dropped per table, not yet paired with an added column (in file order: DROP a, DROP b, ADD c, ADD d pairs a→c, b→d). */
   const drops = new Map<string, { statement: SourceStatement; column: string }[]>();
@@ -261,17 +278,18 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
     if (statement.type === 'CreateStmt') {
       const rel = relationOf(body);
       created.add(`${rel.schema}.${rel.table}`);
-      pending.push(statement.text);
+      pending.push(statementText(statement.text));
       continue;
     }
     if (statement.type === 'IndexStmt' && !body['concurrent']) {
       const rel = relationOf(body);
       if (created.has(`${rel.schema}.${rel.table}`)) {
-        pending.push(statement.text);
+        pending.push(statementText(statement.text));
         continue;
       }
       flush();
-      units.push(unit(`index_${String(body['idxname'] ?? 'index')}`, concurrently(bare(statement.text)), false, 'SHARE UPDATE EXCLUSIVE', true));
+      const sql = printed(statement, { ...copyTree(body), concurrent: true });
+      if (sql !== undefined) units.push(unit(`index_${String(body['idxname'] ?? 'index')}`, sql, false, 'SHARE UPDATE EXCLUSIVE', true));
       continue;
     }
     if (statement.type === 'RenameStmt') {
@@ -283,15 +301,15 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
       continue;
     }
     if (statement.type !== 'AlterTableStmt') {
-      pending.push(statement.text);
+      pending.push(statementText(statement.text));
       continue;
     }
     const rel = relationOf(body);
     if (created.has(`${rel.schema}.${rel.table}`)) {
-      pending.push(statement.text);
+      pending.push(statementText(statement.text));
       continue;
     }
-    const table = quoteQualified(rel.schema, rel.table);
+    const table = quoteTable(rel.written, rel.table);
     const cmds = list(body['cmds']).map((item) => (isObj(item) && isObj(item['AlterTableCmd']) ? item['AlterTableCmd'] : {}));
     if (cmds.length !== 1) {
       // Prisma writes `DROP COLUMN "a",\nADD COLUMN "b" …` as one statement: judge each action on its own.
@@ -306,7 +324,7 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
     if (['AT_AddConstraint', 'AT_DropConstraint', 'AT_AddIndex', 'AT_AddIndexConstraint'].includes(subtype)) dependents.push({ statement, table: `${rel.schema}.${rel.table}` });
     if (subtype === 'AT_SetNotNull') {
       flush();
-      units.push(...notNullUnits(rel.schema, rel.table, String(cmd['name'])));
+      units.push(...notNullUnits(rel.written, rel.table, String(cmd['name'])));
       continue;
     }
     if (subtype === 'AT_AlterColumnType') {
@@ -316,16 +334,16 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
     if (subtype === 'AT_DropColumn') drops.set(`${rel.schema}.${rel.table}`, [...(drops.get(`${rel.schema}.${rel.table}`) ?? []), { statement, column: String(cmd['name']) }]);
     if (subtype === 'AT_AddColumn' && isObj(def['ColumnDef'])) {
       const column = def['ColumnDef'];
-      const constraints = list(column['constraints']).map((c) => (isObj(c) && isObj(c['Constraint']) ? c['Constraint'] : {}));
+      const constraints = columnConstraints(column);
       const added = String(column['colname']);
       const unpaired = drops.get(`${rel.schema}.${rel.table}`) ?? [];
       // A confirmed rename pairs by name with any unpaired drop of the table; suggestions pair in file order.
       const confirmed = options.renames?.find((r) => sameTable(r, rel.schema, rel.table) && r.to === added && unpaired.some((d) => d.column === r.from));
       if (confirmed) {
         const dropped = unpaired.splice(unpaired.findIndex((d) => d.column === confirmed.from), 1)[0] as (typeof unpaired)[number];
-        withdraw(dropped.statement.text);
+        withdraw(statementText(dropped.statement.text));
         renamedTables.add(`${rel.schema}.${rel.table}`);
-        phaseSteps.push({ kind: 'renameColumn', schema: rel.schema, table: rel.table, from: dropped.column, to: added, declared: declaredColumn(statement.text, added, constraints) });
+        phaseSteps.push({ kind: 'renameColumn', schema: rel.schema, table: rel.table, from: dropped.column, to: added, declared: declaredColumn(column) });
         continue;
       }
       const candidateAt = unpaired.findIndex((d) => !options.drops?.some((k) => sameTable(k, rel.schema, rel.table) && k.column === d.column));
@@ -339,7 +357,9 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
       if (constraints.some((c) => c['contype'] === 'CONSTR_NOTNULL') && !constraints.some((c) => c['contype'] === 'CONSTR_DEFAULT')) {
         const backfill = options.backfills?.find((b) => sameTable(b, rel.schema, rel.table) && b.column === added);
         if (backfill) {
-          pending.push(withoutNotNull(bare(statement.text)));
+          const sql = printed(statement, withoutNotNull(body));
+          if (sql === undefined) continue;
+          pending.push(sql);
           phaseSteps.push({ kind: 'requiredColumn', schema: rel.schema, table: rel.table, column: added, value: backfill.value });
           continue;
         }
@@ -351,24 +371,48 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
     }
     if (subtype === 'AT_AddConstraint' && isObj(def['Constraint'])) {
       const constraint = def['Constraint'];
-      const name = String(constraint['conname'] ?? '');
+      const isForeign = constraint['contype'] === 'CONSTR_FOREIGN';
+      const name = String(
+        constraint['conname'] ??
+          (isForeign || constraint['contype'] === 'CONSTR_CHECK'
+            ? defaultConstraintName(rel.table, isForeign ? list(constraint['fk_attrs']).map(sval) : columnRefs(constraint['raw_expr']).slice(0, 1), isForeign ? 'fkey' : 'check')
+            : ''),
+      );
       const notValid = constraint['skip_validation'] === true;
       if ((constraint['contype'] === 'CONSTR_FOREIGN' || constraint['contype'] === 'CONSTR_CHECK') && !notValid) {
+        const tree = copyTree(body);
+        const added = (list(tree['cmds'])[0] as { AlterTableCmd: { def: { Constraint: Obj } } }).AlterTableCmd.def.Constraint;
+        added['conname'] = name;
+        added['skip_validation'] = true;
+        delete added['initially_valid'];
+        const sql = printed(statement, tree);
+        if (sql === undefined) continue;
         flush();
-        units.push(unit(`constraint_${name}`, `${bare(statement.text)} NOT VALID`, true, 'SHARE ROW EXCLUSIVE', false));
+        units.push(unit(`constraint_${name}`, sql, true, 'SHARE ROW EXCLUSIVE', false));
         units.push(unit(`validate_${name}`, `ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(name)}`, true, 'SHARE UPDATE EXCLUSIVE', true));
         continue;
       }
       if ((constraint['contype'] === 'CONSTR_UNIQUE' || constraint['contype'] === 'CONSTR_PRIMARY') && !constraint['indexname']) {
-        const keys = list(constraint['keys']).map(sval);
-        const kind = constraint['contype'] === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE';
+        // The index is named after the constraint; an unnamed one gets the name ADD CONSTRAINT would give it (INCLUDE columns count).
+        const named = { ...constraint, conname: name || defaultConstraintName(rel.table, [...list(constraint['keys']), ...list(constraint['including'])].map(sval), constraint['contype'] === 'CONSTR_PRIMARY' ? 'pkey' : 'key') };
+        const index = statementSql('IndexStmt', uniqueIndexTree(body['relation'], named));
+        // pgsql-deparser lowercases the index name of USING INDEX: this one is written from quoted names, then
+        // checked against the tree it must parse to.
+        const attachTree = copyTree(body);
+        const attachConstraint = { contype: constraint['contype'], conname: named.conname, indexname: named.conname, ...(constraint['deferrable'] ? { deferrable: true } : {}), ...(constraint['initdeferred'] ? { initdeferred: true } : {}) };
+        (list(attachTree['cmds'])[0] as { AlterTableCmd: { def: unknown } }).AlterTableCmd.def = { Constraint: attachConstraint };
+        const attachSql = `ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(named.conname)} ${constraint['contype'] === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${quoteIdent(named.conname)}${constraint['deferrable'] ? ' DEFERRABLE' : ''}${constraint['initdeferred'] ? ' INITIALLY DEFERRED' : ''}`;
+        if (index === undefined || !parsesTo(attachSql, 'AlterTableStmt', attachTree)) {
+          refuse(statement, 'unprintable-statement', `the unique index and USING INDEX constraint for "${named.conname}" could not be printed faithfully from the parse tree; write them by hand`);
+          continue;
+        }
         flush();
-        units.push(unit(`unique_index_${name}`, `CREATE UNIQUE INDEX CONCURRENTLY ${quoteIdent(name)} ON ${table} (${keys.map(quoteIdent).join(', ')})`, false, 'SHARE UPDATE EXCLUSIVE', true));
-        units.push(unit(`unique_${name}`, `ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(name)} ${kind} USING INDEX ${quoteIdent(name)}`, true, 'ACCESS EXCLUSIVE', false));
+        units.push(unit(`unique_index_${named.conname}`, `${DUPLICATES_REVIEWED}\n${index}`, false, 'SHARE UPDATE EXCLUSIVE', true));
+        units.push(unit(`unique_${named.conname}`, attachSql, true, 'ACCESS EXCLUSIVE', false));
         continue;
       }
     }
-    pending.push(statement.text);
+    pending.push(statementText(statement.text));
   }
   flush();
   // renameColumn refuses a column with indexes or constraints, and folders deploy before the phase creates

@@ -28,7 +28,7 @@ export function notNullCheckName(table: string, column: string): string {
  *    ACCESS EXCLUSIVE, brief.
  * Pure.
  */
-export function notNullUnits(schema: string, table: string, column: string): SqlUnit[] {
+export function notNullUnits(schema: string | undefined, table: string, column: string): SqlUnit[] {
   const check = quoteIdent(notNullCheckName(table, column));
   const col = quoteIdent(column);
   return [

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../errors.js';
-import { identifierSchema, quoteIdent, quoteQualified } from '../sql.js';
+import { identifierSchema, quoteIdent, quoteQualified, quoteTable } from '../sql.js';
 import type { SnapshotTable } from '../db/catalog-snapshot.js';
 import { relationExists } from '../db/table-catalog.js';
 import type { Check, PlannedStatement, SqlUnit } from './operation.js';
@@ -21,8 +21,8 @@ export function columnList(columns: readonly string[]): string {
 }
 
 /** `ALTER TABLE "s"."t" <action>` as a statement. Pure. */
-export function alterTable(schema: string, table: string, action: string, lock: PlannedStatement['lock'], scansData = false): PlannedStatement {
-  return { sql: `ALTER TABLE ${quoteQualified(schema, table)} ${action}`, lock, scansData };
+export function alterTable(schema: string | undefined, table: string, action: string, lock: PlannedStatement['lock'], scansData = false): PlannedStatement {
+  return { sql: `ALTER TABLE ${quoteTable(schema, table)} ${action}`, lock, scansData };
 }
 
 /** The unit building an index with `CREATE [UNIQUE] INDEX CONCURRENTLY` (its own folder, no transaction). Pure. */
