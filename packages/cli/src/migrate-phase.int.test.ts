@@ -231,6 +231,6 @@ describe('pnpm migrate:phase lint and rewrite', () => {
     const module = readFileSync(phaseFile, 'utf8');
     expect(module).toContain(`step(renameColumn, { table: "User", from: "name", to: "displayName" })`);
     expect(module).toContain(`set: { "locale": "'en'" }`);
-    expect(readFileSync(path.join(folder, 'migration.sql'), 'utf8')).toMatch(/ADD COLUMN\s+"locale" TEXT;/);
+    expect(readFileSync(path.join(folder, 'migration.sql'), 'utf8')).toMatch(/ADD COLUMN locale text;/);
   });
 });
