@@ -24,7 +24,8 @@ export type EvolveErrorCode =
   | 'ROLLBACK_REFUSED'
   | 'USAGE'
   | 'RUNNER_BUSY'
-  | 'INVALID_STATE_TRANSITION';
+  | 'INVALID_STATE_TRANSITION'
+  | 'COPY_FAILED';
 
 /** Base class of every error thrown by prisma-evolve. */
 export class EvolveError extends Error {
@@ -310,5 +311,21 @@ export class StateTransitionError extends EvolveError {
     this.row = row;
     this.from = from;
     this.to = to;
+  }
+}
+
+/**
+ * A legacy copy cannot go on, or its result does not hold up: names the copy, the plan entry (target table)
+ * and what is wrong (a reference to an entry not copied yet, a cycle, dead letters over the threshold, a
+ * source key that is not unique). Nothing committed is lost; fix the cause and run the copy again.
+ */
+export class CopyFailedError extends EvolveError {
+  readonly copy: string;
+  readonly entry: string | undefined;
+
+  constructor(copy: string, entry: string | undefined, reason: string, options?: { cause?: unknown }) {
+    super('COPY_FAILED', `copy "${copy}"${entry ? `, table "${entry}"` : ''}: ${reason}`, options);
+    this.copy = copy;
+    this.entry = entry;
   }
 }

@@ -1,0 +1,162 @@
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { quoteIdent, quoteLiteral } from '../sql.js';
+import type { EntryPlan } from './copy-planner.js';
+import { COPY_SCHEMA } from './copy-store.js';
+
+/**
+ * The executor of one key range: streams the source rows into the staging table (`COPY … TO STDOUT` piped
+ * into `COPY … FROM STDIN`), then, in the same target transaction, records the rows it will not copy as dead
+ * letters (filtered, unresolved references, rejected values), collapses duplicates onto their survivor, gives
+ * new ids, inserts the rows, writes the id map and marks the range done with its counts. A crash anywhere
+ * rolls all of it back: the range is copied again, whole, by the next run.
+ */
+
+/** The counts a range adds. */
+export interface RangeOutcome {
+  readonly inserted: number;
+  readonly dead: number;
+  readonly collapsed: number;
+}
+
+/** A claimed range. */
+export interface ClaimedRange {
+  readonly rangeNo: number;
+  readonly lo: string | null;
+  readonly hi: string | null;
+}
+
+const DEAD = `${COPY_SCHEMA}.copy_dead_letter`;
+
+/**
+ * Claims the lowest pending range of the entry with `FOR UPDATE SKIP LOCKED` inside the caller's open
+ * transaction: the row lock is the claim (other workers skip it; a killed worker's lock goes with its
+ * connection). Undefined when no range is left.
+ */
+export async function claimRange(target: pg.ClientBase, copy: string, entry: string): Promise<ClaimedRange | undefined> {
+  const { rows } = await target.query<{ range_no: number; lo: string | null; hi: string | null }>(
+    `select range_no, lo, hi from ${COPY_SCHEMA}.copy_range where copy = $1 and entry = $2 and status = 'pending' order by range_no limit 1 for update skip locked`,
+    [copy, entry],
+  );
+  const row = rows[0];
+  return row && { rangeNo: row.range_no, lo: row.lo, hi: row.hi };
+}
+
+/** Streams the source rows of the range into the staging table (inside the target's open transaction). */
+export async function stageRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange): Promise<void> {
+  const reader = source.query(copyTo(`copy (${plan.sourceQuery(range.lo, range.hi)}) to stdout`));
+  const writer = target.query(copyFrom(`copy ${quoteIdent(plan.stage)} (${plan.copyColumns.join(', ')}) from stdin`));
+  await pipeline(reader, writer);
+}
+
+/** Moves the staged rows matching `where` into the dead letters with `reason` (an SQL expression over `st`); returns how many. */
+async function deadLetter(target: pg.ClientBase, plan: EntryPlan, where: string, reason: string): Promise<number> {
+  const stage = quoteIdent(plan.stage);
+  const { rowCount } = await target.query(
+    `with gone as (delete from ${stage} st where ${where} returning st.*)
+     insert into ${DEAD} (copy, entry, source_key, reason, row) select $1, $2, st.__key, ${reason}, to_jsonb(st) - '__seq' - '__dup' - '__new' from gone st`,
+    [plan.copy, plan.table.entry],
+  );
+  return rowCount ?? 0;
+}
+
+/** Resolves duplicates: onto survivors of earlier ranges, then within the range (first in key order wins), claiming new survivors. */
+async function collapseDuplicates(target: pg.ClientBase, plan: EntryPlan): Promise<void> {
+  const stage = quoteIdent(plan.stage);
+  const params = [plan.copy, plan.table.entry];
+  const earlier = `update ${stage} st set __dup = true, __new = m.new_id from ${COPY_SCHEMA}.copy_survivor sv
+     join ${COPY_SCHEMA}.id_map m on m.copy = sv.copy and m.entry = sv.entry and m.old_key = sv.old_key
+     where sv.copy = $1 and sv.entry = $2 and sv.dedupe_key = st.__dedupe and not st.__dup`;
+  await target.query(earlier, params);
+  await target.query(
+    `update ${stage} st set __dup = true from (select __seq, row_number() over (partition by __dedupe order by __seq) as n from ${stage} where __dedupe is not null and not __dup) r
+     where st.__seq = r.__seq and r.n > 1`,
+  );
+  // Claim this range's survivors (in key order, so concurrent workers lock in the same order); a key another
+  // worker claimed first (we waited for its commit) makes ours a duplicate of its survivor.
+  const claimed = await target.query<{ dedupe_key: string }>(
+    `insert into ${COPY_SCHEMA}.copy_survivor (copy, entry, dedupe_key, old_key)
+     select $1, $2, __dedupe, __key from ${stage} where __dedupe is not null and not __dup order by __dedupe
+     on conflict do nothing returning dedupe_key`,
+    params,
+  );
+  const lost = await target.query(`select 1 from ${stage} where __dedupe is not null and not __dup and not (__dedupe = any($1::text[])) limit 1`, [claimed.rows.map((r) => r.dedupe_key)]);
+  if (lost.rowCount) await target.query(earlier, params);
+}
+
+/** Gives survivors their ids (new UUIDs, or the source key) and duplicates their survivor's. */
+async function assignIds(target: pg.ClientBase, plan: EntryPlan): Promise<void> {
+  const table = plan.table;
+  if (table.id === false) return;
+  const stage = quoteIdent(plan.stage);
+  await target.query(`update ${stage} set __new = ${table.id.generate === 'uuid' ? 'gen_random_uuid()::text' : '__key'} where not __dup`);
+  await target.query(`update ${stage} d set __new = s.__new from ${stage} s where d.__dup and d.__new is null and not s.__dup and s.__dedupe = d.__dedupe`);
+}
+
+/**
+ * Inserts the surviving rows in one statement; when a row's value is rejected (bad input, NOT NULL, unique,
+ * check, foreign key: SQLSTATE class 22 or 23), it inserts row by row under savepoints and dead-letters the
+ * rows at fault with the database's message, and the duplicates that collapsed onto them. Returns rows inserted.
+ */
+async function insertRows(target: pg.ClientBase, plan: EntryPlan): Promise<{ inserted: number; dead: number }> {
+  await target.query('savepoint evolve_copy_insert');
+  try {
+    const { rowCount } = await target.query(plan.insertSql);
+    await target.query('release savepoint evolve_copy_insert');
+    return { inserted: rowCount ?? 0, dead: 0 };
+  } catch (error) {
+    const state = String((error as { code?: string }).code ?? '');
+    if (!state.startsWith('22') && !state.startsWith('23')) throw error;
+    await target.query('rollback to savepoint evolve_copy_insert');
+  }
+  const stage = quoteIdent(plan.stage);
+  const { rows } = await target.query<{ seq: string }>(`select __seq::text as seq from ${stage} where not __dup order by __seq`);
+  let inserted = 0;
+  let dead = 0;
+  for (const { seq } of rows) {
+    await target.query('savepoint evolve_copy_row');
+    try {
+      inserted += (await target.query(`${plan.insertSql} and st.__seq = $1`, [seq])).rowCount ?? 0;
+      await target.query('release savepoint evolve_copy_row');
+    } catch (error) {
+      await target.query('rollback to savepoint evolve_copy_row');
+      const message = error instanceof Error ? error.message : String(error);
+      const survivor = await target.query<{ new: string | null }>(`select __new as new from ${stage} where __seq = $1`, [seq]);
+      dead += await deadLetter(target, plan, `st.__seq = ${Number(seq)}`, `${quoteLiteral(`rejected by ${plan.targetQualified}: ${message}`)}`);
+      const id = survivor.rows[0]?.new;
+      if (id !== null && id !== undefined) {
+        dead += await deadLetter(target, plan, `st.__dup and st.__new = ${quoteLiteral(id)}`, `${quoteLiteral(`its survivor was rejected by ${plan.targetQualified}: ${message}`)}`);
+        await target.query(`delete from ${COPY_SCHEMA}.copy_survivor where copy = $1 and entry = $2 and old_key = (select __key from ${stage} where __seq = $3)`, [plan.copy, plan.table.entry, seq]);
+      }
+    }
+  }
+  return { inserted, dead };
+}
+
+/**
+ * Copies one claimed range inside the target's open transaction (the caller commits): stage, dead letters,
+ * dedupe, ids, insert, id map, range done. Idempotent with the range claim: a range already done is never claimed.
+ */
+export async function copyRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange): Promise<RangeOutcome> {
+  await stageRange(plan, source, target, range);
+  const table = plan.table;
+  let dead = 0;
+  if (table.where) dead += await deadLetter(target, plan, 'not st.__keep', quoteLiteral(`filtered by where: ${table.where}`));
+  for (const column of plan.columns.filter((c) => c.refEntry)) {
+    const missing = `st.${column.stage} is not null and not exists (select 1 from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = ${quoteLiteral(column.refEntry as string)} and m.old_key = st.${column.stage})`;
+    dead += await deadLetter(target, plan, missing, `format('%s = %s: no "%s" row with that key was copied', ${quoteLiteral(column.target)}, st.${column.stage}, ${quoteLiteral(column.refEntry as string)})`);
+  }
+  if (table.dedupe) await collapseDuplicates(target, plan);
+  await assignIds(target, plan);
+  const rows = await insertRows(target, plan);
+  dead += rows.dead;
+  const stage = quoteIdent(plan.stage);
+  const collapsed = Number((await target.query<{ n: string }>(`select count(*) as n from ${stage} where __dup`)).rows[0]?.n ?? 0);
+  if (plan.idMap) await target.query(`insert into ${COPY_SCHEMA}.id_map (copy, entry, old_key, new_id) select $1, $2, __key, __new from ${stage}`, [plan.copy, table.entry]);
+  await target.query(
+    `update ${COPY_SCHEMA}.copy_range set status = 'done', inserted = $4, dead = $5, collapsed = $6, done_at = now() where copy = $1 and entry = $2 and range_no = $3`,
+    [plan.copy, table.entry, range.rangeNo, rows.inserted, dead, collapsed],
+  );
+  return { inserted: rows.inserted, dead, collapsed };
+}

@@ -1,0 +1,122 @@
+import type pg from 'pg';
+import { ColumnNotFoundError, TableNotFoundError } from '../errors.js';
+import { boundedName } from '../naming.js';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
+import { needsIdMap, type CopyPlan, type CopyTable } from './copy-spec.js';
+import { COPY_SCHEMA } from './copy-store.js';
+
+/**
+ * The pure planner of a copy: for each entry, the source query of a key range (run in the source under
+ * `COPY … TO STDOUT`), the staging table it lands in (in the target, all text, one per worker session), and
+ * the statements that turn staged rows into target rows (dead letters, dedupe, new ids, insert, id map).
+ * SQL is built from quoted names and the caller's raw expressions (SqlExpression), never from spliced text.
+ */
+
+/** A target table's columns and their types (`format_type`), read from the target catalog. */
+export type TargetColumns = ReadonlyMap<string, string>;
+
+/** One column of the staging table and where it goes. */
+export interface StagedColumn {
+  /** Staging column name (`c0`, `r0`). */
+  readonly stage: string;
+  readonly target: string;
+  readonly type: string;
+  /** For a reference: the entry whose id map resolves it. */
+  readonly refEntry?: string;
+}
+
+/** What one entry's batches run. */
+export interface EntryPlan {
+  readonly copy: string;
+  readonly table: CopyTable;
+  readonly targetQualified: string;
+  readonly stage: string;
+  readonly stageDdl: string;
+  /** Columns `COPY stage (…) FROM STDIN` fills, in the source query's order. */
+  readonly copyColumns: readonly string[];
+  readonly columns: readonly StagedColumn[];
+  readonly idType: string | undefined;
+  readonly idMap: boolean;
+  /** `COPY (<this>) TO STDOUT` for the range (lo, hi]; undefined bounds are open. */
+  sourceQuery(lo: string | null, hi: string | null): string;
+  /** Source query of the range upper bounds for batches of `size` rows, and of the row and distinct-key counts. */
+  readonly boundsQuery: (size: number) => string;
+  readonly countQuery: string;
+  /** INSERT of the staged rows that survive, without parameters (`and st.__seq = $1` appended for one row). */
+  readonly insertSql: string;
+}
+
+/** The source relation as SQL: a (schema-qualified) table name is quoted; anything else is the caller's query. Pure. */
+export function sourceRelation(from: string): string {
+  const parts = /^([A-Za-z_][A-Za-z0-9_$]*)(?:\.([A-Za-z_][A-Za-z0-9_$]*))?$/.exec(from.trim());
+  if (!parts) return `(${from})`;
+  return parts[2] ? quoteQualified(parts[1] as string, parts[2]) : quoteIdent(parts[1] as string);
+}
+
+/** Reads the target tables' columns and types; a missing table or column is named. Read-only. */
+export async function readTargetColumns(client: pg.ClientBase, plan: CopyPlan): Promise<Map<string, TargetColumns>> {
+  const byTable = new Map<string, TargetColumns>();
+  for (const table of plan.tables) {
+    const key = `${table.schema}.${table.targetTable}`;
+    if (!byTable.has(key)) {
+      const { rows } = await client.query<{ name: string; type: string }>(
+        `select a.attname::text as name, format_type(a.atttypid, a.atttypmod) as type
+         from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = $1 and c.relname = $2 and c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped`,
+        [table.schema, table.targetTable],
+      );
+      if (rows.length === 0) throw new TableNotFoundError(table.schema, table.targetTable);
+      byTable.set(key, new Map(rows.map((r) => [r.name, r.type])));
+    }
+    const columns = byTable.get(key) as TargetColumns;
+    const named = [...Object.keys(table.resolvedColumns), ...(table.id === false ? [] : [table.id.column])];
+    for (const name of named) if (!columns.has(name)) throw new ColumnNotFoundError(quoteQualified(table.schema, table.targetTable), name, `copy entry "${table.entry}"`);
+  }
+  return byTable;
+}
+
+/** Plans one entry against the target's columns. Pure. */
+export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: TargetColumns): EntryPlan {
+  const targetQualified = quoteQualified(table.schema, table.targetTable);
+  const stage = boundedName(`_evolve_stage_${plan.name}_${table.entry}`);
+  let exprs = 0;
+  let refs = 0;
+  const columns: StagedColumn[] = Object.entries(table.resolvedColumns).map(([target, value]) => ({
+    stage: value.kind === 'ref' ? `r${refs++}` : `c${exprs++}`,
+    target,
+    type: targetColumns.get(target) as string,
+    ...(value.kind === 'ref' ? { refEntry: value.entry } : {}),
+  }));
+  const idType = table.id === false ? undefined : targetColumns.get(table.id.column);
+  const dedupe = table.dedupe?.by ?? [];
+  // NULL never equals NULL: a row with a NULL in its dedupe key is nobody's duplicate.
+  const dedupeSql = dedupe.length ? `case when ${dedupe.map((e) => `(${e}) is null`).join(' or ')} then null else jsonb_build_array(${dedupe.map((e) => `(${e})`).join(', ')})::text end` : 'null::text';
+  const key = `s.${quoteIdent(table.key)}`;
+  const relation = sourceRelation(table.from);
+  const selectList = [`(${key})::text`, dedupeSql, table.where ? `coalesce((${table.where}), false)` : 'true', ...columns.map((c) => `(${table.resolvedColumns[c.target]?.sql})`)];
+  const copyColumns = ['__key', '__dedupe', '__keep', ...columns.map((c) => c.stage)];
+  const stageDdl = `create temp table if not exists ${quoteIdent(stage)} (
+    __seq bigint generated always as identity, __key text not null, __dedupe text, __keep boolean not null,
+    ${columns.map((c) => `${c.stage} text`).join(', ')}${columns.length ? ', ' : ''}__dup boolean not null default false, __new text) on commit delete rows`;
+  const joins = columns
+    .filter((c) => c.refEntry)
+    .map((c) => `left join ${COPY_SCHEMA}.id_map m_${c.stage} on m_${c.stage}.copy = ${quoteLiteral(plan.name)} and m_${c.stage}.entry = ${quoteLiteral(c.refEntry as string)} and m_${c.stage}.old_key = st.${c.stage}`);
+  const targetList = [...(table.id === false ? [] : [quoteIdent(table.id.column)]), ...columns.map((c) => quoteIdent(c.target))];
+  const valueList = [...(table.id === false ? [] : [`st.__new::${idType}`]), ...columns.map((c) => (c.refEntry ? `m_${c.stage}.new_id::${c.type}` : `st.${c.stage}::${c.type}`))];
+  return {
+    copy: plan.name,
+    table,
+    targetQualified,
+    stage,
+    stageDdl,
+    copyColumns,
+    columns,
+    idType,
+    idMap: needsIdMap(plan, table),
+    sourceQuery: (lo, hi) =>
+      `select ${selectList.join(', ')} from ${relation} s where true${lo === null ? '' : ` and ${key} > ${quoteLiteral(lo)}`}${hi === null ? '' : ` and ${key} <= ${quoteLiteral(hi)}`} order by ${key}`,
+    boundsQuery: (size) => `select k::text as k from (select ${key} as k, row_number() over (order by ${key}) as n from ${relation} s) t where n % ${Math.trunc(size)} = 0 order by n`,
+    countQuery: `select count(*) as rows, count(distinct ${key}) as keys, count(*) filter (where ${key} is null) as null_keys from ${relation} s`,
+    insertSql: `insert into ${targetQualified} (${targetList.join(', ')}) select ${valueList.join(', ')} from ${quoteIdent(stage)} st ${joins.join(' ')} where not st.__dup`,
+  };
+}

@@ -1,0 +1,187 @@
+import pg from 'pg';
+import { CopyFailedError } from '../errors.js';
+import { isRetryable, retryDelayMs, sleep, DEFAULT_RETRY_POLICY } from '../db/retry-policy.js';
+import { withClient } from '../db/with-client.js';
+import { claimRange, copyRange } from './copy-batch.js';
+import { planEntry, readTargetColumns, type EntryPlan } from './copy-planner.js';
+import { loadOrder, type CopyPlan, type CopyTable } from './copy-spec.js';
+import { ensureCopyStore, finishTable, readTableState, readTotals, registerRanges } from './copy-store.js';
+
+/** How `runCopy` runs. */
+export interface CopyRunOptions {
+  readonly sourceUrl: string;
+  readonly targetUrl: string;
+  /** Only these entries (`--table`); their references must be copied already or in the same run. */
+  readonly entries?: readonly string[];
+  /** Only the entries of this phase (and those without one). */
+  readonly phase?: number;
+  /** Rows per batch (range) when the ranges are first cut; a resumed copy keeps its ranges. */
+  readonly batchSize?: number;
+  /** Parallel workers per table (each holds a source and a target connection). */
+  readonly workers?: number;
+  readonly onProgress?: (progress: CopyProgress) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Progress of one entry, after each committed range. */
+export interface CopyProgress {
+  readonly entry: string;
+  readonly rangesDone: number;
+  readonly ranges: number;
+  readonly inserted: number;
+  readonly dead: number;
+  readonly collapsed: number;
+}
+
+/** One entry in the report (the CLI's `tables[]`). */
+export interface CopyTableReport {
+  readonly name: string;
+  readonly sourceRows: number | null;
+  readonly copiedRows: number;
+  readonly deadLetters: number;
+  readonly collapsed: number;
+  readonly status: 'done' | 'already-complete' | 'pending' | 'running' | 'canceled';
+}
+
+/** Session settings that make both sides print and read values the same way. */
+const SESSION = `set datestyle = 'ISO, YMD'; set intervalstyle = 'postgres'; set extra_float_digits = 3; set bytea_output = 'hex'; set timezone = 'UTC'`;
+
+/** Opens a source connection reading in the exported snapshot (one REPEATABLE READ, READ ONLY transaction). */
+async function openSourceReader(url: string, snapshot: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, application_name: 'prisma-evolve copy (source)' });
+  await client.connect();
+  await client.query(SESSION);
+  await client.query('begin isolation level repeatable read read only');
+  await client.query(`set transaction snapshot '${snapshot.replace(/'/g, "''")}'`);
+  return client;
+}
+
+/** Target foreign keys among the copy's tables, as (child entry, parent entry) pairs. Read-only. */
+async function foreignKeyEdges(client: pg.ClientBase, plan: CopyPlan): Promise<[string, string][]> {
+  const { rows } = await client.query<{ child_schema: string; child: string; parent_schema: string; parent: string }>(
+    `select cn.nspname::text as child_schema, c.relname::text as child, pn.nspname::text as parent_schema, p.relname::text as parent
+     from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace cn on cn.oid = c.relnamespace
+     join pg_class p on p.oid = k.confrelid join pg_namespace pn on pn.oid = p.relnamespace where k.contype = 'f'`,
+  );
+  const entriesOf = (schema: string, table: string): string[] => plan.tables.filter((t) => t.schema === schema && t.targetTable === table).map((t) => t.entry);
+  return rows.flatMap((r) => entriesOf(r.child_schema, r.child).flatMap((child) => entriesOf(r.parent_schema, r.parent).map((parent): [string, string] => [child, parent])));
+}
+
+/** Cuts the entry's ranges in the snapshot (once per copy): checks its key is unique and never NULL. */
+async function ensureRanges(plan: EntryPlan, coordinator: pg.ClientBase, target: pg.ClientBase, batchSize: number): Promise<void> {
+  if (await readTableState(target, plan.copy, plan.table.entry)) return;
+  const counted = await coordinator.query<{ rows: string; keys: string; null_keys: string }>(plan.countQuery);
+  const count = counted.rows[0];
+  const rows = Number(count?.rows ?? 0);
+  if (Number(count?.null_keys ?? 0) > 0) throw new CopyFailedError(plan.copy, plan.table.entry, `${count?.null_keys} source rows have a NULL key "${plan.table.key}"; the key must identify every row`);
+  if (Number(count?.keys ?? 0) !== rows) throw new CopyFailedError(plan.copy, plan.table.entry, `the source key "${plan.table.key}" is not unique (${rows} rows, ${count?.keys} distinct keys); choose a unique key or build one in the source query`);
+  const { rows: bounds } = await coordinator.query<{ k: string }>(plan.boundsQuery(batchSize));
+  const cuts = bounds.map((b) => b.k);
+  // The last bound equal to the last key leaves an empty open range after it: harmless, and it catches rows added since.
+  await registerRanges(target, plan.copy, plan.table.entry, cuts, rows);
+}
+
+/** One worker: claims ranges until none is left, each in its own target transaction with its source rows. */
+async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, snapshot: string, options: CopyRunOptions, report: () => Promise<void>): Promise<void> {
+  const source = await openSourceReader(sourceUrl, snapshot);
+  try {
+    await withClient(targetUrl, async (target) => {
+      await target.query(SESSION);
+      await target.query(plan.stageDdl);
+      for (let attempt = 1; !options.signal?.aborted; ) {
+        try {
+          await target.query('begin');
+          const range = await claimRange(target, plan.copy, plan.table.entry);
+          if (!range) {
+            await target.query('commit');
+            return;
+          }
+          await copyRange(plan, source, target, range);
+          await target.query('commit');
+          attempt = 1;
+          await report();
+        } catch (error) {
+          await target.query('rollback').catch(() => undefined);
+          if (!isRetryable(error) || attempt >= DEFAULT_RETRY_POLICY.maxAttempts) throw error;
+          await sleep(retryDelayMs(attempt++, DEFAULT_RETRY_POLICY));
+        }
+      }
+    });
+  } finally {
+    await source.end().catch(() => undefined);
+  }
+}
+
+/** The entries to run, in load order, after checking that what they refer to is or will be copied. */
+async function selectEntries(plan: CopyPlan, target: pg.ClientBase, options: CopyRunOptions): Promise<CopyTable[]> {
+  const ordered = loadOrder(plan, await foreignKeyEdges(target, plan));
+  for (const name of options.entries ?? []) if (!plan.tables.some((t) => t.entry === name)) throw new CopyFailedError(plan.name, name, `no such table in the copy (known: ${plan.tables.map((t) => t.entry).join(', ')})`);
+  const selected = ordered.filter((t) => (!options.entries || options.entries.includes(t.entry)) && (options.phase === undefined || t.phase === undefined || t.phase === options.phase));
+  for (const [i, table] of selected.entries()) {
+    for (const column of Object.values(table.resolvedColumns)) {
+      if (column.kind !== 'ref' || column.entry === table.entry || selected.slice(0, i).some((t) => t.entry === column.entry)) continue;
+      if ((await readTableState(target, plan.name, column.entry))?.status !== 'done') {
+        throw new CopyFailedError(plan.name, table.entry, `refers to "${column.entry}", which is not copied yet: copy it first (copy run --table ${column.entry})`);
+      }
+    }
+  }
+  return selected;
+}
+
+/**
+ * Copies the plan's tables from the source database into the target, in the order of their references and
+ * the target's foreign keys, from one consistent source snapshot (`pg_export_snapshot`, shared by the workers).
+ * Each table is cut into key ranges once; workers claim ranges with `FOR UPDATE SKIP LOCKED`, and each range
+ * commits its rows, id map, dead letters and checkpoint in one target transaction. Killed at any point, the next
+ * run continues after the last committed range with no duplicate; a table already copied is a no-op. Locks:
+ * none on the source beyond its snapshot; row locks on the tracker and inserts into the target tables.
+ * Throws `CopyFailedError` for a non-unique key, a reference to a table not copied, or dead letters over a
+ * table's `maxDeadLetters`.
+ */
+export async function runCopy(plan: CopyPlan, options: CopyRunOptions): Promise<{ tables: CopyTableReport[] }> {
+  return withClient(options.targetUrl, async (target) => {
+    await ensureCopyStore(target);
+    const columns = await readTargetColumns(target, plan);
+    const selected = await selectEntries(plan, target, options);
+    const coordinator = new pg.Client({ connectionString: options.sourceUrl, application_name: 'prisma-evolve copy (snapshot)' });
+    await coordinator.connect();
+    const tables: CopyTableReport[] = [];
+    try {
+      await coordinator.query(SESSION);
+      await coordinator.query('begin isolation level repeatable read read only');
+      const snapshot = (await coordinator.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]?.id as string;
+      for (const table of selected) {
+        const entryPlan = planEntry(plan, table, columns.get(`${table.schema}.${table.targetTable}`) as Map<string, string>);
+        const before = await readTableState(target, plan.name, table.entry);
+        if (before?.status !== 'done') {
+          await ensureRanges(entryPlan, coordinator, target, options.batchSize ?? plan.batchSize);
+          const report = async (): Promise<void> => {
+            if (!options.onProgress) return;
+            const totals = await readTotals(target, plan.name, table.entry);
+            options.onProgress({ entry: table.entry, ...totals });
+          };
+          await Promise.all(Array.from({ length: Math.max(1, options.workers ?? 1) }, () => worker(entryPlan, options.sourceUrl, options.targetUrl, snapshot, options, report)));
+        }
+        const done = before?.status === 'done' || (await finishTable(target, plan.name, table.entry));
+        const totals = await readTotals(target, plan.name, table.entry);
+        const state = await readTableState(target, plan.name, table.entry);
+        tables.push({
+          name: table.entry,
+          sourceRows: state?.sourceRows ?? null,
+          copiedRows: totals.inserted,
+          deadLetters: totals.dead,
+          collapsed: totals.collapsed,
+          status: before?.status === 'done' ? 'already-complete' : done ? 'done' : options.signal?.aborted ? 'canceled' : (state?.status ?? 'pending'),
+        });
+        if (table.maxDeadLetters !== undefined && totals.dead > table.maxDeadLetters) {
+          throw new CopyFailedError(plan.name, table.entry, `${totals.dead} dead letters exceed maxDeadLetters ${table.maxDeadLetters}; see ${'_evolve.copy_dead_letter'} (copy status lists the reasons)`);
+        }
+        if (!done) break;
+      }
+      await coordinator.query('commit');
+    } finally {
+      await coordinator.end().catch(() => undefined);
+    }
+    return { tables };
+  });
+}

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { InvalidArgumentError } from '../errors.js';
+import { sqlExpression, type SqlExpression } from '../extract/dedupe.js';
+import { identifierSchema, quoteIdent, quoteLiteral } from '../sql.js';
+import { parseOptions } from '../backfill/backfill-options.js';
+
+/**
+ * The copy plan: which target tables are filled from which source rows, and how each target column is
+ * computed. Source expressions are SQL over the source row (alias `s`), evaluated in the source database;
+ * references (`ref`) are old keys, rewritten to the referenced table's new ids in the target through the id map.
+ */
+
+/** A target column's value: an SQL expression over the source row, or a reference through the id map. */
+export type CopyColumn =
+  | { readonly kind: 'expr'; readonly sql: SqlExpression }
+  | { readonly kind: 'ref'; readonly entry: string; readonly sql: SqlExpression };
+
+/** The source column `name` as it is. Pure. */
+export function col(name: string): CopyColumn {
+  return { kind: 'expr', sql: sqlExpression(`s.${quoteIdent(name)}`) };
+}
+
+/** A raw SQL expression over the source row `s` (`lower(s.email)`), used as written. Pure. */
+export function expr(sql: string): CopyColumn {
+  return { kind: 'expr', sql: sqlExpression(sql) };
+}
+
+/**
+ * A reference to a row of the plan entry `entry`: `source` is the old key (a source column name, or an
+ * expression over `s`); the target gets that row's new id from the id map. A key the map does not hold is a
+ * dead letter, never a silent NULL; a NULL key stays NULL. Pure.
+ */
+export function ref(entry: string, source: string | SqlExpression): CopyColumn {
+  const sql = /^[A-Za-z_][A-Za-z0-9_$]*$/.test(source) ? sqlExpression(`s.${quoteIdent(source)}`) : sqlExpression(source);
+  return { kind: 'ref', entry, sql };
+}
+
+/**
+ * One JSON object from columns per language (`{ az: 'name_az', ru: 'name_ru', en: 'name_en' }` →
+ * `{"az": …, "ru": …, "en": …}`), languages without a value left out; NULL when none has one. Pure.
+ */
+export function multilingual(columns: Readonly<Record<string, string>>): CopyColumn {
+  const entries = Object.entries(columns);
+  if (entries.length === 0) throw new InvalidArgumentError('multilingual', 'name at least one language column');
+  const pairs = entries.map(([language, column]) => `${quoteLiteral(language)}, nullif(btrim(s.${quoteIdent(column)}::text), '')`).join(', ');
+  return expr(`nullif(jsonb_strip_nulls(jsonb_build_object(${pairs})), '{}'::jsonb)`);
+}
+
+const rawSql = z.string().trim().min(1) as unknown as z.ZodType<SqlExpression>;
+const columnSchema = z.union([
+  z.object({ kind: z.literal('expr'), sql: rawSql }),
+  z.object({ kind: z.literal('ref'), entry: z.string().min(1), sql: rawSql }),
+]);
+
+const tableSpec = z.object({
+  /** Target table (default: the entry's name); two entries may fill one table (a merge). */
+  table: identifierSchema.optional(),
+  schema: identifierSchema.default('public'),
+  /** Source table (`users`, `edu.users`) or a query (`sqlExpression('select …')`), read as subquery `s`. */
+  from: z.string().trim().min(1),
+  /** The source key: unique over `from`, orderable; batches are ranges of it. */
+  key: identifierSchema,
+  /** The target id column and how it is filled: `uuid` (new, recorded in the id map) or `keep` (the source key). `false`: no id (a link table). */
+  id: z.union([z.literal(false), z.object({ column: identifierSchema.default('id'), generate: z.enum(['uuid', 'keep']).default('keep') })]).default({ column: 'id', generate: 'keep' }),
+  /** Target column → source column name, or `col`/`expr`/`ref`/`multilingual`. */
+  columns: z.record(z.string(), z.union([identifierSchema, columnSchema])),
+  /** Rows with equal values of these expressions collapse into the first copied; their ids map to it. */
+  dedupe: z.object({ by: z.array(rawSql).min(1) }).optional(),
+  /** Source rows to leave out: they are recorded as dead letters ("filtered"), so counts still add up. */
+  where: rawSql.optional(),
+  /** Runs with `--phase N`; entries without a phase run in every phase. */
+  phase: z.number().int().positive().optional(),
+  /** The copy fails when this entry's dead letters exceed this many (default: no limit, reported). */
+  maxDeadLetters: z.number().int().nonnegative().optional(),
+});
+
+const copySpec = z.object({
+  name: z.string().trim().min(1),
+  /** Source database URL (default: `SOURCE_DATABASE_URL`; the CLI's `--source-url` wins). */
+  source: z.string().optional(),
+  /** Target database URL (default: `DATABASE_URL`). */
+  target: z.string().optional(),
+  batchSize: z.number().int().positive().default(10_000),
+  tables: z.record(z.string().min(1), tableSpec).refine((tables) => Object.keys(tables).length > 0, 'name at least one table'),
+});
+
+export type CopyTableSpec = z.input<typeof tableSpec>;
+export type CopySpec = z.input<typeof copySpec>;
+export type CopyTable = z.output<typeof tableSpec> & { readonly entry: string; readonly targetTable: string; readonly resolvedColumns: Readonly<Record<string, CopyColumn>> };
+export interface CopyPlan {
+  readonly name: string;
+  readonly source: string | undefined;
+  readonly target: string | undefined;
+  readonly batchSize: number;
+  readonly tables: readonly CopyTable[];
+}
+
+/**
+ * Checks a copy plan and fills its defaults: names a bad field by its path (`tables.users.key`), a reference
+ * to an entry that is not in the plan or has no id, and dedupe on an entry without an id. Pure.
+ */
+export function defineCopy(spec: CopySpec): CopyPlan {
+  const parsed = parseOptions(copySpec, spec);
+  const tables = Object.entries(parsed.tables).map(([entry, table]): CopyTable => {
+    const resolvedColumns = Object.fromEntries(Object.entries(table.columns).map(([name, value]) => [name, typeof value === 'string' ? col(value) : (value as CopyColumn)]));
+    return { ...table, entry, targetTable: table.table ?? entry, resolvedColumns };
+  });
+  for (const table of tables) {
+    for (const [column, value] of Object.entries(table.resolvedColumns)) {
+      if (value.kind !== 'ref') continue;
+      const target = tables.find((t) => t.entry === value.entry);
+      if (!target) throw new InvalidArgumentError(`tables.${table.entry}.columns.${column}`, `refers to "${value.entry}", which is not a table of the copy`);
+      if (target.id === false) throw new InvalidArgumentError(`tables.${table.entry}.columns.${column}`, `refers to "${value.entry}", which has no id (id: false)`);
+    }
+    if (table.dedupe && table.id === false) throw new InvalidArgumentError(`tables.${table.entry}.dedupe`, 'dedupe needs an id column (duplicates map to the survivor\'s id)');
+    if (table.id !== false && table.resolvedColumns[table.id.column]) throw new InvalidArgumentError(`tables.${table.entry}.columns.${table.id.column}`, `is the id column: it is filled by id.generate (${table.id.generate})`);
+  }
+  return { name: parsed.name, source: parsed.source, target: parsed.target, batchSize: parsed.batchSize, tables };
+}
+
+/** The entries in load order: each after the entries it refers to (cycles are refused, naming them). Pure. */
+export function loadOrder(plan: CopyPlan, extraEdges: readonly (readonly [child: string, parent: string])[] = []): CopyTable[] {
+  const byEntry = new Map(plan.tables.map((t) => [t.entry, t]));
+  const parents = new Map(plan.tables.map((t) => [t.entry, new Set(Object.values(t.resolvedColumns).flatMap((c) => (c.kind === 'ref' && c.entry !== t.entry ? [c.entry] : [])))]));
+  for (const [child, parent] of extraEdges) if (child !== parent && byEntry.has(child) && byEntry.has(parent)) parents.get(child)?.add(parent);
+  const ordered: CopyTable[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (entry: string, path: readonly string[]): void => {
+    if (state.get(entry) === 'done') return;
+    if (state.get(entry) === 'visiting') throw new InvalidArgumentError('tables', `the references form a cycle (${[...path.slice(path.indexOf(entry)), entry].join(' → ')}); copy one side without the reference and set it afterwards`);
+    state.set(entry, 'visiting');
+    for (const parent of parents.get(entry) ?? []) visit(parent, [...path, entry]);
+    state.set(entry, 'done');
+    ordered.push(byEntry.get(entry) as CopyTable);
+  };
+  for (const table of plan.tables) visit(table.entry, []);
+  return ordered;
+}
+
+/** Entries whose id other entries refer to, or that generate or collapse ids: their old→new keys go into the id map. Pure. */
+export function needsIdMap(plan: CopyPlan, table: CopyTable): boolean {
+  if (table.id === false) return false;
+  if (table.id.generate === 'uuid' || table.dedupe) return true;
+  return plan.tables.some((t) => Object.values(t.resolvedColumns).some((c) => c.kind === 'ref' && c.entry === table.entry));
+}

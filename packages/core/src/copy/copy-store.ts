@@ -1,0 +1,118 @@
+import type pg from 'pg';
+
+/**
+ * The tracker of legacy copies, in the target's `_evolve` schema: per entry its state and source row count,
+ * its key ranges (each marked done in the transaction that inserted its rows, with its counts), the id map
+ * (old key → new id), the dedupe survivors, and the dead letters (rows not copied, with the reason and the row).
+ */
+export const COPY_SCHEMA = '_evolve';
+
+/** DDL of the copy tracker; idempotent (`if not exists`). */
+export const COPY_DDL: readonly string[] = [
+  `create schema if not exists ${COPY_SCHEMA}`,
+  `create table if not exists ${COPY_SCHEMA}.copy_table (
+     copy text not null, entry text not null, status text not null default 'pending' check (status in ('pending', 'running', 'done')),
+     source_rows bigint, ranges int, started_at timestamptz, finished_at timestamptz, primary key (copy, entry))`,
+  `create table if not exists ${COPY_SCHEMA}.copy_range (
+     copy text not null, entry text not null, range_no int not null, lo text, hi text,
+     status text not null default 'pending' check (status in ('pending', 'done')),
+     inserted bigint not null default 0, dead bigint not null default 0, collapsed bigint not null default 0, done_at timestamptz,
+     primary key (copy, entry, range_no))`,
+  `create table if not exists ${COPY_SCHEMA}.id_map (copy text not null, entry text not null, old_key text not null, new_id text not null, primary key (copy, entry, old_key))`,
+  `create table if not exists ${COPY_SCHEMA}.copy_survivor (copy text not null, entry text not null, dedupe_key text not null, old_key text not null, primary key (copy, entry, dedupe_key))`,
+  `create table if not exists ${COPY_SCHEMA}.copy_dead_letter (
+     copy text not null, entry text not null, source_key text not null, reason text not null, row jsonb, at timestamptz not null default now(),
+     primary key (copy, entry, source_key))`,
+  `create table if not exists ${COPY_SCHEMA}.copy_setting (copy text not null, name text not null, value jsonb, primary key (copy, name))`,
+  // True when `value` converts to `type`: lets a batch whose insert failed on a bad value find the rows at fault.
+  `create or replace function ${COPY_SCHEMA}.copy_castable(value text, type text) returns boolean language plpgsql as $$
+   begin execute format('select %L::%s', value, type); return true; exception when others then return false; end $$`,
+];
+
+/** Creates the tracker tables once per database, under a transaction-level advisory lock (concurrent callers wait). */
+export async function ensureCopyStore(client: pg.ClientBase): Promise<void> {
+  await client.query('begin');
+  try {
+    await client.query(`select pg_advisory_xact_lock(hashtext('prisma-evolve:copy-store'))`);
+    for (const ddl of COPY_DDL) await client.query(ddl);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback');
+    throw error;
+  }
+}
+
+/** An entry's row in the tracker. */
+export interface CopyTableState {
+  readonly status: 'pending' | 'running' | 'done';
+  readonly sourceRows: number | null;
+  readonly ranges: number | null;
+}
+
+/** The entry's tracker row, or undefined before its first run. Read-only. */
+export async function readTableState(client: pg.ClientBase, copy: string, entry: string): Promise<CopyTableState | undefined> {
+  const { rows } = await client.query<{ status: CopyTableState['status']; source_rows: string | null; ranges: number | null }>(
+    `select status, source_rows, ranges from ${COPY_SCHEMA}.copy_table where copy = $1 and entry = $2`,
+    [copy, entry],
+  );
+  const row = rows[0];
+  return row && { status: row.status, sourceRows: row.source_rows === null ? null : Number(row.source_rows), ranges: row.ranges };
+}
+
+/**
+ * Records the entry's key ranges (upper bounds in key order, the last open) and its source row count, in one
+ * transaction; a second call for the same entry does nothing (the first run's ranges stand).
+ */
+export async function registerRanges(client: pg.ClientBase, copy: string, entry: string, bounds: readonly string[], sourceRows: number): Promise<void> {
+  await client.query('begin');
+  try {
+    const inserted = await client.query(
+      `insert into ${COPY_SCHEMA}.copy_table (copy, entry, status, source_rows, ranges, started_at) values ($1, $2, 'running', $3, $4, now()) on conflict do nothing`,
+      [copy, entry, sourceRows, bounds.length + 1],
+    );
+    if (inserted.rowCount === 1) {
+      await client.query(
+        `insert into ${COPY_SCHEMA}.copy_range (copy, entry, range_no, lo, hi)
+         select $1, $2, n, case when n = 1 then null else ($3::text[])[n - 1] end, ($3::text[])[n] from generate_series(1, $4::int) n`,
+        [copy, entry, bounds, bounds.length + 1],
+      );
+    }
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback');
+    throw error;
+  }
+}
+
+/** Marks the entry done when every range is; returns whether it is. */
+export async function finishTable(client: pg.ClientBase, copy: string, entry: string): Promise<boolean> {
+  const { rowCount } = await client.query(
+    `update ${COPY_SCHEMA}.copy_table set status = 'done', finished_at = now()
+     where copy = $1 and entry = $2 and status <> 'done'
+       and not exists (select 1 from ${COPY_SCHEMA}.copy_range r where r.copy = $1 and r.entry = $2 and r.status <> 'done')`,
+    [copy, entry],
+  );
+  const state = await readTableState(client, copy, entry);
+  return rowCount === 1 || state?.status === 'done';
+}
+
+/** Per-entry totals of the done ranges. Read-only. */
+export interface CopyTotals {
+  readonly rangesDone: number;
+  readonly ranges: number;
+  readonly inserted: number;
+  readonly dead: number;
+  readonly collapsed: number;
+}
+
+/** The entry's totals over its ranges. Read-only. */
+export async function readTotals(client: pg.ClientBase, copy: string, entry: string): Promise<CopyTotals> {
+  const { rows } = await client.query<{ done: string; ranges: string; inserted: string; dead: string; collapsed: string }>(
+    `select count(*) filter (where status = 'done') as done, count(*) as ranges, coalesce(sum(inserted), 0) as inserted,
+            coalesce(sum(dead), 0) as dead, coalesce(sum(collapsed), 0) as collapsed
+     from ${COPY_SCHEMA}.copy_range where copy = $1 and entry = $2`,
+    [copy, entry],
+  );
+  const row = rows[0];
+  return { rangesDone: Number(row?.done ?? 0), ranges: Number(row?.ranges ?? 0), inserted: Number(row?.inserted ?? 0), dead: Number(row?.dead ?? 0), collapsed: Number(row?.collapsed ?? 0) };
+}
