@@ -27,6 +27,14 @@ export const FLAGS = {
   'skip-step': { type: 'string', multiple: true, help: 'PHASE/STEP  rollback: leave this step\'s effects in place when its down cannot run (repeatable)' },
   'restart-step': { type: 'string', multiple: true, help: 'PHASE/STEP  run: start this data step over from its first row (repeatable)' },
   wait: { type: 'string', help: 'SECONDS  wait this long for another runner of the database to finish (default 0: exit 1 naming it)' },
+  copy: { type: 'string', help: 'FILE  copy module exporting `copy` (default: evolve.copy.ts beside schema.prisma)' },
+  'source-url': { type: 'string', help: 'URL  copy: the legacy database (default: the copy\'s source, else SOURCE_DATABASE_URL)' },
+  table: { type: 'string', multiple: true, help: 'NAME  copy: only this table of the copy (repeatable)' },
+  phase: { type: 'string', help: 'N  copy: only the tables of phase N' },
+  'batch-size': { type: 'string', help: 'N  copy: rows per batch when a table is first cut into ranges (default: the copy\'s, else 10000)' },
+  workers: { type: 'string', help: 'N  copy: parallel workers per table (default 1)' },
+  'read-only': { type: 'boolean', help: 'copy cutover: make the source database read-only for new sessions' },
+  'read-write': { type: 'boolean', help: 'copy cutover: restore the source database\'s setting from before --read-only' },
   help: { type: 'boolean', help: 'this text' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; multiple?: boolean; help: string }>;
 

@@ -144,7 +144,9 @@ export async function copyRange(plan: EntryPlan, source: pg.ClientBase, target: 
   let dead = 0;
   if (table.where) dead += await deadLetter(target, plan, 'not st.__keep', quoteLiteral(`filtered by where: ${table.where}`));
   for (const column of plan.columns.filter((c) => c.refEntry)) {
-    const missing = `st.${column.stage} is not null and not exists (select 1 from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = ${quoteLiteral(column.refEntry as string)} and m.old_key = st.${column.stage})`;
+    // A self-reference may also point at a row of this range (parents before children in key order).
+    const sameRange = column.refEntry === table.entry ? ` and not exists (select 1 from ${quoteIdent(plan.stage)} o where o.__key = st.${column.stage})` : '';
+    const missing = `st.${column.stage} is not null and not exists (select 1 from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = ${quoteLiteral(column.refEntry as string)} and m.old_key = st.${column.stage})${sameRange}`;
     dead += await deadLetter(target, plan, missing, `format('%s = %s: no "%s" row with that key was copied', ${quoteLiteral(column.target)}, st.${column.stage}, ${quoteLiteral(column.refEntry as string)})`);
   }
   if (table.dedupe) await collapseDuplicates(target, plan);

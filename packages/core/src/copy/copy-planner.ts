@@ -102,7 +102,10 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     .filter((c) => c.refEntry)
     .map((c) => `left join ${COPY_SCHEMA}.id_map m_${c.stage} on m_${c.stage}.copy = ${quoteLiteral(plan.name)} and m_${c.stage}.entry = ${quoteLiteral(c.refEntry as string)} and m_${c.stage}.old_key = st.${c.stage}`);
   const targetList = [...(table.id === false ? [] : [quoteIdent(table.id.column)]), ...columns.map((c) => quoteIdent(c.target))];
-  const valueList = [...(table.id === false ? [] : [`st.__new::${idType}`]), ...columns.map((c) => (c.refEntry ? `m_${c.stage}.new_id::${c.type}` : `st.${c.stage}::${c.type}`))];
+  // A reference to the entry itself (a tree) may point at a row of the same range: its id is in the staging table.
+  const refValue = (c: StagedColumn): string =>
+    c.refEntry === table.entry ? `coalesce(m_${c.stage}.new_id, (select o.__new from ${quoteIdent(stage)} o where o.__key = st.${c.stage} limit 1))` : `m_${c.stage}.new_id`;
+  const valueList = [...(table.id === false ? [] : [`st.__new::${idType}`]), ...columns.map((c) => (c.refEntry ? `${refValue(c)}::${c.type}` : `st.${c.stage}::${c.type}`))];
   return {
     copy: plan.name,
     table,

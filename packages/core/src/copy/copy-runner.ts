@@ -5,6 +5,7 @@ import { withClient } from '../db/with-client.js';
 import { claimRange, copyRange } from './copy-batch.js';
 import { planEntry, readTargetColumns, type EntryPlan } from './copy-planner.js';
 import { loadOrder, type CopyPlan, type CopyTable } from './copy-spec.js';
+import { ProgressTracker, type BackfillProgress } from '../backfill/progress-tracker.js';
 import { ensureCopyStore, finishTable, readTableState, readTotals, registerRanges } from './copy-store.js';
 
 /** How `runCopy` runs. */
@@ -31,6 +32,8 @@ export interface CopyProgress {
   readonly inserted: number;
   readonly dead: number;
   readonly collapsed: number;
+  /** Rows accounted for (copied + dead letters + collapsed) of the source rows, with rate and ETA. */
+  readonly rows: BackfillProgress;
 }
 
 /** One entry in the report (the CLI's `tables[]`). */
@@ -155,10 +158,12 @@ export async function runCopy(plan: CopyPlan, options: CopyRunOptions): Promise<
         const before = await readTableState(target, plan.name, table.entry);
         if (before?.status !== 'done') {
           await ensureRanges(entryPlan, coordinator, target, options.batchSize ?? plan.batchSize);
+          const accounted = (t: { inserted: number; dead: number; collapsed: number }): number => t.inserted + t.dead + t.collapsed;
+          const tracker = new ProgressTracker((await readTableState(target, plan.name, table.entry))?.sourceRows ?? 0, accounted(await readTotals(target, plan.name, table.entry)));
           const report = async (): Promise<void> => {
             if (!options.onProgress) return;
             const totals = await readTotals(target, plan.name, table.entry);
-            options.onProgress({ entry: table.entry, ...totals });
+            options.onProgress({ entry: table.entry, ...totals, rows: tracker.update(accounted(totals)) });
           };
           await Promise.all(Array.from({ length: Math.max(1, options.workers ?? 1) }, () => worker(entryPlan, options.sourceUrl, options.targetUrl, snapshot, options, report)));
         }

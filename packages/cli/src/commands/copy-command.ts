@@ -1,0 +1,134 @@
+import path from 'node:path';
+import {
+  readCopyStatus,
+  runCopy,
+  setSequencesPastMaxima,
+  setSourceReadOnly,
+  UsageError,
+  validateCopy,
+  withClient,
+  withRunnerLease,
+  type CopyPlan,
+  type CopyTableReport,
+  type CopyValidation,
+} from '@prisma-evolve/core';
+import type { Command, CommandContext } from '../command.js';
+import { DEFAULT_COPY, loadCopy } from '../plan-loader.js';
+import { ProgressBar } from '../progress-bar.js';
+
+/** A positive whole number from a flag, or the fallback; anything else is a usage error naming the flag. */
+function positive(context: CommandContext, flag: 'batch-size' | 'workers' | 'phase'): number | undefined {
+  const value = context.flags[flag];
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${flag} "${value}": expected a positive whole number`, `--${flag}`);
+  return Number(value);
+}
+
+interface Resolved {
+  readonly copy: CopyPlan;
+  readonly sourceUrl: string;
+  readonly targetUrl: string;
+}
+
+/** The copy plan and both databases: flags first, then the plan's own, then the environment. */
+async function resolve(context: CommandContext): Promise<Resolved> {
+  const file = context.flags.copy ? path.resolve(context.cwd, context.flags.copy) : path.join(path.dirname((await context.project()).planPath), path.basename(DEFAULT_COPY));
+  const copy = await loadCopy(file);
+  const sourceUrl = context.flags['source-url'] ?? copy.source ?? process.env['SOURCE_DATABASE_URL'];
+  if (!sourceUrl) throw new UsageError('no source database: pass --source-url, set source in the copy, or set SOURCE_DATABASE_URL', '--source-url');
+  const targetUrl = context.flags['database-url'] ?? copy.target ?? (await context.databaseUrl());
+  return { copy, sourceUrl, targetUrl };
+}
+
+function tablesText(tables: readonly CopyTableReport[]): string {
+  return tables
+    .map((t) => `  ${t.name.padEnd(24)} ${t.status.padEnd(16)} source ${t.sourceRows ?? '?'}  copied ${t.copiedRows}  dead letters ${t.deadLetters}  collapsed ${t.collapsed}`)
+    .join('\n');
+}
+
+function validationText(validation: CopyValidation): string {
+  return `validation ${validation.ok ? 'ok' : 'FAILED'}\n${validation.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n')}`;
+}
+
+async function run(context: CommandContext, resolved: Resolved, started: number): Promise<number> {
+  const bars = new Map<string, ProgressBar>();
+  const entries = context.flags.table;
+  const phase = positive(context, 'phase');
+  let result: { tables: CopyTableReport[] };
+  try {
+    result = await withRunnerLease(resolved.targetUrl, { command: 'copy run', waitMs: context.leaseWaitMs() }, () =>
+      runCopy(resolved.copy, {
+        sourceUrl: resolved.sourceUrl,
+        targetUrl: resolved.targetUrl,
+        ...(entries ? { entries } : {}),
+        ...(phase === undefined ? {} : { phase }),
+        ...(positive(context, 'batch-size') === undefined ? {} : { batchSize: positive(context, 'batch-size') }),
+        workers: positive(context, 'workers') ?? 1,
+        signal: context.signal,
+        onProgress: (p) => {
+          if (context.flags.json) return;
+          let bar = bars.get(p.entry);
+          if (!bar) bars.set(p.entry, (bar = new ProgressBar(`copy ${p.entry}`)));
+          bar.update(p.rows);
+        },
+      }),
+    );
+  } finally {
+    for (const bar of bars.values()) bar.done();
+  }
+  const finished = result.tables.every((t) => t.status === 'done' || t.status === 'already-complete');
+  const validation = finished ? await validateCopy(resolved.copy, { sourceUrl: resolved.sourceUrl, targetUrl: resolved.targetUrl, entries: result.tables.map((t) => t.name) }) : { ok: false, checks: [{ name: 'copy', ok: false, detail: 'not every table finished (canceled): run again to continue' }] };
+  const seconds = Math.round((performance.now() - started) / 10) / 100;
+  context.print({ tables: result.tables, validation, seconds }, `${tablesText(result.tables)}\n${validationText(validation)}\n${seconds} s`);
+  return validation.ok ? 0 : 1;
+}
+
+/**
+ * `copy run|status|validate|cutover`: the legacy copy of the plan in `--copy` (default prisma/evolve.copy.ts).
+ * `run` copies (resumable; one runner per target database) and validates what it copied; `validate` exits 1
+ * on any difference; `cutover` validates, then sets sequences past the copied maxima, and with `--read-only`
+ * / `--read-write` opens or closes the source's read-only window.
+ */
+export const copy: Command = {
+  name: 'copy',
+  synopsis: 'run | status | validate | cutover',
+  summary: 'copy a legacy database into this one: resumable, with id remapping, dead letters and validation',
+  flags: ['copy', 'prisma-config', 'database-url', 'source-url', 'table', 'phase', 'batch-size', 'workers', 'read-only', 'read-write', 'force', 'json', 'wait'],
+  async run(context) {
+    const [action] = context.args;
+    if (!['run', 'status', 'validate', 'cutover'].includes(action ?? '')) throw new UsageError(`copy: expected run, status, validate or cutover${action ? `, got "${action}"` : ''}`);
+    const started = performance.now();
+    const resolved = await resolve(context);
+    const seconds = (): number => Math.round((performance.now() - started) / 10) / 100;
+    if (action === 'run') return run(context, resolved, started);
+    if (action === 'status') {
+      const status = await readCopyStatus(resolved.copy, resolved.targetUrl);
+      const reasons = status.deadLetterReasons.map((r) => `  ${r.entry}: ${r.rows} × ${r.reason}`).join('\n');
+      context.print({ tables: status.tables, deadLetterReasons: status.deadLetterReasons, validation: null, seconds: seconds() }, `${tablesText(status.tables)}${reasons ? `\ndead letters by reason:\n${reasons}` : ''}`);
+      return 0;
+    }
+    const validation = await validateCopy(resolved.copy, { sourceUrl: resolved.sourceUrl, targetUrl: resolved.targetUrl, ...(context.flags.table ? { entries: context.flags.table } : {}) });
+    const { tables } = await readCopyStatus(resolved.copy, resolved.targetUrl);
+    if (action === 'validate') {
+      context.print({ tables, validation, seconds: seconds() }, validationText(validation));
+      return validation.ok ? 0 : 1;
+    }
+    if (context.flags['read-only'] && context.flags['read-write']) throw new UsageError('copy cutover: --read-only and --read-write exclude each other', '--read-only');
+    if (!validation.ok && !context.flags.force) {
+      context.print({ tables, validation, seconds: seconds() }, `${validationText(validation)}\ncutover refused: validation failed (--force to set the sequences anyway)`);
+      return 1;
+    }
+    const sequences = await withClient(resolved.targetUrl, (client) => setSequencesPastMaxima(client, resolved.copy));
+    const readOnly =
+      context.flags['read-only'] || context.flags['read-write']
+        ? await setSourceReadOnly(resolved.copy, { sourceUrl: resolved.sourceUrl, targetUrl: resolved.targetUrl, readOnly: Boolean(context.flags['read-only']) })
+        : undefined;
+    const text = [
+      validationText(validation),
+      ...sequences.map((s) => `sequence ${s.sequence} (${s.table}.${s.column}): next value ${s.next}`),
+      ...(readOnly ? [`source database "${readOnly.database}" is ${readOnly.readOnly ? 'read-only for new sessions (copy cutover --read-write restores it)' : 'writable again'}`] : []),
+    ];
+    context.print({ tables, validation, sequences, readOnly: readOnly ?? null, seconds: seconds() }, text.join('\n'));
+    return 0;
+  },
+};
