@@ -6,12 +6,13 @@
  */
 import { parseArgs } from 'node:util';
 import { acquireTestServer, createTestDatabase } from '@prisma-evolve/testing';
+import { runCopyBench } from './copy-bench.js';
 import { runBackfillBench } from './backfill-bench.js';
 import { runExtractBench } from './extract-json-bench.js';
 import { runSoftDeleteBench } from './soft-delete-bench.js';
 import { runLintBench } from './lint-bench.js';
 
-const BENCHMARKS = ['backfill', 'extract-json', 'soft-delete', 'lint'] as const;
+const BENCHMARKS = ['backfill', 'extract-json', 'soft-delete', 'lint', 'copy'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function usage(message: string): never {
@@ -46,9 +47,9 @@ try {
 const [name, ...rest] = parsed.positionals;
 if (!name || rest.length > 0) usage(name ? `unexpected arguments: ${rest.join(' ')}` : 'which benchmark?');
 if (!BENCHMARKS.includes(name as BenchmarkName)) usage(`unknown benchmark "${name}"`);
-const rows = positiveInt('rows', parsed.values.rows, 100_000);
+const rows = positiveInt('rows', parsed.values.rows, name === 'copy' ? 1_000_000 : 100_000);
 const workers = positiveInt('workers', parsed.values.workers, 1);
-const naiveSample = positiveInt('naive-sample', parsed.values['naive-sample'], name === 'extract-json' ? 300 : 2_000);
+const naiveSample = positiveInt('naive-sample', parsed.values['naive-sample'], name === 'extract-json' ? 300 : name === 'copy' ? 20_000 : 2_000);
 const parents = positiveInt('parents', parsed.values.parents, 100_000);
 const cycles = positiveInt('cycles', parsed.values.cycles, 1_000);
 const files = positiveInt('files', parsed.values.files, 1_000);
@@ -70,6 +71,8 @@ try {
       ? await runExtractBench({ url: database.url, parents, naiveSample, progress: !json })
       : name === 'soft-delete'
         ? await runSoftDeleteBench({ url: database.url, cycles })
+        : name === 'copy'
+          ? await runCopyBench({ url: database.url, serverUrl: server.url, rows, workers, naiveSample, progress: !json })
         : await runBackfillBench({ url: database.url, rows, workers, naiveSample, progress: !json });
   const full = { ...report, server: server.origin, seconds: Math.round((performance.now() - started) / 100) / 10 };
   if (json) {

@@ -50,6 +50,46 @@ export async function stageRange(plan: EntryPlan, source: pg.ClientBase, target:
   await pipeline(reader, writer);
 }
 
+/** Thrown when a range streamed straight into the table hit a value the table rejects: copy it again through staging. */
+export class DirectCopyRejected extends Error {
+  constructor(readonly rangeNo: number, cause: unknown) {
+    super(`range ${rangeNo}: a row was rejected by the table; copying it through the staging table`, { cause });
+  }
+}
+
+/** True for a rejected value (SQLSTATE class 22 data exception, or 23 integrity constraint violation). */
+function isRowProblem(error: unknown): boolean {
+  const state = String((error as { code?: string }).code ?? '');
+  return state.startsWith('22') || state.startsWith('23');
+}
+
+/**
+ * Streams the range straight into the target table (an entry with nothing to resolve) and marks it done, in
+ * the caller's transaction. Throws {@link DirectCopyRejected} when the table rejects a row: the caller rolls
+ * back, opens a fresh source reader (the interrupted COPY leaves it unusable) and copies the range through
+ * staging, which dead-letters the rows at fault.
+ */
+export async function copyRangeDirect(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange): Promise<RangeOutcome> {
+  const query = plan.directQuery?.(range.lo, range.hi) as string;
+  const writer = target.query(copyFrom(`copy ${plan.directTarget} from stdin`));
+  try {
+    await pipeline(source.query(copyTo(`copy (${query}) to stdout`)), writer);
+  } catch (error) {
+    if (isRowProblem(error)) throw new DirectCopyRejected(range.rangeNo, error);
+    throw error;
+  }
+  await markDone(target, plan, range, { inserted: writer.rowCount, dead: 0, collapsed: 0 });
+  return { inserted: writer.rowCount, dead: 0, collapsed: 0 };
+}
+
+/** The range's checkpoint: done, with its counts (in the transaction that wrote its rows). */
+async function markDone(target: pg.ClientBase, plan: EntryPlan, range: ClaimedRange, outcome: RangeOutcome): Promise<void> {
+  await target.query(
+    `update ${COPY_SCHEMA}.copy_range set status = 'done', inserted = $4, dead = $5, collapsed = $6, done_at = now() where copy = $1 and entry = $2 and range_no = $3`,
+    [plan.copy, plan.table.entry, range.rangeNo, outcome.inserted, outcome.dead, outcome.collapsed],
+  );
+}
+
 /** Moves the staged rows matching `where` into the dead letters with `reason` (an SQL expression over `st`); returns how many. */
 async function deadLetter(target: pg.ClientBase, plan: EntryPlan, where: string, reason: string): Promise<number> {
   const stage = quoteIdent(plan.stage);
@@ -88,7 +128,7 @@ async function collapseDuplicates(target: pg.ClientBase, plan: EntryPlan): Promi
 /** Gives survivors their ids (new UUIDs, or the source key) and duplicates their survivor's. */
 async function assignIds(target: pg.ClientBase, plan: EntryPlan): Promise<void> {
   const table = plan.table;
-  if (table.id === false) return;
+  if (table.id === false || (table.id.generate === 'keep' && !table.dedupe)) return; // the insert reads the key itself
   const stage = quoteIdent(plan.stage);
   await target.query(`update ${stage} set __new = ${table.id.generate === 'uuid' ? 'gen_random_uuid()::text' : '__key'} where not __dup`);
   await target.query(`update ${stage} d set __new = s.__new from ${stage} s where d.__dup and d.__new is null and not s.__dup and s.__dedupe = d.__dedupe`);
@@ -106,8 +146,7 @@ async function insertRows(target: pg.ClientBase, plan: EntryPlan): Promise<{ ins
     await target.query('release savepoint evolve_copy_insert');
     return { inserted: rowCount ?? 0, dead: 0 };
   } catch (error) {
-    const state = String((error as { code?: string }).code ?? '');
-    if (!state.startsWith('22') && !state.startsWith('23')) throw error;
+    if (!isRowProblem(error)) throw error;
     await target.query('rollback to savepoint evolve_copy_insert');
   }
   const stage = quoteIdent(plan.stage);
@@ -154,11 +193,9 @@ export async function copyRange(plan: EntryPlan, source: pg.ClientBase, target: 
   const rows = await insertRows(target, plan);
   dead += rows.dead;
   const stage = quoteIdent(plan.stage);
-  const collapsed = Number((await target.query<{ n: string }>(`select count(*) as n from ${stage} where __dup`)).rows[0]?.n ?? 0);
-  if (plan.idMap) await target.query(`insert into ${COPY_SCHEMA}.id_map (copy, entry, old_key, new_id) select $1, $2, __key, __new from ${stage}`, [plan.copy, table.entry]);
-  await target.query(
-    `update ${COPY_SCHEMA}.copy_range set status = 'done', inserted = $4, dead = $5, collapsed = $6, done_at = now() where copy = $1 and entry = $2 and range_no = $3`,
-    [plan.copy, table.entry, range.rangeNo, rows.inserted, dead, collapsed],
-  );
-  return { inserted: rows.inserted, dead, collapsed };
+  const collapsed = table.dedupe ? Number((await target.query<{ n: string }>(`select count(*) as n from ${stage} where __dup`)).rows[0]?.n ?? 0) : 0;
+  if (plan.idMap) await target.query(`insert into ${COPY_SCHEMA}.id_map (copy, entry, old_key, new_id) select $1, $2, __key, coalesce(__new, __key) from ${stage}`, [plan.copy, table.entry]);
+  const outcome = { inserted: rows.inserted, dead, collapsed };
+  await markDone(target, plan, range, outcome);
+  return outcome;
 }

@@ -39,9 +39,16 @@ export interface EntryPlan {
   readonly idMap: boolean;
   /** `COPY (<this>) TO STDOUT` for the range (lo, hi]; undefined bounds are open. */
   sourceQuery(lo: string | null, hi: string | null): string;
-  /** Source query of the range upper bounds for batches of `size` rows, and of the row and distinct-key counts. */
+  /** Source query, in one sorted pass, of the row count, NULL and repeated keys, and the range upper bounds for batches of `size` rows. */
   readonly boundsQuery: (size: number) => string;
+  /** Source query of the row count. */
   readonly countQuery: string;
+  /**
+   * For an entry with nothing to resolve in the target: the source query of the range giving the target
+   * columns themselves, for `COPY <directTarget> FROM STDIN` straight into the table (no staging).
+   */
+  readonly directQuery: ((lo: string | null, hi: string | null) => string) | undefined;
+  readonly directTarget: string;
   /** INSERT of the staged rows that survive, without parameters (`and st.__seq = $1` appended for one row). */
   readonly insertSql: string;
 }
@@ -105,7 +112,13 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
   // A reference to the entry itself (a tree) may point at a row of the same range: its id is in the staging table.
   const refValue = (c: StagedColumn): string =>
     c.refEntry === table.entry ? `coalesce(m_${c.stage}.new_id, (select o.__new from ${quoteIdent(stage)} o where o.__key = st.${c.stage} limit 1))` : `m_${c.stage}.new_id`;
-  const valueList = [...(table.id === false ? [] : [`st.__new::${idType}`]), ...columns.map((c) => (c.refEntry ? `${refValue(c)}::${c.type}` : `st.${c.stage}::${c.type}`))];
+  // Kept ids without dedupe are the source key itself: no id column to fill in the staging table first.
+  const idValue = table.id !== false && table.id.generate === 'keep' && !table.dedupe ? 'st.__key' : 'st.__new';
+  const valueList = [...(table.id === false ? [] : [`${idValue}::${idType}`]), ...columns.map((c) => (c.refEntry ? `${refValue(c)}::${c.type}` : `st.${c.stage}::${c.type}`))];
+  const rangeWhere = (lo: string | null, hi: string | null): string =>
+    `${lo === null && hi === null ? '' : ' where '}${[...(lo === null ? [] : [`${key} > ${quoteLiteral(lo)}`]), ...(hi === null ? [] : [`${key} <= ${quoteLiteral(hi)}`])].join(' and ')}`;
+  // Nothing to resolve in the target (no reference, dedupe, filter or id map): rows can stream straight into the table.
+  const direct = !table.where && !table.dedupe && !needsIdMap(plan, table) && columns.every((c) => !c.refEntry) && (table.id === false || table.id.generate === 'keep');
   return {
     copy: plan.name,
     table,
@@ -116,10 +129,14 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     columns,
     idType,
     idMap: needsIdMap(plan, table),
-    sourceQuery: (lo, hi) =>
-      `select ${selectList.join(', ')} from ${relation} s where true${lo === null ? '' : ` and ${key} > ${quoteLiteral(lo)}`}${hi === null ? '' : ` and ${key} <= ${quoteLiteral(hi)}`} order by ${key}`,
-    boundsQuery: (size) => `select k::text as k from (select ${key} as k, row_number() over (order by ${key}) as n from ${relation} s) t where n % ${Math.trunc(size)} = 0 order by n`,
-    countQuery: `select count(*) as rows, count(distinct ${key}) as keys, count(*) filter (where ${key} is null) as null_keys from ${relation} s`,
+    sourceQuery: (lo, hi) => `select ${selectList.join(', ')} from ${relation} s${rangeWhere(lo, hi)} order by ${key}`,
+    boundsQuery: (size) =>
+      `select count(*) as rows, count(*) filter (where k is null) as null_keys, count(*) filter (where k = prev) as duplicate_keys,
+              coalesce(array_agg(k::text order by n) filter (where n % ${Math.trunc(size)} = 0), '{}') as bounds
+       from (select ${key} as k, lag(${key}) over (order by ${key}) as prev, row_number() over (order by ${key}) as n from ${relation} s) t`,
+    countQuery: `select count(*) as rows from ${relation} s`,
+    directQuery: direct ? (lo, hi) => `select ${[...(table.id === false ? [] : [`(${key})`]), ...columns.map((c) => `(${table.resolvedColumns[c.target]?.sql})`)].join(', ')} from ${relation} s${rangeWhere(lo, hi)} order by ${key}` : undefined,
+    directTarget: `${targetQualified} (${targetList.join(', ')})`,
     insertSql: `insert into ${targetQualified} (${targetList.join(', ')}) select ${valueList.join(', ')} from ${quoteIdent(stage)} st ${joins.join(' ')} where not st.__dup`,
   };
 }

@@ -2,11 +2,12 @@ import pg from 'pg';
 import { CopyFailedError } from '../errors.js';
 import { isRetryable, retryDelayMs, sleep, DEFAULT_RETRY_POLICY } from '../db/retry-policy.js';
 import { withClient } from '../db/with-client.js';
-import { claimRange, copyRange } from './copy-batch.js';
+import { claimRange, copyRange, copyRangeDirect, DirectCopyRejected } from './copy-batch.js';
 import { planEntry, readTargetColumns, type EntryPlan } from './copy-planner.js';
 import { loadOrder, type CopyPlan, type CopyTable } from './copy-spec.js';
 import { ProgressTracker, type BackfillProgress } from '../backfill/progress-tracker.js';
-import { ensureCopyStore, finishTable, readTableState, readTotals, registerRanges } from './copy-store.js';
+import { ensureRanges } from './copy-ranges.js';
+import { ensureCopyStore, finishTable, readTableState, readTotals } from './copy-store.js';
 
 /** How `runCopy` runs. */
 export interface CopyRunOptions {
@@ -70,23 +71,11 @@ async function foreignKeyEdges(client: pg.ClientBase, plan: CopyPlan): Promise<[
   return rows.flatMap((r) => entriesOf(r.child_schema, r.child).flatMap((child) => entriesOf(r.parent_schema, r.parent).map((parent): [string, string] => [child, parent])));
 }
 
-/** Cuts the entry's ranges in the snapshot (once per copy): checks its key is unique and never NULL. */
-async function ensureRanges(plan: EntryPlan, coordinator: pg.ClientBase, target: pg.ClientBase, batchSize: number): Promise<void> {
-  if (await readTableState(target, plan.copy, plan.table.entry)) return;
-  const counted = await coordinator.query<{ rows: string; keys: string; null_keys: string }>(plan.countQuery);
-  const count = counted.rows[0];
-  const rows = Number(count?.rows ?? 0);
-  if (Number(count?.null_keys ?? 0) > 0) throw new CopyFailedError(plan.copy, plan.table.entry, `${count?.null_keys} source rows have a NULL key "${plan.table.key}"; the key must identify every row`);
-  if (Number(count?.keys ?? 0) !== rows) throw new CopyFailedError(plan.copy, plan.table.entry, `the source key "${plan.table.key}" is not unique (${rows} rows, ${count?.keys} distinct keys); choose a unique key or build one in the source query`);
-  const { rows: bounds } = await coordinator.query<{ k: string }>(plan.boundsQuery(batchSize));
-  const cuts = bounds.map((b) => b.k);
-  // The last bound equal to the last key leaves an empty open range after it: harmless, and it catches rows added since.
-  await registerRanges(target, plan.copy, plan.table.entry, cuts, rows);
-}
-
 /** One worker: claims ranges until none is left, each in its own target transaction with its source rows. */
 async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, snapshot: string, options: CopyRunOptions, report: () => Promise<void>): Promise<void> {
-  const source = await openSourceReader(sourceUrl, snapshot);
+  let source = await openSourceReader(sourceUrl, snapshot);
+  // Ranges a straight stream could not take (a rejected row): they go through staging.
+  const staged = new Set<number>();
   try {
     await withClient(targetUrl, async (target) => {
       await target.query(SESSION);
@@ -99,12 +88,19 @@ async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, sna
             await target.query('commit');
             return;
           }
-          await copyRange(plan, source, target, range);
+          if (plan.directQuery && !staged.has(range.rangeNo)) await copyRangeDirect(plan, source, target, range);
+          else await copyRange(plan, source, target, range);
           await target.query('commit');
           attempt = 1;
           await report();
         } catch (error) {
           await target.query('rollback').catch(() => undefined);
+          if (error instanceof DirectCopyRejected) {
+            staged.add(error.rangeNo);
+            await source.end().catch(() => undefined);
+            source = await openSourceReader(sourceUrl, snapshot);
+            continue;
+          }
           if (!isRetryable(error) || attempt >= DEFAULT_RETRY_POLICY.maxAttempts) throw error;
           await sleep(retryDelayMs(attempt++, DEFAULT_RETRY_POLICY));
         }
