@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { quoteIdent, quoteLiteral } from '../sql.js';
 import type { EntryPlan } from './copy-planner.js';
+import { RemapStream } from './copy-remap-stream.js';
 import { COPY_SCHEMA } from './copy-store.js';
 
 /**
@@ -63,23 +64,61 @@ function isRowProblem(error: unknown): boolean {
   return state.startsWith('22') || state.startsWith('23');
 }
 
+/** Id maps per referenced entry (old key → new id), held by a worker for the streamed path. */
+export type IdMaps = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+/** Above this many ids in a referenced entry's map, a worker resolves references in SQL (staging) instead of in memory. */
+export const MAX_IN_MEMORY_IDS = 5_000_000;
+
 /**
- * Streams the range straight into the target table (an entry with nothing to resolve) and marks it done, in
- * the caller's transaction. Throws {@link DirectCopyRejected} when the table rejects a row: the caller rolls
- * back, opens a fresh source reader (the interrupted COPY leaves it unusable) and copies the range through
- * staging, which dead-letters the rows at fault.
+ * Loads the id maps the entry's references need (read-only), or undefined when one holds more than
+ * {@link MAX_IN_MEMORY_IDS} ids (memory stays bounded; the staging path resolves them in SQL).
  */
-export async function copyRangeDirect(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange): Promise<RangeOutcome> {
+export async function loadIdMaps(target: pg.ClientBase, plan: EntryPlan): Promise<IdMaps | undefined> {
+  const maps = new Map<string, Map<string, string>>();
+  for (const entry of new Set(plan.directRefs.map((r) => r.entry))) {
+    const { rows: sized } = await target.query<{ n: string }>(`select count(*) as n from ${COPY_SCHEMA}.id_map where copy = $1 and entry = $2`, [plan.copy, entry]);
+    if (Number(sized[0]?.n ?? 0) > MAX_IN_MEMORY_IDS) return undefined;
+    const { rows } = await target.query<{ old_key: string; new_id: string }>(`select old_key, new_id from ${COPY_SCHEMA}.id_map where copy = $1 and entry = $2`, [plan.copy, entry]);
+    maps.set(entry, new Map(rows.map((r) => [r.old_key, r.new_id])));
+  }
+  return maps;
+}
+
+/**
+ * Streams the range straight into the target table (an entry with nothing to resolve in SQL), rewriting its
+ * references through `maps` on the way, records the rows whose reference the maps do not hold as dead letters,
+ * and marks the range done, in the caller's transaction. Throws {@link DirectCopyRejected} when the table
+ * rejects a row: the caller rolls back, opens a fresh source reader (the interrupted COPY leaves it unusable)
+ * and copies the range through staging, which dead-letters the rows at fault.
+ */
+export async function copyRangeDirect(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange, maps: IdMaps): Promise<RangeOutcome> {
   const query = plan.directQuery?.(range.lo, range.hi) as string;
+  const reader = source.query(copyTo(`copy (${query}) to stdout`));
   const writer = target.query(copyFrom(`copy ${plan.directTarget} from stdin`));
+  const remap =
+    plan.directRefs.length > 0 || !plan.directKeyIsColumn
+      ? new RemapStream(plan.directRefs.map((r) => ({ ...r, map: maps.get(r.entry) ?? new Map<string, string>() })), plan.directColumns, plan.table.key, plan.directKeyIsColumn)
+      : undefined;
   try {
-    await pipeline(source.query(copyTo(`copy (${query}) to stdout`)), writer);
+    await (remap ? pipeline(reader, remap, writer) : pipeline(reader, writer));
   } catch (error) {
     if (isRowProblem(error)) throw new DirectCopyRejected(range.rangeNo, error);
     throw error;
   }
-  await markDone(target, plan, range, { inserted: writer.rowCount, dead: 0, collapsed: 0 });
-  return { inserted: writer.rowCount, dead: 0, collapsed: 0 };
+  const dead = remap?.dead ?? [];
+  if (dead.length > 0) {
+    await target.query(`insert into ${DEAD} (copy, entry, source_key, reason, row) select $1, $2, k, r, w from unnest($3::text[], $4::text[], $5::jsonb[]) as d(k, r, w)`, [
+      plan.copy,
+      plan.table.entry,
+      dead.map((d) => d.key),
+      dead.map((d) => d.reason),
+      dead.map((d) => JSON.stringify(d.row)),
+    ]);
+  }
+  const outcome = { inserted: writer.rowCount, dead: dead.length, collapsed: 0 };
+  await markDone(target, plan, range, outcome);
+  return outcome;
 }
 
 /** The range's checkpoint: done, with its counts (in the transaction that wrote its rows). */
@@ -95,7 +134,7 @@ async function deadLetter(target: pg.ClientBase, plan: EntryPlan, where: string,
   const stage = quoteIdent(plan.stage);
   const { rowCount } = await target.query(
     `with gone as (delete from ${stage} st where ${where} returning st.*)
-     insert into ${DEAD} (copy, entry, source_key, reason, row) select $1, $2, st.__key, ${reason}, to_jsonb(st) - '__seq' - '__dup' - '__new' from gone st`,
+     insert into ${DEAD} (copy, entry, source_key, reason, row) select $1, $2, st.__key, ${reason}, ${plan.deadRowSql} from gone st`,
     [plan.copy, plan.table.entry],
   );
   return rowCount ?? 0;

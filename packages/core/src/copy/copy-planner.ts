@@ -44,11 +44,20 @@ export interface EntryPlan {
   /** Source query of the row count. */
   readonly countQuery: string;
   /**
-   * For an entry with nothing to resolve in the target: the source query of the range giving the target
-   * columns themselves, for `COPY <directTarget> FROM STDIN` straight into the table (no staging).
+   * For an entry with nothing to resolve in SQL (no dedupe, filter or id map of its own; references only to
+   * other entries): the source query of the range giving the source key, then the target columns (old keys for
+   * references), for `COPY <directTarget> FROM STDIN` straight into the table, references rewritten on the way.
    */
   readonly directQuery: ((lo: string | null, hi: string | null) => string) | undefined;
   readonly directTarget: string;
+  /** Whether the key (first field of the direct query) is also the first target column (a kept id). */
+  readonly directKeyIsColumn: boolean;
+  /** Fields of the direct query holding old keys to rewrite: position, target column, referenced entry. */
+  readonly directRefs: readonly { readonly index: number; readonly column: string; readonly entry: string }[];
+  /** Target column names of the direct query's fields after the key (for a dead letter's row). */
+  readonly directColumns: readonly string[];
+  /** SQL over the staged row `st`: its source values as JSON, by source key and target column name (a dead letter's row). */
+  readonly deadRowSql: string;
   /** INSERT of the staged rows that survive, without parameters (`and st.__seq = $1` appended for one row). */
   readonly insertSql: string;
 }
@@ -118,7 +127,8 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
   const rangeWhere = (lo: string | null, hi: string | null): string =>
     `${lo === null && hi === null ? '' : ' where '}${[...(lo === null ? [] : [`${key} > ${quoteLiteral(lo)}`]), ...(hi === null ? [] : [`${key} <= ${quoteLiteral(hi)}`])].join(' and ')}`;
   // Nothing to resolve in the target (no reference, dedupe, filter or id map): rows can stream straight into the table.
-  const direct = !table.where && !table.dedupe && !needsIdMap(plan, table) && columns.every((c) => !c.refEntry) && (table.id === false || table.id.generate === 'keep');
+  const direct = !table.where && !table.dedupe && !needsIdMap(plan, table) && columns.every((c) => c.refEntry !== table.entry) && (table.id === false || table.id.generate === 'keep');
+  const keyIsColumn = table.id !== false;
   return {
     copy: plan.name,
     table,
@@ -135,8 +145,12 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
               coalesce(array_agg(k::text order by n) filter (where n % ${Math.trunc(size)} = 0), '{}') as bounds
        from (select ${key} as k, lag(${key}) over (order by ${key}) as prev, row_number() over (order by ${key}) as n from ${relation} s) t`,
     countQuery: `select count(*) as rows from ${relation} s`,
-    directQuery: direct ? (lo, hi) => `select ${[...(table.id === false ? [] : [`(${key})`]), ...columns.map((c) => `(${table.resolvedColumns[c.target]?.sql})`)].join(', ')} from ${relation} s${rangeWhere(lo, hi)} order by ${key}` : undefined,
+    directQuery: direct ? (lo, hi) => `select ${[`(${key})`, ...columns.map((c) => `(${table.resolvedColumns[c.target]?.sql})`)].join(', ')} from ${relation} s${rangeWhere(lo, hi)} order by ${key}` : undefined,
     directTarget: `${targetQualified} (${targetList.join(', ')})`,
+    directKeyIsColumn: keyIsColumn,
+    directRefs: columns.flatMap((c, i) => (c.refEntry ? [{ index: i + 1, column: c.target, entry: c.refEntry }] : [])),
+    directColumns: columns.map((c) => c.target),
+    deadRowSql: `jsonb_build_object(${[`${quoteLiteral(table.key)}, st.__key`, ...columns.map((c) => `${quoteLiteral(c.target)}, st.${c.stage}`)].join(', ')})`,
     insertSql: `insert into ${targetQualified} (${targetList.join(', ')}) select ${valueList.join(', ')} from ${quoteIdent(stage)} st ${joins.join(' ')} where not st.__dup`,
   };
 }

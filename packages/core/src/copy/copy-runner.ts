@@ -2,7 +2,7 @@ import pg from 'pg';
 import { CopyFailedError } from '../errors.js';
 import { isRetryable, retryDelayMs, sleep, DEFAULT_RETRY_POLICY } from '../db/retry-policy.js';
 import { withClient } from '../db/with-client.js';
-import { claimRange, copyRange, copyRangeDirect, DirectCopyRejected } from './copy-batch.js';
+import { claimRange, copyRange, copyRangeDirect, DirectCopyRejected, loadIdMaps } from './copy-batch.js';
 import { planEntry, readTargetColumns, type EntryPlan } from './copy-planner.js';
 import { loadOrder, type CopyPlan, type CopyTable } from './copy-spec.js';
 import { ProgressTracker, type BackfillProgress } from '../backfill/progress-tracker.js';
@@ -80,6 +80,8 @@ async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, sna
     await withClient(targetUrl, async (target) => {
       await target.query(SESSION);
       await target.query(plan.stageDdl);
+      // The referenced entries are complete before this one starts: their maps do not change while it copies.
+      const maps = plan.directQuery ? await loadIdMaps(target, plan) : undefined;
       for (let attempt = 1; !options.signal?.aborted; ) {
         try {
           await target.query('begin');
@@ -88,7 +90,7 @@ async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, sna
             await target.query('commit');
             return;
           }
-          if (plan.directQuery && !staged.has(range.rangeNo)) await copyRangeDirect(plan, source, target, range);
+          if (maps && !staged.has(range.rangeNo)) await copyRangeDirect(plan, source, target, range, maps);
           else await copyRange(plan, source, target, range);
           await target.query('commit');
           attempt = 1;
