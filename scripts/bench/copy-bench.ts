@@ -89,7 +89,7 @@ async function naiveSample(sourceUrl: string, targetUrl: string, sample: number)
 }
 
 /** Runs the benchmark on a fresh source and target on the server of `url`. */
-export async function runCopyBench(options: { url: string; serverUrl: string; rows: number; workers: number; naiveSample: number; progress: boolean }): Promise<Record<string, unknown>> {
+export async function runCopyBench(options: { url: string; serverUrl: string; rows: number; workers: number; batchSize: number; naiveSample: number; progress: boolean }): Promise<Record<string, unknown>> {
   const say = (line: string): void => {
     if (options.progress) process.stderr.write(`${line}\n`);
   };
@@ -100,10 +100,10 @@ export async function runCopyBench(options: { url: string; serverUrl: string; ro
     say(`pipe: COPY … TO STDOUT | COPY … FROM STDIN of ${options.rows} rows`);
     const pipe = await timed(() => pipeCopy(options.url, target.url));
     say('toolkit: runCopy, ids kept');
-    const plain = await timed(() => runCopy(plainCopy, { sourceUrl: options.url, targetUrl: target.url, workers: options.workers }));
+    const plain = await timed(() => runCopy(plainCopy, { sourceUrl: options.url, targetUrl: target.url, workers: options.workers, batchSize: options.batchSize }));
     say('toolkit: runCopy, references remapped through the id map');
     await runCopy(remapCopy, { sourceUrl: options.url, targetUrl: target.url, entries: ['students', 'courses'] });
-    const remap = await timed(() => runCopy(remapCopy, { sourceUrl: options.url, targetUrl: target.url, entries: ['grades'], workers: options.workers }));
+    const remap = await timed(() => runCopy(remapCopy, { sourceUrl: options.url, targetUrl: target.url, entries: ['grades'], workers: options.workers, batchSize: options.batchSize }));
     const sample = Math.min(options.naiveSample, options.rows);
     say(`naive: Prisma findMany pages + createMany on ${sample} rows (extrapolated)`);
     const naive = await naiveSample(options.url, target.url, sample);
@@ -123,6 +123,7 @@ export async function runCopyBench(options: { url: string; serverUrl: string; ro
       toolkit_remap_vs_pipe: Math.round((rate(remap.seconds) / pipeRate) * 100) / 100,
       toolkit_vs_naive: Math.round(rate(plain.seconds) / rate(naive.seconds, naive.rows)),
       workers: options.workers,
+      batch_size: options.batchSize,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
       validation_ok: validations.every((v) => v.ok),
     };

@@ -16,7 +16,7 @@ const BENCHMARKS = ['backfill', 'extract-json', 'soft-delete', 'lint', 'copy'] a
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: pnpm bench <${BENCHMARKS.join('|')}> [--rows N | --parents N | --cycles N | --files N] [--workers N] [--naive-sample N] [--json]`);
+  console.error(`${message}\nusage: pnpm bench <${BENCHMARKS.join('|')}> [--rows N | --parents N | --cycles N | --files N] [--workers N] [--batch-size N] [--naive-sample N] [--json]`);
   process.exit(2);
 }
 
@@ -38,6 +38,7 @@ try {
       files: { type: 'string' },
       workers: { type: 'string' },
       'naive-sample': { type: 'string' },
+      'batch-size': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -50,6 +51,7 @@ if (!BENCHMARKS.includes(name as BenchmarkName)) usage(`unknown benchmark "${nam
 const rows = positiveInt('rows', parsed.values.rows, name === 'copy' ? 1_000_000 : 100_000);
 const workers = positiveInt('workers', parsed.values.workers, 1);
 const naiveSample = positiveInt('naive-sample', parsed.values['naive-sample'], name === 'extract-json' ? 300 : name === 'copy' ? 20_000 : 2_000);
+const batchSize = positiveInt('batch-size', parsed.values['batch-size'], 10_000);
 const parents = positiveInt('parents', parsed.values.parents, 100_000);
 const cycles = positiveInt('cycles', parsed.values.cycles, 1_000);
 const files = positiveInt('files', parsed.values.files, 1_000);
@@ -72,7 +74,7 @@ try {
       : name === 'soft-delete'
         ? await runSoftDeleteBench({ url: database.url, cycles })
         : name === 'copy'
-          ? await runCopyBench({ url: database.url, serverUrl: server.url, rows, workers, naiveSample, progress: !json })
+          ? await runCopyBench({ url: database.url, serverUrl: server.url, rows, workers, batchSize, naiveSample, progress: !json })
         : await runBackfillBench({ url: database.url, rows, workers, naiveSample, progress: !json });
   const full = { ...report, server: server.origin, seconds: Math.round((performance.now() - started) / 100) / 10 };
   if (json) {

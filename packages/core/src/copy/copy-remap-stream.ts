@@ -43,8 +43,10 @@ export class RemapStream extends Transform {
   private readonly decoder = new StringDecoder('utf8');
   private rest = '';
 
+  private readonly refs: readonly StreamRef[];
+
   constructor(
-    private readonly refs: readonly StreamRef[],
+    refs: readonly StreamRef[],
     /** Target column names of the fields after the key (for a dead letter's row). */
     private readonly columns: readonly string[],
     private readonly keyName: string,
@@ -52,6 +54,8 @@ export class RemapStream extends Transform {
     private readonly keepKey: boolean,
   ) {
     super();
+    // Rewritten left to right: in field order.
+    this.refs = [...refs].sort((a, b) => a.index - b.index);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -67,11 +71,17 @@ export class RemapStream extends Transform {
 
   private rewrite(lines: readonly string[]): string | undefined {
     const out: string[] = [];
+    const last = this.refs.reduce((max, ref) => Math.max(max, ref.index), 0);
     for (const line of lines) {
-      const fields = line.split('\t');
+      // Field boundaries up to the last reference field only: the rest of the line is copied as it is.
+      const starts = [0];
+      for (let at = line.indexOf('\t'); at >= 0 && starts.length <= last + 1; at = line.indexOf('\t', at + 1)) starts.push(at + 1);
+      const field = (i: number): string => line.slice(starts[i], i + 1 < starts.length ? (starts[i + 1] as number) - 1 : line.length);
+      let rewritten = '';
+      let from = 0;
       let reason: string | undefined;
       for (const ref of this.refs) {
-        const old = fields[ref.index] as string;
+        const old = field(ref.index);
         if (old === '\\N') continue;
         const value = copyFieldValue(old) as string;
         const id = ref.map.get(value);
@@ -79,18 +89,26 @@ export class RemapStream extends Transform {
           reason = `${ref.column} = ${value}: no "${ref.entry}" row with that key was copied`;
           break;
         }
-        fields[ref.index] = id;
+        const start = starts[ref.index] as number;
+        rewritten += line.slice(from, start) + id;
+        from = start + old.length;
       }
       if (reason !== undefined) {
+        const fields = line.split('\t');
         const row: Record<string, string | null> = { [this.keyName]: copyFieldValue(fields[0] as string) };
-        // Reference fields before the failing one were already rewritten: report the source values.
-        const source = line.split('\t');
-        this.columns.forEach((column, i) => (row[column] = copyFieldValue(source[i + 1] as string)));
+        this.columns.forEach((column, i) => (row[column] = copyFieldValue(fields[i + 1] as string)));
         this.dead.push({ key: copyFieldValue(fields[0] as string) as string, reason, row });
         continue;
       }
-      out.push((this.keepKey ? fields : fields.slice(1)).join('\t'));
+      rewritten += line.slice(from);
+      out.push(this.keepKey ? rewritten : rewritten.slice(this.keyEnd(rewritten)));
     }
     return out.length ? `${out.join('\n')}\n` : undefined;
+  }
+
+  /** The offset just after the key field (the first tab) of a line. Pure. */
+  private keyEnd(line: string): number {
+    const tab = line.indexOf('\t');
+    return tab < 0 ? line.length : tab + 1;
   }
 }
