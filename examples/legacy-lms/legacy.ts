@@ -28,7 +28,7 @@ export async function seedLegacy(url: string, scale: number): Promise<void> {
 
       create table persons (id int primary key, user_id int, pincode varchar(16), firstname text, lastname text, birthdate date);
       -- every 40th person is entered again (same pincode, higher id); every 10th has no pincode (never a duplicate)
-      insert into persons select g, g, case when g % 10 = 0 then null when g % 40 = 0 then 'PIN' || (g - 3) else 'PIN' || g end,
+      insert into persons select g, g, case when g % 10 = 0 then null when g % 40 = 5 then 'PIN' || (g - 3) else 'PIN' || g end,
         'Ad' || g, 'Soyad' || g, date '1990-01-01' + (g % 9000) from generate_series(1, ${c.persons}) g;
 
       create table organizations (id int primary key, parent_id int, type_id int, name_az text, name_ru text, name_en text);

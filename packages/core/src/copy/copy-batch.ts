@@ -173,43 +173,48 @@ async function assignIds(target: pg.ClientBase, plan: EntryPlan): Promise<void> 
   await target.query(`update ${stage} d set __new = s.__new from ${stage} s where d.__dup and d.__new is null and not s.__dup and s.__dedupe = d.__dedupe`);
 }
 
+/** Dead-letters the staged row `seq` the table rejected with `message`, and the duplicates that collapsed onto it. */
+async function rejectRow(target: pg.ClientBase, plan: EntryPlan, seq: number, message: string): Promise<number> {
+  const stage = quoteIdent(plan.stage);
+  const survivor = await target.query<{ new: string | null; key: string }>(`select __new as new, __key as key from ${stage} where __seq = $1`, [seq]);
+  let dead = await deadLetter(target, plan, `st.__seq = ${seq}`, quoteLiteral(`rejected by ${plan.targetQualified}: ${message}`));
+  const id = survivor.rows[0]?.new;
+  if (id !== null && id !== undefined && plan.table.dedupe) {
+    dead += await deadLetter(target, plan, `st.__dup and st.__new = ${quoteLiteral(id)}`, quoteLiteral(`its survivor was rejected by ${plan.targetQualified}: ${message}`));
+    await target.query(`delete from ${COPY_SCHEMA}.copy_survivor where copy = $1 and entry = $2 and old_key = $3`, [plan.copy, plan.table.entry, survivor.rows[0]?.key]);
+  }
+  return dead;
+}
+
 /**
- * Inserts the surviving rows in one statement; when a row's value is rejected (bad input, NOT NULL, unique,
- * check, foreign key: SQLSTATE class 22 or 23), it inserts row by row under savepoints and dead-letters the
- * rows at fault with the database's message, and the duplicates that collapsed onto them. Returns rows inserted.
+ * Inserts the surviving staged rows whose `__seq` lies in [lo, hi] under a savepoint; when the table rejects a
+ * row (bad input, NOT NULL, unique, check, foreign key: SQLSTATE class 22 or 23) it halves the span and tries
+ * each half, down to the single rows at fault, which it dead-letters with the database's message (and the
+ * duplicates that collapsed onto them). A few bad rows in a batch cost a few dozen statements, not one per row.
  */
-async function insertRows(target: pg.ClientBase, plan: EntryPlan): Promise<{ inserted: number; dead: number }> {
-  await target.query('savepoint evolve_copy_insert');
+async function insertSpan(target: pg.ClientBase, plan: EntryPlan, lo: number, hi: number): Promise<{ inserted: number; dead: number }> {
+  await target.query('savepoint evolve_copy_span');
   try {
-    const { rowCount } = await target.query(plan.insertSql);
-    await target.query('release savepoint evolve_copy_insert');
+    const { rowCount } = await target.query(`${plan.insertSql} and st.__seq between $1 and $2`, [lo, hi]);
+    await target.query('release savepoint evolve_copy_span');
     return { inserted: rowCount ?? 0, dead: 0 };
   } catch (error) {
     if (!isRowProblem(error)) throw error;
-    await target.query('rollback to savepoint evolve_copy_insert');
+    await target.query('rollback to savepoint evolve_copy_span');
+    if (lo === hi) return { inserted: 0, dead: await rejectRow(target, plan, lo, error instanceof Error ? error.message : String(error)) };
   }
-  const stage = quoteIdent(plan.stage);
-  const { rows } = await target.query<{ seq: string }>(`select __seq::text as seq from ${stage} where not __dup order by __seq`);
-  let inserted = 0;
-  let dead = 0;
-  for (const { seq } of rows) {
-    await target.query('savepoint evolve_copy_row');
-    try {
-      inserted += (await target.query(`${plan.insertSql} and st.__seq = $1`, [seq])).rowCount ?? 0;
-      await target.query('release savepoint evolve_copy_row');
-    } catch (error) {
-      await target.query('rollback to savepoint evolve_copy_row');
-      const message = error instanceof Error ? error.message : String(error);
-      const survivor = await target.query<{ new: string | null }>(`select __new as new from ${stage} where __seq = $1`, [seq]);
-      dead += await deadLetter(target, plan, `st.__seq = ${Number(seq)}`, `${quoteLiteral(`rejected by ${plan.targetQualified}: ${message}`)}`);
-      const id = survivor.rows[0]?.new;
-      if (id !== null && id !== undefined) {
-        dead += await deadLetter(target, plan, `st.__dup and st.__new = ${quoteLiteral(id)}`, `${quoteLiteral(`its survivor was rejected by ${plan.targetQualified}: ${message}`)}`);
-        await target.query(`delete from ${COPY_SCHEMA}.copy_survivor where copy = $1 and entry = $2 and old_key = (select __key from ${stage} where __seq = $3)`, [plan.copy, plan.table.entry, seq]);
-      }
-    }
-  }
-  return { inserted, dead };
+  const mid = Math.floor((lo + hi) / 2);
+  const first = await insertSpan(target, plan, lo, mid);
+  const second = await insertSpan(target, plan, mid + 1, hi);
+  return { inserted: first.inserted + second.inserted, dead: first.dead + second.dead };
+}
+
+/** Inserts the surviving staged rows (see {@link insertSpan}); returns rows inserted and dead-lettered. */
+async function insertRows(target: pg.ClientBase, plan: EntryPlan): Promise<{ inserted: number; dead: number }> {
+  const { rows } = await target.query<{ lo: string | null; hi: string | null }>(`select min(__seq)::text as lo, max(__seq)::text as hi from ${quoteIdent(plan.stage)} where not __dup`);
+  const span = rows[0];
+  if (span?.lo == null || span.hi == null) return { inserted: 0, dead: 0 };
+  return insertSpan(target, plan, Number(span.lo), Number(span.hi));
 }
 
 /**
