@@ -182,6 +182,27 @@ try {
     const drift = lastJson<{ folders: string[] }>(await cli(['new', 'after_phases', '--json']));
     check(drift.folders.length === 0, `schema.prisma and the migrations agree after the phases (got ${JSON.stringify(drift.folders)})`);
   });
+  await step('prisma-evolve copy run --json (a legacy database copied with new UUIDs, plain node, TypeScript copy plan)', async () => {
+    const legacy = await createTestDatabase(server.url, { prefix: 'evolve_consumer_legacy' });
+    try {
+      const sql = async (url: string, text: string): Promise<void> => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        await client.query(text);
+        await client.end();
+      };
+      await sql(legacy.url, `create table members (id int primary key, mail text, name_az text, name_en text); insert into members select g, 'm' || g || '@old.az', 'Üzv ' || g, case when g % 2 = 0 then 'Member ' || g end from generate_series(1, 300) g`);
+      await sql(database.url, `create table "Imported" (id uuid primary key, mail text not null, name jsonb)`);
+      writeFileSync(
+        path.join(app, 'db', 'evolve.copy.ts'),
+        `import { defineCopy, multilingual } from '@prisma-evolve/core';\n\nexport const copy = defineCopy({\n  name: 'members',\n  batchSize: 100,\n  tables: { members: { table: 'Imported', from: 'members', key: 'id', id: { column: 'id', generate: 'uuid' }, columns: { mail: 'mail', name: multilingual({ az: 'name_az', en: 'name_en' }) } } },\n});\n`,
+      );
+      const result = lastJson<{ tables: Array<{ copiedRows: number; status: string }>; validation: { ok: boolean } }>(await cli(['copy', 'run', '--copy', path.join('db', 'evolve.copy.ts'), '--source-url', legacy.url, '--json']));
+      check(result.validation.ok && result.tables[0]?.copiedRows === 300 && result.tables[0].status === 'done', `copy: ${JSON.stringify(result)}`);
+    } finally {
+      await legacy.drop().catch(() => undefined);
+    }
+  });
   await step('prisma generate (offline) and the soft-delete extension with the app\'s client', async () => {
     await inApp(env, path.join(app, 'node_modules', '.bin', 'prisma'), ['generate']);
     const result = lastJson<{ visible: boolean; rowKept: boolean; cascadedPosts: number }>(await inApp(env, 'node', ['soft-delete.mjs']));

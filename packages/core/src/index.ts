@@ -187,3 +187,4 @@ export { setSequencesPastMaxima, setSourceReadOnly } from './copy/copy-cutover.j
 export type { SequenceSet, ReadOnlyWindow } from './copy/copy-cutover.js';
 export { readCopyStatus } from './copy/copy-status.js';
 export type { CopyStatus } from './copy/copy-status.js';
+export type { CopyTableFigures } from './copy/copy-store.js';

@@ -113,7 +113,7 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
   const copyColumns = ['__key', '__dedupe', '__keep', ...columns.map((c) => c.stage)];
   const stageDdl = `create temp table if not exists ${quoteIdent(stage)} (
     __seq bigint generated always as identity, __key text not null, __dedupe text, __keep boolean not null,
-    ${columns.map((c) => `${c.stage} text`).join(', ')}${columns.length ? ', ' : ''}__dup boolean not null default false, __new text) on commit delete rows`;
+    ${columns.map((c) => `${c.stage} text`).join(', ')}${columns.length ? ', ' : ''}__dup boolean not null default false, __inserted boolean not null default false, __new text) on commit delete rows`;
   const joins = columns
     .filter((c) => c.refEntry)
     .map((c) => `left join ${COPY_SCHEMA}.id_map m_${c.stage} on m_${c.stage}.copy = ${quoteLiteral(plan.name)} and m_${c.stage}.entry = ${quoteLiteral(c.refEntry as string)} and m_${c.stage}.old_key = st.${c.stage}`);
@@ -151,6 +151,6 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     directRefs: columns.flatMap((c, i) => (c.refEntry ? [{ index: i + 1, column: c.target, entry: c.refEntry }] : [])),
     directColumns: columns.map((c) => c.target),
     deadRowSql: `jsonb_build_object(${[`${quoteLiteral(table.key)}, st.__key`, ...columns.map((c) => `${quoteLiteral(c.target)}, st.${c.stage}`)].join(', ')})`,
-    insertSql: `insert into ${targetQualified} (${targetList.join(', ')}) select ${valueList.join(', ')} from ${quoteIdent(stage)} st ${joins.join(' ')} where not st.__dup`,
+    insertSql: `insert into ${targetQualified} (${targetList.join(', ')}) select ${valueList.join(', ')} from ${quoteIdent(stage)} st ${joins.join(' ')} where not st.__dup and not st.__inserted`,
   };
 }

@@ -7,7 +7,7 @@ import { planEntry, readTargetColumns, type EntryPlan } from './copy-planner.js'
 import { loadOrder, type CopyPlan, type CopyTable } from './copy-spec.js';
 import { ProgressTracker, type BackfillProgress } from '../backfill/progress-tracker.js';
 import { ensureRanges } from './copy-ranges.js';
-import { ensureCopyStore, finishTable, readTableState, readTotals } from './copy-store.js';
+import { ensureCopyStore, finishTable, readTableFigures, readTableState, readTotals } from './copy-store.js';
 
 /** How `runCopy` runs. */
 export interface CopyRunOptions {
@@ -166,18 +166,10 @@ export async function runCopy(plan: CopyPlan, options: CopyRunOptions): Promise<
           await Promise.all(Array.from({ length: Math.max(1, options.workers ?? 1) }, () => worker(entryPlan, options.sourceUrl, options.targetUrl, snapshot, options, report)));
         }
         const done = before?.status === 'done' || (await finishTable(target, plan.name, table.entry));
-        const totals = await readTotals(target, plan.name, table.entry);
-        const state = await readTableState(target, plan.name, table.entry);
-        tables.push({
-          name: table.entry,
-          sourceRows: state?.sourceRows ?? null,
-          copiedRows: totals.inserted,
-          deadLetters: totals.dead,
-          collapsed: totals.collapsed,
-          status: before?.status === 'done' ? 'already-complete' : done ? 'done' : options.signal?.aborted ? 'canceled' : (state?.status ?? 'pending'),
-        });
-        if (table.maxDeadLetters !== undefined && totals.dead > table.maxDeadLetters) {
-          throw new CopyFailedError(plan.name, table.entry, `${totals.dead} dead letters exceed maxDeadLetters ${table.maxDeadLetters}; see ${'_evolve.copy_dead_letter'} (copy status lists the reasons)`);
+        const { rangesDone: _done, ranges: _ranges, ...figures } = await readTableFigures(target, plan.name, table.entry);
+        tables.push({ ...figures, status: before?.status === 'done' ? 'already-complete' : done ? 'done' : options.signal?.aborted ? 'canceled' : figures.status });
+        if (table.maxDeadLetters !== undefined && figures.deadLetters > table.maxDeadLetters) {
+          throw new CopyFailedError(plan.name, table.entry, `${figures.deadLetters} dead letters exceed maxDeadLetters ${table.maxDeadLetters}; see ${'_evolve.copy_dead_letter'} (copy status lists the reasons)`);
         }
         if (!done) break;
       }

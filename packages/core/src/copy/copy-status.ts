@@ -1,11 +1,10 @@
 import { withClient } from '../db/with-client.js';
-import type { CopyTableReport } from './copy-runner.js';
 import type { CopyPlan } from './copy-spec.js';
-import { COPY_SCHEMA, ensureCopyStore, readTableState, readTotals } from './copy-store.js';
+import { COPY_SCHEMA, ensureCopyStore, readTableFigures, type CopyTableFigures } from './copy-store.js';
 
 /** Where a copy stands, per entry, with the most frequent dead-letter reasons. */
 export interface CopyStatus {
-  readonly tables: readonly (CopyTableReport & { readonly rangesDone: number; readonly ranges: number })[];
+  readonly tables: readonly CopyTableFigures[];
   readonly deadLetterReasons: readonly { readonly entry: string; readonly reason: string; readonly rows: number }[];
 }
 
@@ -14,20 +13,7 @@ export async function readCopyStatus(plan: CopyPlan, targetUrl: string): Promise
   return withClient(targetUrl, async (client) => {
     await ensureCopyStore(client);
     const tables = [];
-    for (const table of plan.tables) {
-      const state = await readTableState(client, plan.name, table.entry);
-      const totals = await readTotals(client, plan.name, table.entry);
-      tables.push({
-        name: table.entry,
-        sourceRows: state?.sourceRows ?? null,
-        copiedRows: totals.inserted,
-        deadLetters: totals.dead,
-        collapsed: totals.collapsed,
-        status: state?.status ?? 'pending',
-        rangesDone: totals.rangesDone,
-        ranges: totals.ranges,
-      } as const);
-    }
+    for (const table of plan.tables) tables.push(await readTableFigures(client, plan.name, table.entry));
     // Reasons grouped by their text up to the first colon-separated detail (the key value differs per row).
     const { rows } = await client.query<{ entry: string; reason: string; rows: string }>(
       `select entry, regexp_replace(reason, ' = [^:]*:', ' = …:') as reason, count(*) as rows from ${COPY_SCHEMA}.copy_dead_letter where copy = $1 group by 1, 2 order by 3 desc limit 20`,

@@ -116,3 +116,31 @@ export async function readTotals(client: pg.ClientBase, copy: string, entry: str
   const row = rows[0];
   return { rangesDone: Number(row?.done ?? 0), ranges: Number(row?.ranges ?? 0), inserted: Number(row?.inserted ?? 0), dead: Number(row?.dead ?? 0), collapsed: Number(row?.collapsed ?? 0) };
 }
+
+/** An entry's figures as the reports show them (the CLI's `tables[]`), with its ranges. */
+export interface CopyTableFigures {
+  readonly name: string;
+  readonly sourceRows: number | null;
+  readonly copiedRows: number;
+  readonly deadLetters: number;
+  readonly collapsed: number;
+  readonly status: CopyTableState['status'];
+  readonly rangesDone: number;
+  readonly ranges: number;
+}
+
+/** The entry's figures from the tracker. Read-only. */
+export async function readTableFigures(client: pg.ClientBase, copy: string, entry: string): Promise<CopyTableFigures> {
+  const state = await readTableState(client, copy, entry);
+  const totals = await readTotals(client, copy, entry);
+  return {
+    name: entry,
+    sourceRows: state?.sourceRows ?? null,
+    copiedRows: totals.inserted,
+    deadLetters: totals.dead,
+    collapsed: totals.collapsed,
+    status: state?.status ?? 'pending',
+    rangesDone: totals.rangesDone,
+    ranges: totals.ranges,
+  };
+}
