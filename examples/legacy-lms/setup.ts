@@ -8,10 +8,10 @@ import { seedLegacy } from './legacy.js';
 export const SCHEMA_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'schema.prisma');
 export const COPY_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'copy.ts');
 
-/** A target database with schema.prisma applied (the SQL Prisma would write from an empty database). */
-export async function createTarget(serverUrl: string, prefix = 'evolve_lms_v2'): Promise<TestDatabase> {
+/** A target database with a schema.prisma (default: this example's) applied, as Prisma would write it from an empty database. */
+export async function createTarget(serverUrl: string, prefix = 'evolve_lms_v2', schemaPath = SCHEMA_PATH): Promise<TestDatabase> {
   const target = await createTestDatabase(serverUrl, { prefix });
-  const sql = await diffEmptyToSchema(target.url, SCHEMA_PATH);
+  const sql = await diffEmptyToSchema(target.url, schemaPath);
   await withClient(target.url, (client) => client.query(sql));
   return target;
 }

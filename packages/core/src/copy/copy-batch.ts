@@ -273,7 +273,9 @@ export async function copyRange(plan: EntryPlan, source: pg.ClientBase, target: 
     // A self-reference may also point at a row of this range (parents before children in key order).
     const sameRange = column.refEntry === table.entry ? ` and not exists (select 1 from ${quoteIdent(plan.stage)} o where o.__key = st.${column.stage})` : '';
     const missing = `st.${column.stage} is not null and not exists (select 1 from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = ${quoteLiteral(column.refEntry as string)} and m.old_key = st.${column.stage})${sameRange}`;
-    dead += await deadLetter(target, plan, missing, `format('%s = %s: no "%s" row with that key was copied', ${quoteLiteral(column.target)}, st.${column.stage}, ${quoteLiteral(column.refEntry as string)})`);
+    const reason = `format('%s = %s: no "%s" row with that key was copied', ${quoteLiteral(column.target)}, st.${column.stage}, ${quoteLiteral(column.refEntry as string)})`;
+    // Within a tree, a row whose parent just became a dead letter loses its parent too: repeat until none does.
+    for (let removed = await deadLetter(target, plan, missing, reason); removed > 0; removed = sameRange ? await deadLetter(target, plan, missing, reason) : 0) dead += removed;
   }
   if (table.dedupe) await collapseDuplicates(target, plan);
   await assignIds(target, plan);

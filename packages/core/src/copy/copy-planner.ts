@@ -120,7 +120,7 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
   const targetList = [...(table.id === false ? [] : [quoteIdent(table.id.column)]), ...columns.map((c) => quoteIdent(c.target))];
   // A reference to the entry itself (a tree) may point at a row of the same range: its id is in the staging table.
   const refValue = (c: StagedColumn): string =>
-    c.refEntry === table.entry ? `coalesce(m_${c.stage}.new_id, (select o.__new from ${quoteIdent(stage)} o where o.__key = st.${c.stage} limit 1))` : `m_${c.stage}.new_id`;
+    c.refEntry === table.entry ? `coalesce(m_${c.stage}.new_id, (select coalesce(o.__new, o.__key) from ${quoteIdent(stage)} o where o.__key = st.${c.stage} limit 1))` : `m_${c.stage}.new_id`;
   // Kept ids without dedupe are the source key itself: no id column to fill in the staging table first.
   const idValue = table.id !== false && table.id.generate === 'keep' && !table.dedupe ? 'st.__key' : 'st.__new';
   const valueList = [...(table.id === false ? [] : [`${idValue}::${idType}`]), ...columns.map((c) => (c.refEntry ? `${refValue(c)}::${c.type}` : `st.${c.stage}::${c.type}`))];

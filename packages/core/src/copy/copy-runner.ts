@@ -163,7 +163,11 @@ export async function runCopy(plan: CopyPlan, options: CopyRunOptions): Promise<
             const totals = await readTotals(target, plan.name, table.entry);
             options.onProgress({ entry: table.entry, ...totals, rows: tracker.update(accounted(totals)) });
           };
-          await Promise.all(Array.from({ length: Math.max(1, options.workers ?? 1) }, () => worker(entryPlan, options.sourceUrl, options.targetUrl, snapshot, options, report)));
+          // A tree (a reference to its own entry) is copied by one worker, range after range in key order, so a
+          // parent in an earlier range is in the id map when its children come.
+          const tree = Object.values(table.resolvedColumns).some((c) => c.kind === 'ref' && c.entry === table.entry);
+          const workers = tree ? 1 : Math.max(1, options.workers ?? 1);
+          await Promise.all(Array.from({ length: workers }, () => worker(entryPlan, options.sourceUrl, options.targetUrl, snapshot, options, report)));
         }
         const done = before?.status === 'done' || (await finishTable(target, plan.name, table.entry));
         const { rangesDone: _done, ranges: _ranges, ...figures } = await readTableFigures(target, plan.name, table.entry);
