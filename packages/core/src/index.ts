@@ -112,6 +112,8 @@ export { setNotNull, setNotNullSpec, notNullUnits } from './operations/set-not-n
 export { addForeignKey, addForeignKeySpec, foreignKeyName, orphanBackupName } from './operations/add-foreign-key.js';
 export { addCheck, addCheckSpec } from './operations/add-check.js';
 export { setDefault, setDefaultSpec } from './operations/set-default.js';
+export { enableRls, enableRlsSpec } from './operations/enable-rls.js';
+export { createPolicy, createPolicySpec } from './operations/create-policy.js';
 export { dropDefault, dropDefaultSpec } from './operations/drop-default.js';
 export { dropNotNull, dropNotNullSpec } from './operations/drop-not-null.js';
 export { dropConstraint, dropConstraintSpec } from './operations/drop-constraint.js';
