@@ -39,6 +39,17 @@ export interface SnapshotIndex {
   readonly references: readonly string[];
 }
 
+/**
+ * Whether an index covers a foreign key's columns: valid, btree, not partial, and its leading key columns are
+ * those columns (in any order). The one definition of "an indexed foreign key" for `addForeignKey` and
+ * `analyze` (docs/analyze.md). Pure.
+ */
+export function indexCoversColumns(index: SnapshotIndex, columns: readonly string[]): boolean {
+  if (!index.valid || !/ USING btree /.test(index.definition) || / WHERE \(/.test(index.definition)) return false;
+  const leading = index.columns.slice(0, columns.length);
+  return leading.length === columns.length && columns.every((c) => leading.includes(c));
+}
+
 /** One table in the snapshot. */
 export interface SnapshotTable {
   readonly schema: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_LOCK_TIMEOUT_MS, DEFAULT_STATEMENT_TIMEOUT_MS } from '../db/retry-policy.js';
-import { requireColumn, requireTable } from '../db/catalog-snapshot.js';
+import { indexCoversColumns, requireColumn, requireTable } from '../db/catalog-snapshot.js';
 import { InvalidArgumentError } from '../errors.js';
 import { backupTable, type BackupTable } from '../naming.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
@@ -122,7 +122,7 @@ export const addForeignKey = {
     const backupAt = orphanBackupName(spec);
     const backup = quoteQualified(backupAt.schema, backupAt.table);
     const indexName = prismaStyleName(spec.table, spec.columns, 'idx', 'addForeignKey.columns');
-    const hasLeadingIndex = table.indexes.some((i) => i.valid && spec.columns.every((c, n) => i.columns[n] === c));
+    const hasLeadingIndex = table.indexes.some((i) => indexCoversColumns(i, spec.columns));
     const buildIndex = spec.index && !hasLeadingIndex;
     const expand: PlannedUnit[] = [];
     const down: PlannedUnit[] = [
