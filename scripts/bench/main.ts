@@ -7,16 +7,17 @@
 import { parseArgs } from 'node:util';
 import { acquireTestServer, createTestDatabase } from '@prisma-evolve/testing';
 import { runCopyBench } from './copy-bench.js';
+import { runAnalyzeBench } from './analyze-bench.js';
 import { runBackfillBench } from './backfill-bench.js';
 import { runExtractBench } from './extract-json-bench.js';
 import { runSoftDeleteBench } from './soft-delete-bench.js';
 import { runLintBench } from './lint-bench.js';
 
-const BENCHMARKS = ['backfill', 'extract-json', 'soft-delete', 'lint', 'copy'] as const;
+const BENCHMARKS = ['backfill', 'extract-json', 'soft-delete', 'lint', 'copy', 'analyze'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: pnpm bench <${BENCHMARKS.join('|')}> [--rows N | --parents N | --cycles N | --files N] [--workers N] [--batch-size N] [--naive-sample N] [--json]`);
+  console.error(`${message}\nusage: pnpm bench <${BENCHMARKS.join('|')}> [--rows N | --parents N | --cycles N | --files N | --tables N] [--workers N] [--batch-size N] [--naive-sample N] [--json]`);
   process.exit(2);
 }
 
@@ -39,6 +40,7 @@ try {
       workers: { type: 'string' },
       'naive-sample': { type: 'string' },
       'batch-size': { type: 'string' },
+      tables: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -52,6 +54,7 @@ const rows = positiveInt('rows', parsed.values.rows, name === 'copy' ? 1_000_000
 const workers = positiveInt('workers', parsed.values.workers, 1);
 const naiveSample = positiveInt('naive-sample', parsed.values['naive-sample'], name === 'extract-json' ? 300 : name === 'copy' ? 20_000 : 2_000);
 const batchSize = positiveInt('batch-size', parsed.values['batch-size'], 10_000);
+const tables = positiveInt('tables', parsed.values.tables, 500);
 const parents = positiveInt('parents', parsed.values.parents, 100_000);
 const cycles = positiveInt('cycles', parsed.values.cycles, 1_000);
 const files = positiveInt('files', parsed.values.files, 1_000);
@@ -73,7 +76,9 @@ try {
       ? await runExtractBench({ url: database.url, parents, naiveSample, progress: !json })
       : name === 'soft-delete'
         ? await runSoftDeleteBench({ url: database.url, cycles })
-        : name === 'copy'
+        : name === 'analyze'
+          ? await runAnalyzeBench({ url: database.url, tables })
+          : name === 'copy'
           ? await runCopyBench({ url: database.url, serverUrl: server.url, rows, workers, batchSize, naiveSample, progress: !json })
         : await runBackfillBench({ url: database.url, rows, workers, naiveSample, progress: !json });
   const full = { ...report, server: server.origin, seconds: Math.round((performance.now() - started) / 100) / 10 };

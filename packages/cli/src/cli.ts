@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { abortOnSignals, PhaseRunner, UsageError, type RunnerEvent } from '@prisma-evolve/core';
 import { askYesNo, FLAGS, PARSE_OPTIONS, type Command, type CommandContext, type FlagName, type Flags } from './command.js';
+import { analyze } from './commands/analyze-command.js';
 import { copy } from './commands/copy-command.js';
 import { deploy } from './commands/deploy-command.js';
 import { init } from './commands/init-command.js';
@@ -15,7 +16,7 @@ import { ProgressBar } from './progress-bar.js';
 import { readProjectConfig, type ProjectConfig } from './project-config.js';
 
 /** The commands, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, trash, lint, rewrite, copy];
+export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, trash, lint, rewrite, copy, analyze];
 
 /** Exit codes: the only place they are decided. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

@@ -35,6 +35,8 @@ export const FLAGS = {
   workers: { type: 'string', help: 'N  copy: parallel workers per table (default 1)' },
   'read-only': { type: 'boolean', help: 'copy cutover: make the source database read-only for new sessions' },
   'read-write': { type: 'boolean', help: 'copy cutover: restore the source database\'s setting from before --read-only' },
+  baseline: { type: 'string', help: 'FILE  analyze: report only findings not in this file (written with today\'s findings when it does not exist)' },
+  fix: { type: 'string', help: 'FILE  analyze: write the fix steps as a phase module' },
   help: { type: 'boolean', help: 'this text' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; multiple?: boolean; help: string }>;
 
