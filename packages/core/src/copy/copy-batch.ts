@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { quoteIdent, quoteLiteral } from '../sql.js';
 import type { EntryPlan } from './copy-planner.js';
+import { stageMappedRange } from './copy-map-stage.js';
 import { RemapStream } from './copy-remap-stream.js';
 import { COPY_SCHEMA } from './copy-store.js';
 
@@ -44,14 +45,24 @@ export async function claimRange(target: pg.ClientBase, copy: string, entry: str
   return row && { rangeNo: row.range_no, lo: row.lo, hi: row.hi };
 }
 
-/** Streams the source rows of the range into the staging table (inside the target's open transaction) and analyzes it. */
-export async function stageRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange): Promise<void> {
-  const reader = source.query(copyTo(`copy (${plan.sourceQuery(range.lo, range.hi)}) to stdout`));
-  const writer = target.query(copyFrom(`copy ${quoteIdent(plan.stage)} (${plan.copyColumns.join(', ')}) from stdin`));
-  await pipeline(reader, writer);
+/**
+ * Streams the source rows of the range into the staging table (inside the target's open transaction), through
+ * the entry's `map` when it has one, and analyzes it. Returns the rows the map turned into dead letters
+ * (recorded unless `recordDead` is false).
+ */
+export async function stageRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange, recordDead = true): Promise<number> {
+  let dead = 0;
+  if (plan.table.map) {
+    dead = await stageMappedRange(plan, source, target, range.lo, range.hi, recordDead);
+  } else {
+    const reader = source.query(copyTo(`copy (${plan.sourceQuery(range.lo, range.hi)}) to stdout`));
+    const writer = target.query(copyFrom(`copy ${quoteIdent(plan.stage)} (${plan.copyColumns.join(', ')}) from stdin`));
+    await pipeline(reader, writer);
+  }
   // A temporary table has no statistics until analyzed: without them the planner may join the id map by
   // nested loops over the whole batch (seconds per 10,000 rows instead of milliseconds).
   await target.query(`analyze ${quoteIdent(plan.stage)}`);
+  return dead;
 }
 
 /** Thrown when a range streamed straight into the table hit a value the table rejects: copy it again through staging. */
@@ -265,9 +276,8 @@ async function insertRows(target: pg.ClientBase, plan: EntryPlan): Promise<{ ins
  * dedupe, ids, insert, id map, range done. Idempotent with the range claim: a range already done is never claimed.
  */
 export async function copyRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange): Promise<RangeOutcome> {
-  await stageRange(plan, source, target, range);
   const table = plan.table;
-  let dead = 0;
+  let dead = await stageRange(plan, source, target, range);
   if (table.where) dead += await deadLetter(target, plan, 'not st.__keep', quoteLiteral(`filtered by where: ${table.where}`));
   for (const column of plan.columns.filter((c) => c.refEntry)) {
     // A self-reference may also point at a row of this range (parents before children in key order).

@@ -39,6 +39,8 @@ export interface EntryPlan {
   readonly idMap: boolean;
   /** `COPY (<this>) TO STDOUT` for the range (lo, hi]; undefined bounds are open. */
   sourceQuery(lo: string | null, hi: string | null): string;
+  /** For an entry with `map`: the range's rows (`__key`, `__dedupe`, `__keep`, then `s.*`) for the transform. */
+  mapQuery(lo: string | null, hi: string | null): string;
   /** Source query, in one sorted pass, of the row count, NULL and repeated keys, and the range upper bounds for batches of `size` rows. */
   readonly boundsQuery: (size: number) => string;
   /** Source query of the row count. */
@@ -127,7 +129,7 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
   const rangeWhere = (lo: string | null, hi: string | null): string =>
     `${lo === null && hi === null ? '' : ' where '}${[...(lo === null ? [] : [`${key} > ${quoteLiteral(lo)}`]), ...(hi === null ? [] : [`${key} <= ${quoteLiteral(hi)}`])].join(' and ')}`;
   // Nothing to resolve in the target (no reference, dedupe, filter or id map): rows can stream straight into the table.
-  const direct = !table.where && !table.dedupe && !needsIdMap(plan, table) && columns.every((c) => c.refEntry !== table.entry) && (table.id === false || table.id.generate === 'keep');
+  const direct = !table.map && !table.where && !table.dedupe && !needsIdMap(plan, table) && columns.every((c) => c.refEntry !== table.entry) && (table.id === false || table.id.generate === 'keep');
   const keyIsColumn = table.id !== false;
   return {
     copy: plan.name,
@@ -140,6 +142,7 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     idType,
     idMap: needsIdMap(plan, table),
     sourceQuery: (lo, hi) => `select ${selectList.join(', ')} from ${relation} s${rangeWhere(lo, hi)} order by ${key}`,
+    mapQuery: (lo, hi) => `select ${selectList.slice(0, 3).map((e, i) => `${e} as ${['__key', '__dedupe', '__keep'][i]}`).join(', ')}, s.* from ${relation} s${rangeWhere(lo, hi)} order by ${key}`,
     boundsQuery: (size) =>
       `select count(*) as rows, count(*) filter (where k is null) as null_keys, count(*) filter (where k = prev) as duplicate_keys,
               coalesce(array_agg(k::text order by n) filter (where n % ${Math.trunc(size)} = 0), '{}') as bounds

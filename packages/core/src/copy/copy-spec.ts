@@ -62,8 +62,19 @@ const tableSpec = z.object({
   key: identifierSchema,
   /** The target id column and how it is filled: `uuid` (new, recorded in the id map) or `keep` (the source key). `false`: no id (a link table). */
   id: z.union([z.literal(false), z.object({ column: identifierSchema.default('id'), generate: z.enum(['uuid', 'keep']).default('keep') })]).default({ column: 'id', generate: 'keep' }),
-  /** Target column → source column name, or `col`/`expr`/`ref`/`multilingual`. */
-  columns: z.record(z.string(), z.union([identifierSchema, columnSchema])),
+  /** Target column → source column name, or `col`/`expr`/`ref`/`multilingual`. Not with `map`. */
+  columns: z.record(z.string(), z.union([identifierSchema, columnSchema])).default({}),
+  /**
+   * A TypeScript transform instead of `columns`: called with each source row (`select *` of `from`; integers
+   * as numbers, bigint, numeric, dates and timestamps as their text, json as values), it returns the target
+   * columns named in `produces` (a missing one is NULL). It must be deterministic: validation maps the rows
+   * again. A row it throws on becomes a dead letter with the error.
+   */
+  map: z.custom<CopyMap>((value) => typeof value === 'function', 'must be a function (row) => ({ column: value, … })').optional(),
+  /** The target columns `map` returns (with `map`). */
+  produces: z.array(identifierSchema).default([]),
+  /** Columns `map` returns that hold an old key of another entry (column → entry), resolved through its id map. */
+  refs: z.record(z.string(), z.string().min(1)).default({}),
   /** Rows with equal values of these expressions collapse into the first copied; their ids map to it. */
   dedupe: z.object({ by: z.array(rawSql).min(1) }).optional(),
   /** Source rows to leave out: they are recorded as dead letters ("filtered"), so counts still add up. */
@@ -84,6 +95,9 @@ const copySpec = z.object({
   tables: z.record(z.string().min(1), tableSpec).refine((tables) => Object.keys(tables).length > 0, 'name at least one table'),
 });
 
+/** A row transform: source row in, target columns out. */
+export type CopyMap = (row: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>>;
+
 export type CopyTableSpec = z.input<typeof tableSpec>;
 export type CopySpec = z.input<typeof copySpec>;
 export type CopyTable = z.output<typeof tableSpec> & { readonly entry: string; readonly targetTable: string; readonly resolvedColumns: Readonly<Record<string, CopyColumn>> };
@@ -102,7 +116,16 @@ export interface CopyPlan {
 export function defineCopy(spec: CopySpec): CopyPlan {
   const parsed = parseOptions(copySpec, spec);
   const tables = Object.entries(parsed.tables).map(([entry, table]): CopyTable => {
-    const resolvedColumns = Object.fromEntries(Object.entries(table.columns).map(([name, value]) => [name, typeof value === 'string' ? col(value) : (value as CopyColumn)]));
+    if (table.map && Object.keys(table.columns).length > 0) throw new InvalidArgumentError(`tables.${entry}.columns`, 'give either columns (SQL) or map (TypeScript), not both');
+    if (!table.map && (table.produces.length > 0 || Object.keys(table.refs).length > 0)) throw new InvalidArgumentError(`tables.${entry}.produces`, 'produces and refs go with map');
+    if (table.map && table.produces.length + Object.keys(table.refs).length === 0) throw new InvalidArgumentError(`tables.${entry}.produces`, 'name the columns map returns');
+    // With map, the columns are filled by the transform (no SQL of their own: NULL in the source query).
+    const resolvedColumns = table.map
+      ? Object.fromEntries([
+          ...table.produces.map((name): [string, CopyColumn] => [name, { kind: 'expr', sql: sqlExpression('NULL') }]),
+          ...Object.entries(table.refs).map(([name, target]): [string, CopyColumn] => [name, { kind: 'ref', entry: target, sql: sqlExpression('NULL') }]),
+        ])
+      : Object.fromEntries(Object.entries(table.columns).map(([name, value]) => [name, typeof value === 'string' ? col(value) : (value as CopyColumn)]));
     return { ...table, entry, targetTable: table.table ?? entry, resolvedColumns };
   });
   for (const table of tables) {

@@ -96,7 +96,7 @@ async function contentCheck(plan: CopyPlan, entry: EntryPlan, sourceUrl: string,
     for (const range of ranges.rows) {
       await target.query('begin');
       try {
-        await stageRange(entry, source, target, { rangeNo: range.range_no, lo: range.lo, hi: range.hi });
+        await stageRange(entry, source, target, { rangeNo: range.range_no, lo: range.lo, hi: range.hi }, false);
         const { rows } = await target.query<{ key: string }>(sql, [plan.name, table.entry]);
         if (rows.length) bad.push(`range ${range.range_no} (${range.lo ?? '−∞'}, ${range.hi ?? '+∞'}]: keys ${rows.map((r) => r.key).join(', ')}`);
       } finally {

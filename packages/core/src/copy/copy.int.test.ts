@@ -18,6 +18,8 @@ insert into users select g, 'user' || (g % 180), 'ad ' || g, case when g % 2 = 0
 create table persons (id int primary key, user_id int, pincode text, firstname text);
 insert into persons select g, case when g % 50 = 0 then 9999 else 1 + g % 200 end, case when g % 3 = 0 then null else 'P' || (g % 140) end, 'f' || g from generate_series(1, 300) g;
 create table grades (id bigint primary key, person_id int, value text, note text);
+create table notes (id int primary key, person_id int, body text, written date);
+insert into notes select g, 1 + g % 300, case when g % 41 = 0 then null else 'note number ' || g || ' about things' end, date '2020-02-29' + g from generate_series(1, 400) g;
 insert into grades select g, 1 + g % 300, case when g % 97 = 0 then 'A+' else (g % 100)::text end, case when g % 10 = 0 then 'A+' end from generate_series(1, 2500) g;`;
 
 /** The new schema (as Prisma would create it): UUID keys, names as JSON, enforced foreign keys. */
@@ -25,6 +27,7 @@ const TARGET = `
 create table "User" (id uuid primary key, username text not null unique, name jsonb);
 create table "Person" (id uuid primary key, "userId" uuid not null references "User"(id), pincode text, "firstName" text not null);
 create table "Grade" (id serial primary key, "legacyId" bigint not null unique, "personId" uuid not null references "Person"(id), value int not null, note text);
+create table "Note" (id uuid primary key, "personId" uuid not null references "Person"(id), summary text not null, words int not null, written date not null);
 create table "GradeTag" ("gradeId" bigint not null references "Grade"("legacyId"), tag int not null);`;
 
 const plan = defineCopy({
@@ -34,6 +37,20 @@ const plan = defineCopy({
     users: { table: 'User', from: 'users', key: 'id', id: { column: 'id', generate: 'uuid' }, dedupe: { by: [sqlExpression('lower(s.username)')] }, columns: { username: 'username', name: multilingual({ az: 'name_az', ru: 'name_ru', en: 'name_en' }) } },
     persons: { table: 'Person', from: 'persons', key: 'id', id: { column: 'id', generate: 'uuid' }, dedupe: { by: [sqlExpression('s.pincode')] }, columns: { userId: ref('users', 'user_id'), pincode: 'pincode', firstName: 'firstname' } },
     grades: { table: 'Grade', from: 'grades', key: 'id', id: { column: 'legacyId', generate: 'keep' }, columns: { personId: ref('persons', 'person_id'), value: 'value', note: 'note' } },
+    // A TypeScript transform: the summary and word count computed in this process, the person through the id map.
+    notes: {
+      table: 'Note',
+      from: 'notes',
+      key: 'id',
+      id: { column: 'id', generate: 'uuid' },
+      produces: ['summary', 'words', 'written'],
+      refs: { personId: 'persons' },
+      map: (row) => {
+        const body = row['body'] as string | null;
+        if (body === null) throw new Error('a note without a body');
+        return { summary: body.slice(0, 11).toUpperCase(), words: body.split(' ').length, written: row['written'], personId: row['person_id'] };
+      },
+    },
     // A link table without an id of its own: counted, not compared row by row.
     tags: { table: 'GradeTag', from: sqlExpression('select id, id % 5 as tag from grades where id <= 100'), key: 'id', id: false, columns: { gradeId: 'id', tag: 'tag' } },
   },
@@ -63,8 +80,16 @@ describe('runCopy → validateCopy on a dirty legacy database', () => {
       ['users', 'done'],
       ['persons', 'done'],
       ['grades', 'done'],
+      ['notes', 'done'],
       ['tags', 'done'],
     ]);
+    const notes = result.tables.find((t) => t.name === 'notes');
+    const notesLost = await q<{ n: string }>(source.url, `select count(*) as n from notes where body is null or person_id % 50 = 0`);
+    expect(notes?.deadLetters).toBe(Number(notesLost[0]?.n));
+    const mapped = await q<{ summary: string; words: number; written: string }>(target.url, `select summary, words, written::text from "Note" n join _evolve.id_map m on m.entry = 'notes' and m.new_id = n.id::text and m.old_key = '7'`);
+    expect(mapped).toEqual([{ summary: 'NOTE NUMBER', words: 5, written: '2020-03-07' }]);
+    const thrown = await q<{ reason: string }>(target.url, `select reason from _evolve.copy_dead_letter where entry = 'notes' and source_key = '41'`);
+    expect(thrown).toEqual([{ reason: 'map threw: a note without a body' }]);
     const [users, persons, grades] = result.tables;
     // 200 users, usernames repeat every 180: 20 collapse onto their survivor.
     expect(users).toMatchObject({ sourceRows: 200, copiedRows: 180, collapsed: 20, deadLetters: 0 });
@@ -97,13 +122,13 @@ describe('runCopy → validateCopy on a dirty legacy database', () => {
     const validation = await validateCopy(plan, { sourceUrl: source.url, targetUrl: target.url });
     expect(validation.checks.filter((c) => !c.ok)).toEqual([]);
     expect(validation.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['count users', 'rows "public"."User"', 'content grades']));
-    expect(validation.checks.filter((c) => c.name.startsWith('orphans')).length).toBe(3);
+    expect(validation.checks.filter((c) => c.name.startsWith('orphans')).length).toBe(4);
     expect(validation.checks.find((c) => c.name === 'content tags')?.detail).toMatch(/rows are counted, not compared/);
   });
 
   it('is a no-op when run again, and status shows the figures and the dead-letter reasons', async () => {
     const again = await runCopy(plan, { sourceUrl: source.url, targetUrl: target.url });
-    expect(again.tables.map((t) => t.status)).toEqual(['already-complete', 'already-complete', 'already-complete', 'already-complete']);
+    expect(again.tables.map((t) => t.status)).toEqual(['already-complete', 'already-complete', 'already-complete', 'already-complete', 'already-complete']);
     const status = await readCopyStatus(plan, target.url);
     expect(status.tables.every((t) => t.rangesDone === t.ranges && t.status === 'done')).toBe(true);
     expect(status.deadLetterReasons.find((r) => r.entry === 'persons')).toMatchObject({ reason: 'userId = …: no "users" row with that key was copied', rows: 6 });
