@@ -15,7 +15,7 @@ const cli = (cwd: string, args: string[]) =>
 const lastJson = <T>(stdout: unknown): T => JSON.parse(String(stdout).trim().split('\n').at(-1) ?? '{}') as T;
 
 describe('prisma-evolve analyze', () => {
-  it('reports findings as JSON (exit 1), keeps a baseline quiet (exit 0) and reports only what is new, and writes --fix', async () => {
+  it('reports findings as JSON (exit 1), keeps a baseline quiet (exit 0) and reports only what is new, writes --fix; health as JSON', async () => {
     await withClient(db.url, (c) => c.query(`create table "A" (id int primary key); create table "B" (id int primary key, "aId" int references "A"(id))`));
     const dir = mkdtempSync(path.join(tmpdir(), 'evolve-analyze-cli-'));
     const first = await cli(dir, ['analyze', '--database-url', db.url, '--json']);
@@ -35,6 +35,10 @@ describe('prisma-evolve analyze', () => {
     expect(later.exitCode).toBe(1);
     expect(lastJson<{ findings: { check: string; object: string }[] }>(later.stdout).findings.map((f) => `${f.check}:${f.object}`)).toEqual(['no-primary-key:public.C']);
     expect(readFileSync(fixFile, 'utf8')).toContain("export const phases = [");
+
+    const health = await cli(dir, ['health', '--database-url', db.url, '--json']);
+    expect(health.exitCode).toBe(0);
+    expect(lastJson<{ checks: { name: string; status: string }[] }>(health.stdout).checks.map((c) => c.name)).toContain('transaction id wraparound');
 
     const bad = await cli(dir, ['analyze', '--database-url', db.url, '--baseline', path.join(dir, 'fixes.ts')]);
     expect(bad.exitCode).toBe(2);

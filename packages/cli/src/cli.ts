@@ -6,6 +6,7 @@ import { askYesNo, FLAGS, PARSE_OPTIONS, type Command, type CommandContext, type
 import { analyze } from './commands/analyze-command.js';
 import { copy } from './commands/copy-command.js';
 import { deploy } from './commands/deploy-command.js';
+import { health } from './commands/health-command.js';
 import { init } from './commands/init-command.js';
 import { lint, rewrite } from './commands/lint-commands.js';
 import { newMigration } from './commands/new-command.js';
@@ -16,7 +17,7 @@ import { ProgressBar } from './progress-bar.js';
 import { readProjectConfig, type ProjectConfig } from './project-config.js';
 
 /** The commands, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, trash, lint, rewrite, copy, analyze];
+export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, trash, lint, rewrite, copy, analyze, health];
 
 /** Exit codes: the only place they are decided. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

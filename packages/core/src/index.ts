@@ -196,3 +196,5 @@ export { STATIC_CHECKS } from './analyze/static-checks.js';
 export type { AnalyzeFinding, AnalyzeFix, StaticCheck } from './analyze/static-checks.js';
 export { readPrismaMap } from './analyze/prisma-locations.js';
 export type { PrismaMap, PrismaLocation, DeclaredRelation } from './analyze/prisma-locations.js';
+export { checkHealth, grade, HEALTH_THRESHOLDS } from './analyze/health.js';
+export type { HealthCheck, HealthThresholds } from './analyze/health.js';
