@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { abortOnSignals, PhaseRunner, UsageError, type RunnerEvent } from '@prisma-evolve/core';
 import { askYesNo, FLAGS, PARSE_OPTIONS, type Command, type CommandContext, type FlagName, type Flags } from './command.js';
 import { analyze } from './commands/analyze-command.js';
+import { backup, restore } from './commands/backup-commands.js';
 import { copy } from './commands/copy-command.js';
 import { deploy } from './commands/deploy-command.js';
 import { health } from './commands/health-command.js';
@@ -17,7 +18,7 @@ import { ProgressBar } from './progress-bar.js';
 import { readProjectConfig, type ProjectConfig } from './project-config.js';
 
 /** The commands, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, trash, lint, rewrite, copy, analyze, health];
+export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, trash, lint, rewrite, copy, analyze, health, backup, restore];
 
 /** Exit codes: the only place they are decided. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

@@ -37,6 +37,8 @@ export const FLAGS = {
   'read-write': { type: 'boolean', help: 'copy cutover: restore the source database\'s setting from before --read-only' },
   baseline: { type: 'string', help: 'FILE  analyze: report only findings not in this file (written with today\'s findings when it does not exist)' },
   fix: { type: 'string', help: 'FILE  analyze: write the fix steps as a phase module' },
+  out: { type: 'string', help: 'FILE  backup: where the dump goes (default: backups/<database>-<time>.dump)' },
+  clean: { type: 'boolean', help: 'restore: drop the dump\'s objects first (into a database that is not empty)' },
   help: { type: 'boolean', help: 'this text' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; multiple?: boolean; help: string }>;
 

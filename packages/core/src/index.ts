@@ -198,3 +198,5 @@ export { readPrismaMap } from './analyze/prisma-locations.js';
 export type { PrismaMap, PrismaLocation, DeclaredRelation } from './analyze/prisma-locations.js';
 export { checkHealth, grade, HEALTH_THRESHOLDS } from './analyze/health.js';
 export type { HealthCheck, HealthThresholds } from './analyze/health.js';
+export { backupDatabase, restoreDatabase } from './backup/backup.js';
+export type { BackupManifest } from './backup/backup.js';

@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { withClient } from '../db/with-client.js';
+import { UsageError } from '../errors.js';
+
+/**
+ * `backup` / `restore`: `pg_dump -Fc` and `pg_restore` (run with execa), a manifest beside the dump with its
+ * SHA-256, and the guards a restore needs: the dump must match its manifest, and the target must be empty unless
+ * `clean` is asked for. The client tools are found on PATH, else in /usr/lib/postgresql/<major>/bin (the newest),
+ * and must be at least the server's major version (pg_dump refuses a newer server, and an old pg_restore cannot
+ * read a newer dump).
+ */
+
+/** What is written beside a dump (`<dump>.manifest.json`). */
+export interface BackupManifest {
+  readonly file: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly createdAt: string;
+  readonly database: string;
+  readonly serverVersion: string;
+  readonly pgDumpVersion: string;
+  readonly tables: number;
+}
+
+/** A client tool and its major version. */
+interface Tool {
+  readonly path: string;
+  readonly major: number;
+  readonly version: string;
+}
+
+/** Finds `name` (pg_dump or pg_restore): on PATH first, else the newest /usr/lib/postgresql/<major>/bin. */
+async function findTool(name: 'pg_dump' | 'pg_restore'): Promise<Tool> {
+  const candidates: string[] = [name];
+  const root = '/usr/lib/postgresql';
+  if (existsSync(root)) {
+    const majors = (await readdir(root)).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
+    candidates.push(...majors.map((m) => path.join(root, m, 'bin', name)));
+  }
+  for (const candidate of candidates) {
+    const result = await execa(candidate, ['--version'], { reject: false });
+    const version = /\(PostgreSQL\) (\d+)(\.\d+)?/.exec(String(result.stdout));
+    if (result.exitCode === 0 && version) return { path: candidate, major: Number(version[1]), version: `${version[1]}${version[2] ?? ''}` };
+  }
+  throw new UsageError(`${name} was not found on PATH or in ${root}/<major>/bin: install the PostgreSQL client tools (Debian: apt-get install postgresql-client)`);
+}
+
+/** The server's version and major. Read-only. */
+async function serverVersion(databaseUrl: string): Promise<{ version: string; major: number; database: string; tables: number }> {
+  return withClient(databaseUrl, async (client) => {
+    const { rows } = await client.query<{ v: string; n: string; db: string; tables: number }>(
+      `select current_setting('server_version') as v, current_setting('server_version_num') as n, current_database()::text as db,
+              (select count(*)::int from pg_class c join pg_namespace ns on ns.oid = c.relnamespace where c.relkind in ('r', 'p') and ns.nspname not in ('pg_catalog', 'information_schema') and ns.nspname not like 'pg_toast%') as tables`,
+    );
+    const row = rows[0];
+    return { version: row?.v ?? '', major: Math.floor(Number(row?.n ?? 0) / 10000), database: row?.db ?? '', tables: row?.tables ?? 0 };
+  });
+}
+
+/** Refuses a client tool older than the server, naming both versions. */
+function requireRecent(tool: Tool, name: string, server: { version: string; major: number }): void {
+  if (tool.major < server.major) throw new UsageError(`${name} ${tool.version} (${tool.path}) is older than the server (PostgreSQL ${server.version}): install the client tools of version ${server.major} or newer`);
+}
+
+/** The URL without its password, and the password for `PGPASSWORD` (a password on the command line shows in `ps`). Pure. */
+function connection(url: string): { url: string; env: Record<string, string> } {
+  const parsed = new URL(url);
+  const password = decodeURIComponent(parsed.password);
+  parsed.password = '';
+  return { url: parsed.toString(), env: password ? { PGPASSWORD: password } : {} };
+}
+
+/** SHA-256 of a file, streamed. */
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Dumps the database to `file` with `pg_dump -Fc` (a consistent snapshot; it takes ACCESS SHARE locks on the
+ * tables it dumps, so DDL waits, reads and writes go on) and writes the manifest beside it. `onTable` gets each
+ * table as pg_dump reaches it. Returns the manifest.
+ */
+export async function backupDatabase(options: { databaseUrl: string; file: string; onTable?: (table: string) => void }): Promise<BackupManifest> {
+  const [tool, server] = await Promise.all([findTool('pg_dump'), serverVersion(options.databaseUrl)]);
+  requireRecent(tool, 'pg_dump', server);
+  await mkdir(path.dirname(path.resolve(options.file)), { recursive: true });
+  const target = connection(options.databaseUrl);
+  const child = execa(tool.path, ['--format=custom', '--verbose', `--file=${options.file}`, `--dbname=${target.url}`], { reject: false, env: target.env });
+  let errors = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    for (const line of String(chunk).split('\n')) {
+      const table = /dumping contents of table "?([^"]+)"?/.exec(line)?.[1];
+      if (table) options.onTable?.(table);
+      else if (/error/i.test(line)) errors += `${line}\n`;
+    }
+  });
+  const result = await child;
+  if (result.exitCode !== 0) throw new Error(`pg_dump failed (exit ${result.exitCode}): ${errors || String(result.stderr).slice(-2000)}`);
+  const manifest: BackupManifest = {
+    file: path.basename(options.file),
+    sha256: await sha256(options.file),
+    bytes: (await stat(options.file)).size,
+    createdAt: new Date().toISOString(),
+    database: server.database,
+    serverVersion: server.version,
+    pgDumpVersion: tool.version,
+    tables: server.tables,
+  };
+  await writeFile(`${options.file}.manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+/**
+ * Restores a dump written by {@link backupDatabase} with `pg_restore --no-owner` into `databaseUrl`. Refused,
+ * before anything is written, when the dump's manifest is missing or its checksum differs, and when the target
+ * holds tables unless `clean` (then objects of the dump are dropped first: `--clean --if-exists`). Returns the
+ * manifest.
+ */
+export async function restoreDatabase(options: { databaseUrl: string; file: string; clean?: boolean }): Promise<BackupManifest> {
+  const manifestFile = `${options.file}.manifest.json`;
+  if (!existsSync(options.file)) throw new UsageError(`"${options.file}" does not exist`, 'file');
+  if (!existsSync(manifestFile)) throw new UsageError(`"${manifestFile}" is missing: restore only dumps whose manifest says what they hold (prisma-evolve backup writes one)`, 'file');
+  const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as BackupManifest;
+  const actual = await sha256(options.file);
+  if (actual !== manifest.sha256) throw new UsageError(`"${options.file}" does not match its manifest (SHA-256 ${actual}, manifest ${manifest.sha256}): it changed or is incomplete`, 'file');
+  const [tool, server] = await Promise.all([findTool('pg_restore'), serverVersion(options.databaseUrl)]);
+  requireRecent(tool, 'pg_restore', server);
+  if (server.tables > 0 && !options.clean) throw new UsageError(`database "${server.database}" is not empty (${server.tables} tables): restore into an empty database, or pass --clean to drop the dump's objects first`, '--clean');
+  const target = connection(options.databaseUrl);
+  const result = await execa(tool.path, ['--no-owner', '--exit-on-error', ...(options.clean ? ['--clean', '--if-exists'] : []), `--dbname=${target.url}`, options.file], { reject: false, env: target.env });
+  if (result.exitCode !== 0) throw new Error(`pg_restore failed (exit ${result.exitCode}): ${String(result.stderr).slice(-2000)}`);
+  return manifest;
+}
