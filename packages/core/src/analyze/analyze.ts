@@ -40,7 +40,7 @@ export async function analyzeDatabase(options: AnalyzeOptions): Promise<AnalyzeF
   const wanted = (id: string): boolean => !options.checks || options.checks.includes(id);
   const findings = await withClient(options.databaseUrl, async (client) => {
     const found: AnalyzeFinding[] = [];
-    for (const check of STATIC_CHECKS) if (wanted(check.id)) found.push(...(await check.run({ client, prisma })));
+    for (const check of STATIC_CHECKS) if ([check.id, ...(check.reports ?? [])].some(wanted)) found.push(...(await check.run({ client, prisma })).filter((f) => wanted(f.check) || wanted(check.id)));
     return found;
   });
   if (options.schemaPath && wanted('schema-drift')) findings.push(...(await driftFinding(options.databaseUrl, options.schemaPath)));

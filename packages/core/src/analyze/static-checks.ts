@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { fkWithoutIndex, leftBehind, redundantIndex } from './index-checks.js';
+import { jsonShapes } from './json-check.js';
 import type { PrismaLocation, PrismaMap } from './prisma-locations.js';
 import { fkTypeMismatch, jsonColumn, noPrimaryKey, relationWithoutForeignKey, sequenceNearLimit, softDeleteIndex } from './table-checks.js';
 
@@ -27,6 +28,8 @@ export interface AnalyzeFix {
   readonly prisma: string | null;
   /** `schemaStep(…)` expressions for a phase, using the toolkit's operations. */
   readonly steps: readonly string[];
+  /** Code to start from where no operation applies it (an `extractJson` call with its zod shape). */
+  readonly code?: string;
 }
 
 /** What a check reads. */
@@ -38,9 +41,11 @@ export interface CheckContext {
 /** A static check. */
 export interface StaticCheck {
   readonly id: string;
+  /** The `check` names of its findings, when they are not just `id`. */
+  readonly reports?: readonly string[];
   readonly severity: AnalyzeFinding['severity'];
   run(context: CheckContext): Promise<AnalyzeFinding[]>;
 }
 
-/** The static checks, in report order. */
-export const STATIC_CHECKS: readonly StaticCheck[] = [fkWithoutIndex, redundantIndex, leftBehind('index'), leftBehind('constraint'), noPrimaryKey, fkTypeMismatch, jsonColumn, sequenceNearLimit, softDeleteIndex, relationWithoutForeignKey];
+/** The checks, in report order (the JSON check, which samples data, last). */
+export const STATIC_CHECKS: readonly StaticCheck[] = [fkWithoutIndex, redundantIndex, leftBehind('index'), leftBehind('constraint'), noPrimaryKey, fkTypeMismatch, jsonColumn, sequenceNearLimit, softDeleteIndex, relationWithoutForeignKey, jsonShapes];

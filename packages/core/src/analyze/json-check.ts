@@ -1,0 +1,87 @@
+import { USER_TABLES } from './check-support.js';
+import { inferColumnShape, zodForCandidate, type ColumnShape } from './json-shapes.js';
+import type { AnalyzeFinding, StaticCheck } from './static-checks.js';
+
+/**
+ * The JSON check of `analyze` (kind `runtime`: it samples data): for every json/jsonb column, the variants of its
+ * documents and the arrays of objects inside them. A column whose most table-like list of objects is in half the
+ * documents or more should be a table: the finding carries the element's zod schema and an `extractJson` call to
+ * start from. A column of several object variants without such a list is reported as such, with the presence
+ * of each key (a `shapes` set is what reads it).
+ */
+
+const percent = (part: number, whole: number): string => `${Math.round((part / Math.max(1, whole)) * 100)} %`;
+
+/** The top-level keys of a column's objects with the share of objects holding each, most present first. Pure. */
+function keyPresence(shape: ColumnShape): string {
+  const objects = shape.root.types['object'] ?? 0;
+  return Object.entries(shape.root.keys)
+    .sort(([, a], [, b]) => b.count - a.count)
+    .map(([key, slot]) => `${key} ${percent(slot.count, objects)}`)
+    .join(', ');
+}
+
+/** The finding for one inferred column, or undefined when it is one plain variant. Pure. */
+export function jsonFinding(shape: ColumnShape, location: AnalyzeFinding['prisma']): AnalyzeFinding | undefined {
+  const variants = shape.variants.slice(0, 5).map((v) => `${v.signature} ${percent(v.documents, shape.sampled)}`).join(', ');
+  const best = shape.candidates[0];
+  const object = `${shape.schema}.${shape.table}.${shape.column}`;
+  if (best && best.presence >= 0.5) {
+    const child = `${shape.table}${shape.column[0]?.toUpperCase() ?? ''}${shape.column.slice(1)}`;
+    const zod = zodForCandidate(best);
+    const code = `const element = ${zod.replace(/\n/g, '\n')};
+// The variants seen: ${variants}. One shape per variant, each normalising its document to the list (${best.paths.join(', ')}).
+await extractJson({
+  database: url,
+  name: ${JSON.stringify(`${shape.table}_${shape.column}`)},
+  source: { ${shape.schema === 'public' ? '' : `schema: ${JSON.stringify(shape.schema)}, `}table: ${JSON.stringify(shape.table)}, column: ${JSON.stringify(shape.column)} },
+  target: { table: ${JSON.stringify(child)}, parentKey: ${JSON.stringify(`${shape.table[0]?.toLowerCase() ?? ''}${shape.table.slice(1)}Id`)} },
+  shapes: { ${best.paths.map((path) => (path === '$' ? 'list: z.array(element)' : `${JSON.stringify(path.slice(2))}: z.object({ ${JSON.stringify(path.slice(2))}: z.array(element) }).transform((doc) => doc[${JSON.stringify(path.slice(2))}])`)).join(', ')} },
+  map: mapColumns((e) => ({ ${best.keys.map((k) => `${JSON.stringify(k.key)}: e[${JSON.stringify(k.key)}]`).join(', ')} }), [${best.keys.map((k) => JSON.stringify(k.key)).join(', ')}]),
+  onInvalid: 'record',
+});`;
+    return {
+      check: 'json-should-be-table',
+      kind: 'runtime',
+      severity: 'info',
+      object,
+      prisma: location,
+      message: `"${shape.table}"."${shape.column}": ${shape.sampled} sampled documents in ${shape.variants.length} variant(s) (${variants}); ${best.paths.join(' | ')} ${best.paths.length > 1 ? 'are one list of objects (in as many variants), together' : 'is an array of objects'} in ${percent(best.presence * shape.sampled, shape.sampled)} of them, ${best.elementsPerDocument.toFixed(1)} per document, with keys ${best.keys.map((k) => `${k.key}${k.presence < 0.95 ? '?' : ''}`).join(', ')} (score ${best.score}): a table of its own`,
+      fix: { prisma: `a model ${child} { id, ${shape.table[0]?.toLowerCase() ?? ''}${shape.table.slice(1)}Id, ${best.keys.map((k) => k.key).join(', ')} } related to ${shape.table}`, steps: [], code },
+    };
+  }
+  const objects = shape.variants.filter((v) => v.signature.startsWith('{'));
+  if (objects.length > 1) {
+    return {
+      check: 'json-variants',
+      kind: 'runtime',
+      severity: 'info',
+      object,
+      prisma: location,
+      message: `"${shape.table}"."${shape.column}": ${shape.sampled} sampled documents in ${shape.variants.length} variants (${variants}); keys of its objects: ${keyPresence(shape)}: code reading it must handle each`,
+      fix: null,
+    };
+  }
+  return undefined;
+}
+
+/** The JSON check over every json/jsonb column of the application's tables. */
+export const jsonShapes: StaticCheck = {
+  id: 'json-shapes',
+  reports: ['json-should-be-table', 'json-variants'],
+  severity: 'info',
+  async run(context) {
+    const { rows } = await context.client.query<{ schema: string; table: string; column: string }>(
+      `select n.nspname::text as schema, c.relname::text as table, a.attname::text as column
+       from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+       where ${USER_TABLES} and a.attnum > 0 and not a.attisdropped and a.atttypid in ('json'::regtype, 'jsonb'::regtype) order by 1, 2, 3`,
+    );
+    const findings: AnalyzeFinding[] = [];
+    for (const row of rows) {
+      const shape = await inferColumnShape(context.client, row.schema, row.table, row.column);
+      const finding = jsonFinding(shape, context.prisma?.columns.get(`${row.schema}.${row.table}.${row.column}`) ?? null);
+      if (finding) findings.push(finding);
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,170 @@
+import type pg from 'pg';
+import { quoteIdent, quoteQualified } from '../sql.js';
+
+/**
+ * JSON shape inference for `analyze`: samples each json/jsonb column (bounded: at most `sample` documents,
+ * `TABLESAMPLE SYSTEM` on large tables), infers the variants of its documents (their top-level keys, or "array"),
+ * the keys, types and presence of its objects, and the arrays of objects inside, and ranks the columns that
+ * should be a table. For each candidate it writes the zod shapes and an `extractJson` call to start from.
+ */
+
+/** What is known about the values at one place of the documents. */
+export interface ValueShape {
+  /** How many values were seen here, by JSON type (`object`, `array`, `string`, `number`, `boolean`, `null`). */
+  readonly types: Record<string, number>;
+  /** For objects: each key, in how many of the objects, and its values' shape. */
+  readonly keys: Record<string, { count: number; shape: ValueShape }>;
+  /** For arrays: the shape of their elements, and how many elements in all. */
+  readonly elements: ValueShape | undefined;
+  elementCount: number;
+}
+
+/** A column's inferred shape. */
+export interface ColumnShape {
+  readonly schema: string;
+  readonly table: string;
+  readonly column: string;
+  readonly sampled: number;
+  /** Variants by signature (`{a, b}` for an object's keys, `array`, `string`, …), most frequent first, with their share. */
+  readonly variants: readonly { readonly signature: string; readonly documents: number }[];
+  readonly root: ValueShape;
+  /** The arrays of objects inside (path `$`, `$.slots`, `$.weekly`), each with its element keys: table candidates. */
+  readonly candidates: readonly TableCandidate[];
+}
+
+/** An array of objects that could be a table of its own (one list, found at one or more paths: the variants). */
+export interface TableCandidate {
+  /** Where the list is, per variant (`$` for a bare array, `$.slots`, `$.weekly`). */
+  readonly paths: readonly string[];
+  /** Share of the sampled documents holding it (0–1). */
+  readonly presence: number;
+  readonly elementsPerDocument: number;
+  /** Element keys with their presence among elements (0–1) and types. */
+  readonly keys: readonly { readonly key: string; readonly presence: number; readonly types: readonly string[] }[];
+  /** presence × (½ + ½ key consistency, the share of element keys always present), 0–1: higher, more table-like. */
+  readonly score: number;
+  /** Elements seen (for merging). */
+  readonly elements: number;
+}
+
+const emptyShape = (): ValueShape => ({ types: {}, keys: {}, elements: undefined, elementCount: 0 });
+
+/** Adds a value to a shape. */
+function observe(shape: ValueShape, value: unknown): void {
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  shape.types[type] = (shape.types[type] ?? 0) + 1;
+  if (Array.isArray(value)) {
+    const elements = shape.elements ?? emptyShape();
+    (shape as { elements: ValueShape }).elements = elements;
+    shape.elementCount += value.length;
+    for (const element of value) observe(elements, element);
+  } else if (type === 'object') {
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      const slot = (shape.keys[key] ??= { count: 0, shape: emptyShape() });
+      slot.count += 1;
+      observe(slot.shape, inner);
+    }
+  }
+}
+
+/** The variant of a document: its sorted top-level keys, or its JSON type. Pure. */
+function signature(value: unknown): string {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return `{${Object.keys(value).sort().join(', ')}}`;
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+}
+
+/** The table-likeness of a list: how often it is there, and how consistent its elements' keys are. Pure. */
+function score(presence: number, keys: TableCandidate['keys']): number {
+  const consistent = keys.length === 0 ? 0 : keys.filter((k) => k.presence >= 0.95).length / keys.length;
+  return Math.round(Math.min(1, presence) * (0.5 + 0.5 * consistent) * 100) / 100;
+}
+
+/**
+ * Lists at different paths whose elements share most keys (Jaccard ≥ ½) are one list in different variants
+ * (`[…]`, `{slots: […]}`, `{weekly: […]}`): merged, their presences add up and their keys are counted over all
+ * elements. Pure.
+ */
+function mergeVariants(candidates: readonly TableCandidate[]): TableCandidate[] {
+  const groups: TableCandidate[][] = [];
+  const keySet = (group: readonly TableCandidate[]): Set<string> => new Set(group.flatMap((c) => c.keys.map((k) => k.key)));
+  for (const candidate of [...candidates].sort((a, b) => b.presence - a.presence)) {
+    const own = new Set(candidate.keys.map((k) => k.key));
+    const group = groups.find((g) => {
+      const theirs = keySet(g);
+      const shared = [...own].filter((k) => theirs.has(k)).length;
+      return shared / new Set([...own, ...theirs]).size >= 0.5;
+    });
+    if (group) group.push(candidate);
+    else groups.push([candidate]);
+  }
+  return groups.map((group) => {
+    if (group.length === 1) return group[0] as TableCandidate;
+    const elements = group.reduce((sum, c) => sum + c.elements, 0);
+    const keys = [...keySet(group)]
+      .map((key) => {
+        const inGroup = group.map((c) => ({ c, k: c.keys.find((k) => k.key === key) }));
+        const presence = inGroup.reduce((sum, { c, k }) => sum + (k ? k.presence * c.elements : 0), 0) / Math.max(1, elements);
+        return { key, presence, types: [...new Set(inGroup.flatMap(({ k }) => k?.types ?? []))].sort() };
+      })
+      .sort((a, b) => b.presence - a.presence || (a.key < b.key ? -1 : 1));
+    const presence = Math.min(1, group.reduce((sum, c) => sum + c.presence, 0));
+    const documents = group.reduce((sum, c) => sum + (c.elementsPerDocument ? c.elements / c.elementsPerDocument : 0), 0);
+    return { paths: group.flatMap((c) => c.paths), presence, elementsPerDocument: documents ? elements / documents : 0, keys, score: score(presence, keys), elements };
+  });
+}
+
+/** Arrays of objects at `shape` and below, as candidates (paths `$`, `$.key`, `$.key[]` for nested). Pure. */
+function findCandidates(shape: ValueShape, path: string, documents: number, out: TableCandidate[] = []): TableCandidate[] {
+  const elements = shape.elements;
+  const objects = elements?.types['object'] ?? 0;
+  if (elements && objects > 0) {
+    const keys = Object.entries(elements.keys)
+      .map(([key, slot]) => ({ key, presence: slot.count / objects, types: Object.keys(slot.shape.types).sort() }))
+      .sort((a, b) => b.presence - a.presence || (a.key < b.key ? -1 : 1));
+    const arrays = shape.types['array'] ?? 0;
+    const presence = arrays / documents;
+    out.push({ paths: [path], presence, elementsPerDocument: arrays ? shape.elementCount / arrays : 0, keys, score: score(presence, keys), elements: objects });
+  }
+  for (const [key, slot] of Object.entries(shape.keys)) findCandidates(slot.shape, `${path}.${key}`, documents, out);
+  if (elements) for (const [key, slot] of Object.entries(elements.keys)) findCandidates(slot.shape, `${path}[].${key}`, documents, out);
+  return out;
+}
+
+/**
+ * Samples and infers the shape of one json/jsonb column (read-only; one query, at most `sample` documents:
+ * `TABLESAMPLE SYSTEM` when the table's row estimate is over ten times that).
+ */
+export async function inferColumnShape(client: pg.ClientBase, schema: string, table: string, column: string, sample = 2000): Promise<ColumnShape> {
+  const relation = quoteQualified(schema, table);
+  const { rows: estimate } = await client.query<{ rows: number }>(`select greatest(reltuples, 0)::float8 as rows from pg_class where oid = $1::regclass`, [relation]);
+  const rows = estimate[0]?.rows ?? 0;
+  const tablesample = rows > sample * 10 ? ` tablesample system (${Math.min(100, Math.max(0.01, ((sample * 3) / rows) * 100)).toFixed(4)})` : '';
+  const { rows: docs } = await client.query<{ doc: unknown }>(`select ${quoteIdent(column)}::jsonb as doc from ${relation}${tablesample} where ${quoteIdent(column)} is not null limit ${Math.trunc(sample)}`);
+  const root = emptyShape();
+  const variants = new Map<string, number>();
+  for (const { doc } of docs) {
+    observe(root, doc);
+    const key = signature(doc);
+    variants.set(key, (variants.get(key) ?? 0) + 1);
+  }
+  return {
+    schema,
+    table,
+    column,
+    sampled: docs.length,
+    variants: [...variants].map(([sig, documents]) => ({ signature: sig, documents })).sort((a, b) => b.documents - a.documents),
+    root,
+    candidates: docs.length ? mergeVariants(findCandidates(root, '$', docs.length)).sort((a, b) => b.score - a.score) : [],
+  };
+}
+
+/** A zod schema (TypeScript source) for the elements of a candidate: keys present in 95 % or more required. Pure. */
+export function zodForCandidate(candidate: TableCandidate): string {
+  const zodType = (types: readonly string[]): string => {
+    const known = types.filter((t) => t !== 'null').map((t) => ({ string: 'z.string()', number: 'z.number()', boolean: 'z.boolean()', object: 'z.record(z.string(), z.unknown())', array: 'z.array(z.unknown())' })[t] ?? 'z.unknown()');
+    const base = known.length === 0 ? 'z.null()' : known.length === 1 ? (known[0] as string) : `z.union([${known.join(', ')}])`;
+    return types.includes('null') && known.length > 0 ? `${base}.nullable()` : base;
+  };
+  const fields = candidate.keys.map((k) => `  ${/^[A-Za-z_$][\w$]*$/.test(k.key) ? k.key : JSON.stringify(k.key)}: ${zodType(k.types)}${k.presence >= 0.95 ? '' : '.optional()'},`);
+  return `z.object({\n${fields.join('\n')}\n})`;
+}
