@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { withClient } from '../db/with-client.js';
 import { UsageError } from '../errors.js';
 
 /**
- * `backup` / `restore`: `pg_dump -Fc` and `pg_restore` (run with execa), a manifest beside the dump with its
+ * `backup` / `restore`: `pg_dump -Fc` and `pg_restore` (child processes), a manifest beside the dump with its
  * SHA-256, and the guards a restore needs: the dump must match its manifest, and the target must be empty unless
  * `clean` is asked for. The client tools are found on PATH, else in /usr/lib/postgresql/<major>/bin (the newest),
  * and must be at least the server's major version (pg_dump refuses a newer server, and an old pg_restore cannot
@@ -26,6 +26,39 @@ export interface BackupManifest {
   readonly tables: number;
 }
 
+/** The outcome of a child process. */
+interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a program (node:child_process; not execa, whose ESM-only dependencies a CommonJS loader such as jiti,
+ * which loads TypeScript plans, cannot require), feeding each stderr line to `onLine`. A missing program gives
+ * code null.
+ */
+function run(command: string, args: readonly string[], env: Record<string, string> = {}, onLine?: (line: string) => void): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += String(chunk)));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += String(chunk);
+      const lines = (partial + String(chunk)).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine?.(line);
+    });
+    child.on('error', () => resolve({ code: null, stdout, stderr }));
+    child.on('close', (code) => {
+      if (partial) onLine?.(partial);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 /** A client tool and its major version. */
 interface Tool {
   readonly path: string;
@@ -42,9 +75,9 @@ async function findTool(name: 'pg_dump' | 'pg_restore'): Promise<Tool> {
     candidates.push(...majors.map((m) => path.join(root, m, 'bin', name)));
   }
   for (const candidate of candidates) {
-    const result = await execa(candidate, ['--version'], { reject: false });
-    const version = /\(PostgreSQL\) (\d+)(\.\d+)?/.exec(String(result.stdout));
-    if (result.exitCode === 0 && version) return { path: candidate, major: Number(version[1]), version: `${version[1]}${version[2] ?? ''}` };
+    const result = await run(candidate, ['--version']);
+    const version = /\(PostgreSQL\) (\d+)(\.\d+)?/.exec(result.stdout);
+    if (result.code === 0 && version) return { path: candidate, major: Number(version[1]), version: `${version[1]}${version[2] ?? ''}` };
   }
   throw new UsageError(`${name} was not found on PATH or in ${root}/<major>/bin: install the PostgreSQL client tools (Debian: apt-get install postgresql-client)`);
 }
@@ -91,17 +124,13 @@ export async function backupDatabase(options: { databaseUrl: string; file: strin
   requireRecent(tool, 'pg_dump', server);
   await mkdir(path.dirname(path.resolve(options.file)), { recursive: true });
   const target = connection(options.databaseUrl);
-  const child = execa(tool.path, ['--format=custom', '--verbose', `--file=${options.file}`, `--dbname=${target.url}`], { reject: false, env: target.env });
   let errors = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    for (const line of String(chunk).split('\n')) {
-      const table = /dumping contents of table "?([^"]+)"?/.exec(line)?.[1];
-      if (table) options.onTable?.(table);
-      else if (/error/i.test(line)) errors += `${line}\n`;
-    }
+  const result = await run(tool.path, ['--format=custom', '--verbose', `--file=${options.file}`, `--dbname=${target.url}`], target.env, (line) => {
+    const table = /dumping contents of table "?([^"]+)"?/.exec(line)?.[1];
+    if (table) options.onTable?.(table);
+    else if (/error/i.test(line)) errors += `${line}\n`;
   });
-  const result = await child;
-  if (result.exitCode !== 0) throw new Error(`pg_dump failed (exit ${result.exitCode}): ${errors || String(result.stderr).slice(-2000)}`);
+  if (result.code !== 0) throw new Error(`pg_dump failed (exit ${result.code}): ${errors || result.stderr.slice(-2000)}`);
   const manifest: BackupManifest = {
     file: path.basename(options.file),
     sha256: await sha256(options.file),
@@ -133,7 +162,7 @@ export async function restoreDatabase(options: { databaseUrl: string; file: stri
   requireRecent(tool, 'pg_restore', server);
   if (server.tables > 0 && !options.clean) throw new UsageError(`database "${server.database}" is not empty (${server.tables} tables): restore into an empty database, or pass --clean to drop the dump's objects first`, '--clean');
   const target = connection(options.databaseUrl);
-  const result = await execa(tool.path, ['--no-owner', '--exit-on-error', ...(options.clean ? ['--clean', '--if-exists'] : []), `--dbname=${target.url}`, options.file], { reject: false, env: target.env });
-  if (result.exitCode !== 0) throw new Error(`pg_restore failed (exit ${result.exitCode}): ${String(result.stderr).slice(-2000)}`);
+  const result = await run(tool.path, ['--no-owner', '--exit-on-error', ...(options.clean ? ['--clean', '--if-exists'] : []), `--dbname=${target.url}`, options.file], target.env);
+  if (result.code !== 0) throw new Error(`pg_restore failed (exit ${result.code}): ${result.stderr.slice(-2000)}`);
   return manifest;
 }
