@@ -154,13 +154,17 @@ async function deadLetter(target: pg.ClientBase, plan: EntryPlan, where: string,
   return rowCount ?? 0;
 }
 
-/** Resolves duplicates: onto survivors of earlier ranges, then within the range (first in key order wins), claiming new survivors. */
+/**
+ * Resolves duplicates: onto survivors of earlier ranges, then within the range (first in key order wins), claiming
+ * new survivors. A key another worker claimed first makes every row of it here a duplicate of that survivor,
+ * those already ranked duplicates within the range included (they take its id too).
+ */
 async function collapseDuplicates(target: pg.ClientBase, plan: EntryPlan): Promise<void> {
   const stage = quoteIdent(plan.stage);
   const params = [plan.copy, plan.table.entry];
   const earlier = `update ${stage} st set __dup = true, __new = m.new_id from ${COPY_SCHEMA}.copy_survivor sv
      join ${COPY_SCHEMA}.id_map m on m.copy = sv.copy and m.entry = sv.entry and m.old_key = sv.old_key
-     where sv.copy = $1 and sv.entry = $2 and sv.dedupe_key = st.__dedupe and not st.__dup`;
+     where sv.copy = $1 and sv.entry = $2 and sv.dedupe_key = st.__dedupe`;
   await target.query(earlier, params);
   await target.query(
     `update ${stage} st set __dup = true from (select __seq, row_number() over (partition by __dedupe order by __seq) as n from ${stage} where __dedupe is not null and not __dup) r
@@ -187,6 +191,23 @@ async function assignIds(target: pg.ClientBase, plan: EntryPlan): Promise<void> 
   await target.query(`update ${stage} d set __new = s.__new from ${stage} s where d.__dup and d.__new is null and not s.__dup and s.__dedupe = d.__dedupe`);
 }
 
+/**
+ * Dead-letters the staged rows whose reference the id map does not hold (nor, for a self-reference, this range):
+ * `selfOnly` checks only references to the entry itself (after a row of the range was rejected). Within a tree,
+ * a row whose parent just became a dead letter loses its parent too: repeated until none does. Never a silent NULL.
+ */
+async function deadLetterUnresolved(target: pg.ClientBase, plan: EntryPlan, selfOnly: boolean): Promise<number> {
+  let dead = 0;
+  for (const column of plan.columns.filter((c) => c.refEntry && (!selfOnly || c.refEntry === plan.table.entry))) {
+    const self = column.refEntry === plan.table.entry;
+    const sameRange = self ? ` and not exists (select 1 from ${quoteIdent(plan.stage)} o where o.__key = st.${column.stage})` : '';
+    const missing = `st.${column.stage} is not null and not exists (select 1 from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = ${quoteLiteral(column.refEntry as string)} and m.old_key = st.${column.stage})${sameRange}`;
+    const reason = `format('%s = %s: no "%s" row with that key was copied', ${quoteLiteral(column.target)}, st.${column.stage}, ${quoteLiteral(column.refEntry as string)})`;
+    for (let removed = await deadLetter(target, plan, missing, reason); removed > 0; removed = self ? await deadLetter(target, plan, missing, reason) : 0) dead += removed;
+  }
+  return dead;
+}
+
 /** Dead-letters the staged row `seq` the table rejected with `message`, and the duplicates that collapsed onto it. */
 async function rejectRow(target: pg.ClientBase, plan: EntryPlan, seq: number, message: string): Promise<number> {
   const stage = quoteIdent(plan.stage);
@@ -197,7 +218,8 @@ async function rejectRow(target: pg.ClientBase, plan: EntryPlan, seq: number, me
     dead += await deadLetter(target, plan, `st.__dup and st.__new = ${quoteLiteral(id)}`, quoteLiteral(`its survivor was rejected by ${plan.targetQualified}: ${message}`));
     await target.query(`delete from ${COPY_SCHEMA}.copy_survivor where copy = $1 and entry = $2 and old_key = $3`, [plan.copy, plan.table.entry, survivor.rows[0]?.key]);
   }
-  return dead;
+  // Its children in this range (a tree) lose their parent with it.
+  return dead + (await deadLetterUnresolved(target, plan, true));
 }
 
 /** SQLSTATEs of a value that does not convert to its column's type, whose message quotes the value. */
@@ -248,6 +270,8 @@ async function insertSpan(target: pg.ClientBase, plan: EntryPlan, lo: number, hi
   } catch (error) {
     if (!isRowProblem(error)) throw error;
     await target.query('rollback to savepoint evolve_copy_span');
+    // Released, or every failed span would keep a subtransaction open until commit.
+    await target.query('release savepoint evolve_copy_span');
     const message = error instanceof Error ? error.message : String(error);
     if (lo === hi) return { inserted: 0, dead: await rejectRow(target, plan, lo, message) };
     // A value that does not convert names itself: the rows holding it are tried one by one, then the span again.
@@ -279,14 +303,7 @@ export async function copyRange(plan: EntryPlan, source: pg.ClientBase, target: 
   const table = plan.table;
   let dead = await stageRange(plan, source, target, range);
   if (table.where) dead += await deadLetter(target, plan, 'not st.__keep', quoteLiteral(`filtered by where: ${table.where}`));
-  for (const column of plan.columns.filter((c) => c.refEntry)) {
-    // A self-reference may also point at a row of this range (parents before children in key order).
-    const sameRange = column.refEntry === table.entry ? ` and not exists (select 1 from ${quoteIdent(plan.stage)} o where o.__key = st.${column.stage})` : '';
-    const missing = `st.${column.stage} is not null and not exists (select 1 from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = ${quoteLiteral(column.refEntry as string)} and m.old_key = st.${column.stage})${sameRange}`;
-    const reason = `format('%s = %s: no "%s" row with that key was copied', ${quoteLiteral(column.target)}, st.${column.stage}, ${quoteLiteral(column.refEntry as string)})`;
-    // Within a tree, a row whose parent just became a dead letter loses its parent too: repeat until none does.
-    for (let removed = await deadLetter(target, plan, missing, reason); removed > 0; removed = sameRange ? await deadLetter(target, plan, missing, reason) : 0) dead += removed;
-  }
+  dead += await deadLetterUnresolved(target, plan, false);
   if (table.dedupe) await collapseDuplicates(target, plan);
   await assignIds(target, plan);
   const rows = await insertRows(target, plan);

@@ -12,8 +12,12 @@ import { COPY_SCHEMA } from './copy-store.js';
  * SQL is built from quoted names and the caller's raw expressions (SqlExpression), never from spliced text.
  */
 
-/** A target table's columns and their types (`format_type`), read from the target catalog. */
-export type TargetColumns = ReadonlyMap<string, string>;
+/**
+ * A target table's columns: the full type (`format_type` with its modifier: `varchar(20)`, `timestamp(3)`) and the
+ * base type (without it). Inserts cast to the base type and let the assignment to the column apply the modifier,
+ * which rejects a too-long value (an explicit cast to `varchar(20)` would cut it silently).
+ */
+export type TargetColumns = ReadonlyMap<string, { readonly type: string; readonly baseType: string }>;
 
 /** One column of the staging table and where it goes. */
 export interface StagedColumn {
@@ -21,6 +25,8 @@ export interface StagedColumn {
   readonly stage: string;
   readonly target: string;
   readonly type: string;
+  /** The type without its modifier: what inserts cast to (see {@link TargetColumns}). */
+  readonly baseType: string;
   /** For a reference: the entry whose id map resolves it. */
   readonly refEntry?: string;
 }
@@ -77,14 +83,14 @@ export async function readTargetColumns(client: pg.ClientBase, plan: CopyPlan): 
   for (const table of plan.tables) {
     const key = `${table.schema}.${table.targetTable}`;
     if (!byTable.has(key)) {
-      const { rows } = await client.query<{ name: string; type: string }>(
-        `select a.attname::text as name, format_type(a.atttypid, a.atttypmod) as type
+      const { rows } = await client.query<{ name: string; type: string; base_type: string }>(
+        `select a.attname::text as name, format_type(a.atttypid, a.atttypmod) as type, format_type(a.atttypid, null) as base_type
          from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
          where n.nspname = $1 and c.relname = $2 and c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped`,
         [table.schema, table.targetTable],
       );
       if (rows.length === 0) throw new TableNotFoundError(table.schema, table.targetTable);
-      byTable.set(key, new Map(rows.map((r) => [r.name, r.type])));
+      byTable.set(key, new Map(rows.map((r) => [r.name, { type: r.type, baseType: r.base_type }])));
     }
     const columns = byTable.get(key) as TargetColumns;
     const named = [...Object.keys(table.resolvedColumns), ...(table.id === false ? [] : [table.id.column])];
@@ -102,10 +108,12 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
   const columns: StagedColumn[] = Object.entries(table.resolvedColumns).map(([target, value]) => ({
     stage: value.kind === 'ref' ? `r${refs++}` : `c${exprs++}`,
     target,
-    type: targetColumns.get(target) as string,
+    type: targetColumns.get(target)?.type as string,
+    baseType: targetColumns.get(target)?.baseType as string,
     ...(value.kind === 'ref' ? { refEntry: value.entry } : {}),
   }));
-  const idType = table.id === false ? undefined : targetColumns.get(table.id.column);
+  const idType = table.id === false ? undefined : targetColumns.get(table.id.column)?.type;
+  const idBaseType = table.id === false ? undefined : targetColumns.get(table.id.column)?.baseType;
   const dedupe = table.dedupe?.by ?? [];
   // NULL never equals NULL: a row with a NULL in its dedupe key is nobody's duplicate.
   const dedupeSql = dedupe.length ? `case when ${dedupe.map((e) => `(${e}) is null`).join(' or ')} then null else jsonb_build_array(${dedupe.map((e) => `(${e})`).join(', ')})::text end` : 'null::text';
@@ -125,7 +133,7 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     c.refEntry === table.entry ? `coalesce(m_${c.stage}.new_id, (select coalesce(o.__new, o.__key) from ${quoteIdent(stage)} o where o.__key = st.${c.stage} limit 1))` : `m_${c.stage}.new_id`;
   // Kept ids without dedupe are the source key itself: no id column to fill in the staging table first.
   const idValue = table.id !== false && table.id.generate === 'keep' && !table.dedupe ? 'st.__key' : 'st.__new';
-  const valueList = [...(table.id === false ? [] : [`${idValue}::${idType}`]), ...columns.map((c) => (c.refEntry ? `${refValue(c)}::${c.type}` : `st.${c.stage}::${c.type}`))];
+  const valueList = [...(table.id === false ? [] : [`${idValue}::${idBaseType}`]), ...columns.map((c) => (c.refEntry ? `${refValue(c)}::${c.baseType}` : `st.${c.stage}::${c.baseType}`))];
   const rangeWhere = (lo: string | null, hi: string | null): string =>
     `${lo === null && hi === null ? '' : ' where '}${[...(lo === null ? [] : [`${key} > ${quoteLiteral(lo)}`]), ...(hi === null ? [] : [`${key} <= ${quoteLiteral(hi)}`])].join(' and ')}`;
   // Nothing to resolve in the target (no reference, dedupe, filter or id map): rows can stream straight into the table.

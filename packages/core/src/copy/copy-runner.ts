@@ -3,7 +3,7 @@ import { CopyFailedError } from '../errors.js';
 import { isRetryable, retryDelayMs, sleep, DEFAULT_RETRY_POLICY } from '../db/retry-policy.js';
 import { withClient } from '../db/with-client.js';
 import { claimRange, copyRange, copyRangeDirect, DirectCopyRejected, loadIdMaps } from './copy-batch.js';
-import { planEntry, readTargetColumns, type EntryPlan } from './copy-planner.js';
+import { planEntry, readTargetColumns, type EntryPlan, type TargetColumns } from './copy-planner.js';
 import { loadOrder, type CopyPlan, type CopyTable } from './copy-spec.js';
 import { ProgressTracker, type BackfillProgress } from '../backfill/progress-tracker.js';
 import { ensureRanges } from './copy-ranges.js';
@@ -152,7 +152,7 @@ export async function runCopy(plan: CopyPlan, options: CopyRunOptions): Promise<
       await coordinator.query('begin isolation level repeatable read read only');
       const snapshot = (await coordinator.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]?.id as string;
       for (const table of selected) {
-        const entryPlan = planEntry(plan, table, columns.get(`${table.schema}.${table.targetTable}`) as Map<string, string>);
+        const entryPlan = planEntry(plan, table, columns.get(`${table.schema}.${table.targetTable}`) as TargetColumns);
         const before = await readTableState(target, plan.name, table.entry);
         if (before?.status !== 'done') {
           await ensureRanges(entryPlan, coordinator, target, options.batchSize ?? plan.batchSize);

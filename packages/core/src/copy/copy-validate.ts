@@ -2,7 +2,7 @@ import pg from 'pg';
 import { withClient } from '../db/with-client.js';
 import { quoteIdent, quoteLiteral } from '../sql.js';
 import { stageRange } from './copy-batch.js';
-import { planEntry, readTargetColumns, type EntryPlan } from './copy-planner.js';
+import { planEntry, readTargetColumns, type EntryPlan, type TargetColumns } from './copy-planner.js';
 import type { CopyPlan } from './copy-spec.js';
 import { COPY_SCHEMA, readTotals } from './copy-store.js';
 
@@ -118,7 +118,7 @@ async function contentCheck(plan: CopyPlan, entry: EntryPlan, sourceUrl: string,
 export async function validateCopy(plan: CopyPlan, options: { sourceUrl: string; targetUrl: string; entries?: readonly string[] }): Promise<CopyValidation> {
   return withClient(options.targetUrl, async (target) => {
     const columns = await readTargetColumns(target, plan);
-    const entries = plan.tables.filter((t) => !options.entries || options.entries.includes(t.entry)).map((t) => planEntry(plan, t, columns.get(`${t.schema}.${t.targetTable}`) as Map<string, string>));
+    const entries = plan.tables.filter((t) => !options.entries || options.entries.includes(t.entry)).map((t) => planEntry(plan, t, columns.get(`${t.schema}.${t.targetTable}`) as TargetColumns));
     const counts = await withClient(options.sourceUrl, (source) => countChecks(plan, entries, source, target));
     const orphans = await orphanChecks(entries, target);
     const content: CopyCheck[] = [];

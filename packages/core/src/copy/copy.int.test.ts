@@ -18,6 +18,8 @@ insert into users select g, 'user' || (g % 180), 'ad ' || g, case when g % 2 = 0
 create table persons (id int primary key, user_id int, pincode text, firstname text);
 insert into persons select g, case when g % 50 = 0 then 9999 else 1 + g % 200 end, case when g % 3 = 0 then null else 'P' || (g % 140) end, 'f' || g from generate_series(1, 300) g;
 create table grades (id bigint primary key, person_id int, value text, note text);
+create table orgs (id int primary key, parent_id int, name text, code text);
+insert into orgs values (1, null, 'root', 'R'), (2, 1, 'bad', 'B'), (3, 2, 'child of bad', 'C'), (4, 3, 'grandchild', 'G'), (5, 1, 'fine', 'F'), (6, 5, 'too long a code', 'TOOLONG'), (7, 5, 'ok', 'K');
 create table notes (id int primary key, person_id int, body text, written date);
 insert into notes select g, 1 + g % 300, case when g % 41 = 0 then null else 'note number ' || g || ' about things' end, date '2020-02-29' + g from generate_series(1, 400) g;
 insert into grades select g, 1 + g % 300, case when g % 97 = 0 then 'A+' else (g % 100)::text end, case when g % 10 = 0 then 'A+' end from generate_series(1, 2500) g;`;
@@ -27,6 +29,7 @@ const TARGET = `
 create table "User" (id uuid primary key, username text not null unique, name jsonb);
 create table "Person" (id uuid primary key, "userId" uuid not null references "User"(id), pincode text, "firstName" text not null);
 create table "Grade" (id serial primary key, "legacyId" bigint not null unique, "personId" uuid not null references "Person"(id), value int not null, note text);
+create table "Org" (id int primary key, "parentId" int references "Org"(id), name text not null check (name <> 'bad'), code varchar(4) not null);
 create table "Note" (id uuid primary key, "personId" uuid not null references "Person"(id), summary text not null, words int not null, written date not null);
 create table "GradeTag" ("gradeId" bigint not null references "Grade"("legacyId"), tag int not null);`;
 
@@ -37,6 +40,9 @@ const plan = defineCopy({
     users: { table: 'User', from: 'users', key: 'id', id: { column: 'id', generate: 'uuid' }, dedupe: { by: [sqlExpression('lower(s.username)')] }, columns: { username: 'username', name: multilingual({ az: 'name_az', ru: 'name_ru', en: 'name_en' }) } },
     persons: { table: 'Person', from: 'persons', key: 'id', id: { column: 'id', generate: 'uuid' }, dedupe: { by: [sqlExpression('s.pincode')] }, columns: { userId: ref('users', 'user_id'), pincode: 'pincode', firstName: 'firstname' } },
     grades: { table: 'Grade', from: 'grades', key: 'id', id: { column: 'legacyId', generate: 'keep' }, columns: { personId: ref('persons', 'person_id'), value: 'value', note: 'note' } },
+    // A tree with kept ids: a parent the table rejects takes its descendants in the same range with it; a code too
+    // long for varchar(4) is rejected, not cut.
+    orgs: { table: 'Org', from: 'orgs', key: 'id', columns: { parentId: ref('orgs', 'parent_id'), name: 'name', code: 'code' } },
     // A TypeScript transform: the summary and word count computed in this process, the person through the id map.
     notes: {
       table: 'Note',
@@ -80,6 +86,7 @@ describe('runCopy → validateCopy on a dirty legacy database', () => {
       ['users', 'done'],
       ['persons', 'done'],
       ['grades', 'done'],
+      ['orgs', 'done'],
       ['notes', 'done'],
       ['tags', 'done'],
     ]);
@@ -88,6 +95,21 @@ describe('runCopy → validateCopy on a dirty legacy database', () => {
     expect(notes?.deadLetters).toBe(Number(notesLost[0]?.n));
     const mapped = await q<{ summary: string; words: number; written: string }>(target.url, `select summary, words, written::text from "Note" n join _evolve.id_map m on m.entry = 'notes' and m.new_id = n.id::text and m.old_key = '7'`);
     expect(mapped).toEqual([{ summary: 'NOTE NUMBER', words: 5, written: '2020-03-07' }]);
+    const orgDead = await q<{ source_key: string; reason: string }>(target.url, `select source_key, reason from _evolve.copy_dead_letter where entry = 'orgs' order by source_key`);
+    expect(orgDead.map((d) => d.source_key)).toEqual(['2', '3', '4', '6']);
+    expect(orgDead[0]?.reason).toMatch(/violates check constraint/);
+    expect(orgDead[1]?.reason).toBe('parentId = 2: no "orgs" row with that key was copied');
+    expect(orgDead[3]?.reason).toMatch(/value too long for type character varying\(4\)/);
+    expect(await q(target.url, `select id, "parentId", code from "Org" order by id`)).toEqual([
+      { id: 1, parentId: null, code: 'R' },
+      { id: 5, parentId: 1, code: 'F' },
+      { id: 7, parentId: 5, code: 'K' },
+    ]);
+    // Every id the id map hands out is a row of the target (two workers claiming the same dedupe key agree).
+    for (const [entry, table] of [['users', 'User'], ['persons', 'Person']]) {
+      const dangling = await q<{ n: string }>(target.url, `select count(*) as n from _evolve.id_map m where m.entry = '${entry}' and not exists (select 1 from "${table}" t where t.id::text = m.new_id)`);
+      expect(Number(dangling[0]?.n)).toBe(0);
+    }
     const thrown = await q<{ reason: string }>(target.url, `select reason from _evolve.copy_dead_letter where entry = 'notes' and source_key = '41'`);
     expect(thrown).toEqual([{ reason: 'map threw: a note without a body' }]);
     const [users, persons, grades] = result.tables;
@@ -122,13 +144,14 @@ describe('runCopy → validateCopy on a dirty legacy database', () => {
     const validation = await validateCopy(plan, { sourceUrl: source.url, targetUrl: target.url });
     expect(validation.checks.filter((c) => !c.ok)).toEqual([]);
     expect(validation.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['count users', 'rows "public"."User"', 'content grades']));
-    expect(validation.checks.filter((c) => c.name.startsWith('orphans')).length).toBe(4);
+    expect(validation.checks.filter((c) => c.name.startsWith('orphans')).length).toBe(5);
     expect(validation.checks.find((c) => c.name === 'content tags')?.detail).toMatch(/rows are counted, not compared/);
   });
 
   it('is a no-op when run again, and status shows the figures and the dead-letter reasons', async () => {
     const again = await runCopy(plan, { sourceUrl: source.url, targetUrl: target.url });
-    expect(again.tables.map((t) => t.status)).toEqual(['already-complete', 'already-complete', 'already-complete', 'already-complete', 'already-complete']);
+    expect(again.tables.every((t) => t.status === 'already-complete')).toBe(true);
+    expect(again.tables).toHaveLength(6);
     const status = await readCopyStatus(plan, target.url);
     expect(status.tables.every((t) => t.rangesDone === t.ranges && t.status === 'done')).toBe(true);
     expect(status.deadLetterReasons.find((r) => r.entry === 'persons')).toMatchObject({ reason: 'userId = …: no "users" row with that key was copied', rows: 6 });
