@@ -23,7 +23,7 @@ describe('prisma-evolve backup / restore', () => {
     expect(existsSync(`${file}.manifest.json`)).toBe(true);
     const refused = await cli(dir, ['restore', file, '--database-url', db.url]);
     expect(refused.exitCode).toBe(2);
-    expect(String(refused.stderr)).toMatch(/is not empty \(1 tables\): restore into an empty database, or pass --clean/);
+    expect(String(refused.stderr)).toMatch(/is not empty \(1 tables, 1 objects\): restore into an empty database, or pass --clean/);
     await withClient(db.url, (c) => c.query(`delete from kept where id > 50`));
     const restored = await cli(dir, ['restore', file, '--database-url', db.url, '--clean', '--yes']);
     expect(restored.exitCode).toBe(0);

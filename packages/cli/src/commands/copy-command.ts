@@ -87,7 +87,8 @@ async function run(context: CommandContext, resolved: Resolved, started: number)
  * `copy run|status|validate|cutover`: the legacy copy of the plan in `--copy` (default prisma/evolve.copy.ts).
  * `run` copies (resumable; one runner per target database) and validates what it copied; `validate` exits 1
  * on any difference; `cutover` validates, then sets sequences past the copied maxima, and with `--read-only`
- * / `--read-write` opens or closes the source's read-only window.
+ * opens the source's read-only window (open it, run the copy once more, then validate: writes made before it
+ * opened are caught by that run only in ranges not yet done); `cutover --read-write` only closes the window.
  */
 export const copy: Command = {
   name: 'copy',
@@ -107,22 +108,25 @@ export const copy: Command = {
       context.print({ tables: status.tables, deadLetterReasons: status.deadLetterReasons, validation: null, seconds: seconds() }, `${tablesText(status.tables)}${reasons ? `\ndead letters by reason:\n${reasons}` : ''}`);
       return 0;
     }
+    if (action === 'cutover' && context.flags['read-write']) {
+      if (context.flags['read-only']) throw new UsageError('copy cutover: --read-only and --read-write exclude each other', '--read-only');
+      // The way back needs no validation and moves no sequence: it only restores the source's own setting.
+      const window = await setSourceReadOnly(resolved.copy, { sourceUrl: resolved.sourceUrl, targetUrl: resolved.targetUrl, readOnly: false });
+      context.print({ readOnly: window, seconds: seconds() }, `source database "${window.database}" is ${window.readOnly ? 'still read-only (its own setting before the window)' : 'writable again'}`);
+      return 0;
+    }
     const validation = await validateCopy(resolved.copy, { sourceUrl: resolved.sourceUrl, targetUrl: resolved.targetUrl, ...(context.flags.table ? { entries: context.flags.table } : {}) });
     const { tables } = await readCopyStatus(resolved.copy, resolved.targetUrl);
     if (action === 'validate') {
       context.print({ tables, validation, seconds: seconds() }, validationText(validation));
       return validation.ok ? 0 : 1;
     }
-    if (context.flags['read-only'] && context.flags['read-write']) throw new UsageError('copy cutover: --read-only and --read-write exclude each other', '--read-only');
     if (!validation.ok && !context.flags.force) {
       context.print({ tables, validation, seconds: seconds() }, `${validationText(validation)}\ncutover refused: validation failed (--force to set the sequences anyway)`);
       return 1;
     }
     const sequences = await withClient(resolved.targetUrl, (client) => setSequencesPastMaxima(client, resolved.copy));
-    const readOnly =
-      context.flags['read-only'] || context.flags['read-write']
-        ? await setSourceReadOnly(resolved.copy, { sourceUrl: resolved.sourceUrl, targetUrl: resolved.targetUrl, readOnly: Boolean(context.flags['read-only']) })
-        : undefined;
+    const readOnly = context.flags['read-only'] ? await setSourceReadOnly(resolved.copy, { sourceUrl: resolved.sourceUrl, targetUrl: resolved.targetUrl, readOnly: true }) : undefined;
     const text = [
       validationText(validation),
       ...sequences.map((s) => `sequence ${s.sequence} (${s.table}.${s.column}): next value ${s.next}`),

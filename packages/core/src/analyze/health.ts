@@ -76,7 +76,7 @@ export async function checkHealth(databaseUrl: string, thresholds: Partial<Healt
     checks.push({ name: 'transaction id wraparound', status: grade(wrap, t.wraparoundPercent.warn, t.wraparoundPercent.crit), value: wrap, detail: `oldest unfrozen transaction id in "${xid.datname}" is ${xid.age} old (${wrap} % of the way to wraparound)` });
     const stale = await one<{ days: number | null; rel: string | null; never: number }>(
       `select max(extract(epoch from now() - greatest(last_analyze, last_autoanalyze)) / 86400)::float8 as days,
-              (array_agg(schemaname || '.' || relname order by greatest(last_analyze, last_autoanalyze) nulls first))[1] as rel,
+              (array_agg(schemaname || '.' || relname order by greatest(last_analyze, last_autoanalyze)) filter (where greatest(last_analyze, last_autoanalyze) is not null))[1] as rel,
               count(*) filter (where last_analyze is null and last_autoanalyze is null and n_live_tup > 0)::int as never
        from pg_stat_user_tables where schemaname not like '\\_evolve%'`,
     );

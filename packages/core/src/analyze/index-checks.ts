@@ -13,10 +13,10 @@ export const fkWithoutIndex: StaticCheck = {
       `select n.nspname::text as schema, c.relname::text as table, k.conname::text as name,
               array(select a.attname::text from unnest(k.conkey) with ordinality u(n, i) join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.n order by u.i) as columns
        from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
-       where k.contype = 'f' and ${USER_TABLES}
+       where k.contype = 'f' and k.conparentid = 0 and ${USER_TABLES}
          and not exists (
            select 1 from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_am am on am.oid = ic.relam
-           where i.indrelid = k.conrelid and i.indisvalid and i.indpred is null and am.amname = 'btree'
+           where i.indrelid = k.conrelid and i.indisvalid and i.indpred is null and am.amname = 'btree' and cardinality(k.conkey) <= i.indnkeyatts
              and (select array_agg(x order by x) from unnest((string_to_array(i.indkey::text, ' ')::int2[])[1:cardinality(k.conkey)]) x)
                = (select array_agg(x order by x) from unnest(k.conkey) x))
        order by 1, 2, 3`,

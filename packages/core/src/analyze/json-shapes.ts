@@ -126,7 +126,7 @@ function findCandidates(shape: ValueShape, path: string, documents: number, out:
     out.push({ paths: [path], presence, elementsPerDocument: arrays ? shape.elementCount / arrays : 0, keys, score: score(presence, keys), elements: objects });
   }
   for (const [key, slot] of Object.entries(shape.keys)) findCandidates(slot.shape, `${path}.${key}`, documents, out);
-  if (elements) for (const [key, slot] of Object.entries(elements.keys)) findCandidates(slot.shape, `${path}[].${key}`, documents, out);
+  // Lists nested inside list elements are left out: their presence would count arrays per element, not per document.
   return out;
 }
 

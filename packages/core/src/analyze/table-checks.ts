@@ -35,7 +35,7 @@ export const fkTypeMismatch: StaticCheck = {
        from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace join pg_class p on p.oid = k.confrelid
        cross join lateral unnest(k.conkey, k.confkey) as u(col, ref)
        join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.col join pg_attribute b on b.attrelid = k.confrelid and b.attnum = u.ref
-       where k.contype = 'f' and ${USER_TABLES} and (a.atttypid <> b.atttypid or a.atttypmod <> b.atttypmod) order by 1, 2, 3`,
+       where k.contype = 'f' and k.conparentid = 0 and ${USER_TABLES} and (a.atttypid <> b.atttypid or a.atttypmod <> b.atttypmod) order by 1, 2, 3`,
     );
     return rows.map((r) => ({
       check: 'fk-type-mismatch',

@@ -27,10 +27,21 @@ describe('backup and restore', () => {
       expect(await tableChecksums(copy.url)).toEqual(await tableChecksums(db.url));
       // The sequence came along: the next insert takes a fresh id.
       await withClient(copy.url, (c) => c.query(`insert into "Item" ("orderId") values (1)`));
-      await expect(restoreDatabase({ databaseUrl: copy.url, file })).rejects.toThrow(/is not empty \(2 tables\).*--clean/);
+      await expect(restoreDatabase({ databaseUrl: copy.url, file })).rejects.toThrow(/is not empty \(2 tables, \d+ objects\).*--clean/);
       await withClient(copy.url, (c) => c.query(`delete from "Item" where id > 800`));
       await restoreDatabase({ databaseUrl: copy.url, file, clean: true });
       expect(await tableChecksums(copy.url)).toEqual(await tableChecksums(db.url));
+      // Prisma's URL parameters (libpq refuses them) are left out of what pg_dump gets.
+      const prismaUrl = `${db.url}${db.url.includes('?') ? '&' : '?'}schema=public&connection_limit=5`;
+      await backupDatabase({ databaseUrl: prismaUrl, file: path.join(dir, 'prisma-url.dump') });
+      // A database holding only a type is not empty.
+      const typed = await createTestDatabase(db.serverUrl, { prefix: 'evolve_restore' });
+      try {
+        await withClient(typed.url, (c) => c.query(`create type mood as enum ('ok')`));
+        await expect(restoreDatabase({ databaseUrl: typed.url, file })).rejects.toThrow(/is not empty \(0 tables, 1 objects\)/);
+      } finally {
+        await typed.drop();
+      }
       const bytes = readFileSync(file);
       writeFileSync(file, Buffer.concat([bytes.subarray(0, bytes.length - 10), Buffer.from('tampered!!')]));
       await expect(restoreDatabase({ databaseUrl: copy.url, file, clean: true })).rejects.toThrow(/does not match its manifest/);

@@ -83,14 +83,17 @@ async function findTool(name: 'pg_dump' | 'pg_restore'): Promise<Tool> {
 }
 
 /** The server's version and major. Read-only. */
-async function serverVersion(databaseUrl: string): Promise<{ version: string; major: number; database: string; tables: number }> {
+async function serverVersion(databaseUrl: string): Promise<{ version: string; major: number; database: string; tables: number; objects: number }> {
   return withClient(databaseUrl, async (client) => {
-    const { rows } = await client.query<{ v: string; n: string; db: string; tables: number }>(
+    const { rows } = await client.query<{ v: string; n: string; db: string; tables: number; objects: number }>(
       `select current_setting('server_version') as v, current_setting('server_version_num') as n, current_database()::text as db,
-              (select count(*)::int from pg_class c join pg_namespace ns on ns.oid = c.relnamespace where c.relkind in ('r', 'p') and ns.nspname not in ('pg_catalog', 'information_schema') and ns.nspname not like 'pg_toast%') as tables`,
+              (select count(*)::int from pg_class c join pg_namespace ns on ns.oid = c.relnamespace where c.relkind in ('r', 'p') and ns.nspname not in ('pg_catalog', 'information_schema') and ns.nspname not like 'pg_toast%') as tables,
+              (select count(*)::int from pg_class c join pg_namespace ns on ns.oid = c.relnamespace where c.relkind in ('r', 'p', 'v', 'm', 'S', 'f') and ns.nspname not in ('pg_catalog', 'information_schema') and ns.nspname not like 'pg_toast%')
+                + (select count(*)::int from pg_type t join pg_namespace ns on ns.oid = t.typnamespace where t.typtype in ('e', 'c', 'd', 'r') and ns.nspname not in ('pg_catalog', 'information_schema') and not exists (select 1 from pg_class c where c.reltype = t.oid))
+                + (select count(*)::int from pg_proc p join pg_namespace ns on ns.oid = p.pronamespace where ns.nspname not in ('pg_catalog', 'information_schema') and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e')) as objects`,
     );
     const row = rows[0];
-    return { version: row?.v ?? '', major: Math.floor(Number(row?.n ?? 0) / 10000), database: row?.db ?? '', tables: row?.tables ?? 0 };
+    return { version: row?.v ?? '', major: Math.floor(Number(row?.n ?? 0) / 10000), database: row?.db ?? '', tables: row?.tables ?? 0, objects: row?.objects ?? 0 };
   });
 }
 
@@ -99,11 +102,18 @@ function requireRecent(tool: Tool, name: string, server: { version: string; majo
   if (tool.major < server.major) throw new UsageError(`${name} ${tool.version} (${tool.path}) is older than the server (PostgreSQL ${server.version}): install the client tools of version ${server.major} or newer`);
 }
 
-/** The URL without its password, and the password for `PGPASSWORD` (a password on the command line shows in `ps`). Pure. */
+/** Query parameters libpq knows; Prisma's own (`schema`, `connection_limit`, `pgbouncer`, …) make it refuse the URL. */
+const LIBPQ_PARAMETERS = /^(host|hostaddr|port|dbname|user|passfile|channel_binding|connect_timeout|client_encoding|options|application_name|fallback_application_name|keepalives.*|tcp_user_timeout|replication|gssencmode|sslmode|requiressl|sslcompression|sslcert|sslkey|sslpassword|sslrootcert|sslcrl|sslcrldir|sslsni|requirepeer|ssl_min_protocol_version|ssl_max_protocol_version|krbsrvname|gsslib|gssdelegation|service|target_session_attrs|load_balance_hosts)$/;
+
+/**
+ * The URL for libpq: without its password (given as `PGPASSWORD`: a password on the command line shows in
+ * `ps`) and without query parameters libpq does not know. Pure.
+ */
 function connection(url: string): { url: string; env: Record<string, string> } {
   const parsed = new URL(url);
   const password = decodeURIComponent(parsed.password);
   parsed.password = '';
+  for (const key of [...parsed.searchParams.keys()]) if (!LIBPQ_PARAMETERS.test(key)) parsed.searchParams.delete(key);
   return { url: parsed.toString(), env: password ? { PGPASSWORD: password } : {} };
 }
 
@@ -148,8 +158,9 @@ export async function backupDatabase(options: { databaseUrl: string; file: strin
 /**
  * Restores a dump written by {@link backupDatabase} with `pg_restore --no-owner` into `databaseUrl`. Refused,
  * before anything is written, when the dump's manifest is missing or its checksum differs, and when the target
- * holds tables unless `clean` (then objects of the dump are dropped first: `--clean --if-exists`). Returns the
- * manifest.
+ * holds any object (tables, views, sequences, types, functions) unless `clean` (then objects of the dump are dropped
+ * first: `--clean --if-exists`). One transaction (`--single-transaction`): a failure leaves the database as it was.
+ * Returns the manifest.
  */
 export async function restoreDatabase(options: { databaseUrl: string; file: string; clean?: boolean }): Promise<BackupManifest> {
   const manifestFile = `${options.file}.manifest.json`;
@@ -160,9 +171,9 @@ export async function restoreDatabase(options: { databaseUrl: string; file: stri
   if (actual !== manifest.sha256) throw new UsageError(`"${options.file}" does not match its manifest (SHA-256 ${actual}, manifest ${manifest.sha256}): it changed or is incomplete`, 'file');
   const [tool, server] = await Promise.all([findTool('pg_restore'), serverVersion(options.databaseUrl)]);
   requireRecent(tool, 'pg_restore', server);
-  if (server.tables > 0 && !options.clean) throw new UsageError(`database "${server.database}" is not empty (${server.tables} tables): restore into an empty database, or pass --clean to drop the dump's objects first`, '--clean');
+  if (server.objects > 0 && !options.clean) throw new UsageError(`database "${server.database}" is not empty (${server.tables} tables, ${server.objects} objects): restore into an empty database, or pass --clean to drop the dump's objects first`, '--clean');
   const target = connection(options.databaseUrl);
-  const result = await run(tool.path, ['--no-owner', '--exit-on-error', ...(options.clean ? ['--clean', '--if-exists'] : []), `--dbname=${target.url}`, options.file], target.env);
+  const result = await run(tool.path, ['--no-owner', '--exit-on-error', '--single-transaction', ...(options.clean ? ['--clean', '--if-exists'] : []), `--dbname=${target.url}`, options.file], target.env);
   if (result.code !== 0) throw new Error(`pg_restore failed (exit ${result.code}): ${result.stderr.slice(-2000)}`);
   return manifest;
 }

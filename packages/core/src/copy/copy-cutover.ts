@@ -15,8 +15,8 @@ export interface SequenceSet {
 
 /**
  * Sets every sequence owned by a column of the copy's target tables (serial and identity alike, found in the
- * catalog, not guessed from names) so its next value is past the column's maximum. Idempotent; takes no lock
- * beyond reading the tables' maxima.
+ * catalog, not guessed from names) so its next value is past the column's maximum, never below a value it has
+ * already given. Idempotent; takes no lock beyond reading the tables' maxima.
  */
 export async function setSequencesPastMaxima(target: pg.ClientBase, plan: CopyPlan): Promise<SequenceSet[]> {
   const tables = [...new Set(plan.tables.map((t) => `${quoteIdent(t.schema)}.${quoteIdent(t.targetTable)}`))];
@@ -31,7 +31,8 @@ export async function setSequencesPastMaxima(target: pg.ClientBase, plan: CopyPl
   const set: SequenceSet[] = [];
   for (const row of rows) {
     const { rows: result } = await target.query<{ next: string }>(
-      `select setval($1::regclass, coalesce(max(${quoteIdent(row.column)})::bigint, 1), max(${quoteIdent(row.column)}) is not null) + case when max(${quoteIdent(row.column)}) is null then 0 else 1 end as next from ${row.table}`,
+      `with m as (select greatest(max(${quoteIdent(row.column)})::bigint, (select s.last_value from pg_sequences s where format('%I.%I', s.schemaname, s.sequencename)::regclass = $1::regclass)) as top from ${row.table})
+       select setval($1::regclass, coalesce(top, 1), top is not null) + case when top is null then 0 else 1 end as next from m`,
       [row.sequence],
     );
     set.push({ ...row, next: Number(result[0]?.next ?? 1) });

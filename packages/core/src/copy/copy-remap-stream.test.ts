@@ -45,6 +45,11 @@ describe('RemapStream', () => {
     expect(stream.dead).toEqual([{ key: '2', reason: 'studentId = 99: no "students" row with that key was copied', row: { id: '2', studentId: '99', name: 'Bø' } }]);
   });
 
+  it('escapes a new id holding a tab, a backslash or a newline (kept text keys)', async () => {
+    const stream = new RemapStream([{ index: 1, column: 'code', entry: 'codes', map: new Map([['1', 'A\tB\\C\nD']]) }], ['code'], 'id', true);
+    expect(await run(stream, [Buffer.from('9\t1\n')])).toBe('9\tA\\tB\\\\C\\nD\n');
+  });
+
   it('decodes COPY text escapes', () => {
     expect(copyFieldValue('\\N')).toBeNull();
     expect(copyFieldValue('a\\\\b\\tc\\nd\\x41\\101')).toBe('a\\b\tc\ndAA');

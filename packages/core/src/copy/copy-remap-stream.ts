@@ -26,6 +26,11 @@ export interface StreamDeadLetter {
 
 const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
 
+/** A value as a COPY text field (backslash, tab, newline and carriage return escaped). Pure. */
+function escapeField(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+}
+
 /** A COPY text field's value (`\N` is NULL; backslash escapes decoded). Pure. */
 export function copyFieldValue(field: string): string | null {
   if (field === '\\N') return null;
@@ -90,7 +95,7 @@ export class RemapStream extends Transform {
           break;
         }
         const start = starts[ref.index] as number;
-        rewritten += line.slice(from, start) + id;
+        rewritten += line.slice(from, start) + escapeField(id);
         from = start + old.length;
       }
       if (reason !== undefined) {

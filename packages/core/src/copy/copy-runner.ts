@@ -54,9 +54,14 @@ const SESSION = `set datestyle = 'ISO, YMD'; set intervalstyle = 'postgres'; set
 async function openSourceReader(url: string, snapshot: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, application_name: 'prisma-evolve copy (source)' });
   await client.connect();
-  await client.query(SESSION);
-  await client.query('begin isolation level repeatable read read only');
-  await client.query(`set transaction snapshot '${snapshot.replace(/'/g, "''")}'`);
+  try {
+    await client.query(SESSION);
+    await client.query('begin isolation level repeatable read read only');
+    await client.query(`set transaction snapshot '${snapshot.replace(/'/g, "''")}'`);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
   return client;
 }
 
@@ -97,10 +102,11 @@ async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, sna
           await report();
         } catch (error) {
           await target.query('rollback').catch(() => undefined);
+          // A COPY interrupted mid-stream leaves the source connection unusable: every retry starts on a fresh one.
+          await source.end().catch(() => undefined);
+          source = await openSourceReader(sourceUrl, snapshot);
           if (error instanceof DirectCopyRejected) {
             staged.add(error.rangeNo);
-            await source.end().catch(() => undefined);
-            source = await openSourceReader(sourceUrl, snapshot);
             continue;
           }
           if (!isRetryable(error) || attempt >= DEFAULT_RETRY_POLICY.maxAttempts) throw error;
@@ -115,14 +121,20 @@ async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, sna
 
 /** The entries to run, in load order, after checking that what they refer to is or will be copied. */
 async function selectEntries(plan: CopyPlan, target: pg.ClientBase, options: CopyRunOptions): Promise<CopyTable[]> {
-  const ordered = loadOrder(plan, await foreignKeyEdges(target, plan));
+  const edges = await foreignKeyEdges(target, plan);
+  const ordered = loadOrder(plan, edges);
   for (const name of options.entries ?? []) if (!plan.tables.some((t) => t.entry === name)) throw new CopyFailedError(plan.name, name, `no such table in the copy (known: ${plan.tables.map((t) => t.entry).join(', ')})`);
   const selected = ordered.filter((t) => (!options.entries || options.entries.includes(t.entry)) && (options.phase === undefined || t.phase === undefined || t.phase === options.phase));
+  // What an entry needs copied before it: the entries it refers to, and those its target table has foreign keys to.
   for (const [i, table] of selected.entries()) {
-    for (const column of Object.values(table.resolvedColumns)) {
-      if (column.kind !== 'ref' || column.entry === table.entry || selected.slice(0, i).some((t) => t.entry === column.entry)) continue;
-      if ((await readTableState(target, plan.name, column.entry))?.status !== 'done') {
-        throw new CopyFailedError(plan.name, table.entry, `refers to "${column.entry}", which is not copied yet: copy it first (copy run --table ${column.entry})`);
+    const parents = new Set([
+      ...Object.values(table.resolvedColumns).flatMap((c) => (c.kind === 'ref' ? [c.entry] : [])),
+      ...edges.filter(([child]) => child === table.entry).map(([, parent]) => parent),
+    ]);
+    for (const parent of parents) {
+      if (parent === table.entry || selected.slice(0, i).some((t) => t.entry === parent)) continue;
+      if ((await readTableState(target, plan.name, parent))?.status !== 'done') {
+        throw new CopyFailedError(plan.name, table.entry, `refers to "${parent}", which is not copied yet: copy it first (copy run --table ${parent})`);
       }
     }
   }

@@ -48,7 +48,7 @@ async function orphanChecks(entries: readonly EntryPlan[], target: pg.ClientBase
     `select k.conname::text as name, k.conrelid::regclass::text as child, k.confrelid::regclass::text as parent,
             array(select a.attname::text from unnest(k.conkey) with ordinality u(n, i) join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.n order by u.i) as child_cols,
             array(select a.attname::text from unnest(k.confkey) with ordinality u(n, i) join pg_attribute a on a.attrelid = k.confrelid and a.attnum = u.n order by u.i) as parent_cols
-     from pg_constraint k where k.contype = 'f' and k.conrelid = any($1::regclass[])`,
+     from pg_constraint k where k.contype = 'f' and k.conparentid = 0 and k.conrelid = any($1::regclass[])`,
     [tables],
   );
   const checks: CopyCheck[] = [];

@@ -52,6 +52,7 @@ const CASES: Record<string, string> = {
   // A comment before the semicolon used to swallow the NOT VALID / CONCURRENTLY the rewriter appended.
   'index with a comment before the semicolon': `CREATE INDEX "Post_authorId_idx" ON "Post"("authorId") -- by author\n;`,
   'foreign key with a comment before the semicolon': `ALTER TABLE "Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "User"("id") -- the author\n;`,
+  'unnamed check on two columns (named after the table only, as PostgreSQL does)': `ALTER TABLE "Post" ADD CHECK ("rating" >= 0 AND "authorId" IS NOT NULL);`,
   'unnamed foreign key and check': `ALTER TABLE "Post" ADD FOREIGN KEY ("authorId") REFERENCES "User"("id");\nALTER TABLE "Post" ADD CHECK ("rating" >= 0) /* c */;`,
   'unnamed unique with INCLUDE and NULLS NOT DISTINCT': `ALTER TABLE "User" ADD UNIQUE NULLS NOT DISTINCT ("email") INCLUDE ("name");`,
   'deferrable unique': `ALTER TABLE "User" ADD CONSTRAINT "User_email_key" UNIQUE ("email") DEFERRABLE INITIALLY DEFERRED;`,

@@ -162,6 +162,11 @@ function defaultConstraintName(table: string, columns: readonly string[], label:
   return [table.slice(0, first), ...(name2 ? [name2.slice(0, second)] : []), label].join('_');
 }
 
+/** PostgreSQL names an unnamed CHECK after its column only when it uses exactly one: `<table>_<col>_check`, else `<table>_check`. Pure. */
+function checkNameColumns(columns: readonly string[]): string[] {
+  return new Set(columns).size === 1 ? [columns[0] as string] : [];
+}
+
 /** The column names an expression tree refers to, in order. Pure. */
 function columnRefs(node: unknown, out: string[] = []): string[] {
   if (Array.isArray(node)) for (const item of node) columnRefs(item, out);
@@ -375,7 +380,7 @@ export async function rewriteMigrationSql(sql: string, baseName: string, options
       const name = String(
         constraint['conname'] ??
           (isForeign || constraint['contype'] === 'CONSTR_CHECK'
-            ? defaultConstraintName(rel.table, isForeign ? list(constraint['fk_attrs']).map(sval) : columnRefs(constraint['raw_expr']).slice(0, 1), isForeign ? 'fkey' : 'check')
+            ? defaultConstraintName(rel.table, isForeign ? list(constraint['fk_attrs']).map(sval) : checkNameColumns(columnRefs(constraint['raw_expr'])), isForeign ? 'fkey' : 'check')
             : ''),
       );
       const notValid = constraint['skip_validation'] === true;
