@@ -67,7 +67,7 @@ export async function checkHealth(databaseUrl: string, thresholds: Partial<Healt
     );
     checks.push({ name: 'blocked sessions', status: grade(blocked.n, t.blockedSessions.warn, t.blockedSessions.crit), value: blocked.n, detail: blocked.n ? `${blocked.n} waiting on locks (${blocked.sample})` : 'none' });
     const slots = await one<{ bytes: string | null; name: string | null; n: number }>(
-      `select max(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn))::text as bytes, min(slot_name::text) filter (where not active) as name, count(*) filter (where not active)::int as n from pg_replication_slots`,
+      `select max(pg_wal_lsn_diff(case when pg_is_in_recovery() then pg_last_wal_receive_lsn() else pg_current_wal_lsn() end, restart_lsn))::text as bytes, min(slot_name::text) filter (where not active) as name, count(*) filter (where not active)::int as n from pg_replication_slots`,
     );
     const slotBytes = Number(slots.bytes ?? 0);
     checks.push({ name: 'replication slots', status: slots.n ? grade(slotBytes, t.inactiveSlotBytes.warn, t.inactiveSlotBytes.crit) : 'ok', value: slotBytes, detail: slots.n ? `${slots.n} inactive (${slots.name}), retaining up to ${Math.round(slotBytes / 1024 ** 2)} MB of WAL` : 'no inactive slot' });

@@ -91,7 +91,7 @@ export const leftBehind = (kind: 'index' | 'constraint'): StaticCheck => ({
     const { rows } = await context.client.query<{ schema: string; table: string; name: string; kind: 'index' | 'constraint' }>(
       `select n.nspname::text as schema, c.relname::text as table, ic.relname::text as name, 'index' as kind
        from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
-       where not i.indisvalid and ${USER_TABLES}
+       where not i.indisvalid and ic.relkind <> 'I' and ${USER_TABLES}
        union all
        select n.nspname::text, c.relname::text, k.conname::text, 'constraint'
        from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace

@@ -20,10 +20,25 @@ const types = {
   },
 };
 
-/** A value as a field of COPY's text format (`\N` for NULL; objects as JSON). Pure. */
+/** A JavaScript array as a PostgreSQL array literal (`{a,"b c",NULL}`). Pure. */
+function arrayLiteral(values: readonly unknown[]): string {
+  const element = (value: unknown): string => {
+    if (value === null || value === undefined) return 'NULL';
+    if (Array.isArray(value)) return arrayLiteral(value);
+    const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+    return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  };
+  return `{${values.map(element).join(',')}}`;
+}
+
+/**
+ * A value as a field of COPY's text format: `\N` for NULL, a Buffer as bytea hex (`\x…`), an array as a
+ * PostgreSQL array literal, another object as JSON. Pure.
+ */
 export function copyField(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
-  const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    value instanceof Date ? value.toISOString() : Buffer.isBuffer(value) ? `\\x${value.toString('hex')}` : Array.isArray(value) ? arrayLiteral(value) : typeof value === 'object' ? JSON.stringify(value) : String(value);
   return text.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
@@ -43,6 +58,7 @@ export async function stageMappedRange(plan: EntryPlan, source: pg.ClientBase, t
     let out: Readonly<Record<string, unknown>>;
     try {
       out = map(sourceRow);
+      if (out === null || typeof out !== 'object' || typeof (out as { then?: unknown }).then === 'function') throw new Error('returned no object of columns (map must be synchronous and return { column: value, … })');
       const unknown = Object.keys(out ?? {}).find((column) => !allowed.has(column));
       if (unknown !== undefined) throw new Error(`returned "${unknown}", which is not in produces or refs`);
     } catch (error) {

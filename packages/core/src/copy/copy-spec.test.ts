@@ -47,5 +47,8 @@ describe('copy helpers', () => {
 
   it('writes values in COPY text format', () => {
     expect([null, undefined, 'a\tb\\c\nd', 3, true, { a: [1] }, new Date('2020-01-02T03:04:05Z')].map(copyField)).toEqual(['\\N', '\\N', 'a\\tb\\\\c\\nd', '3', 'true', '{"a":[1]}', '2020-01-02T03:04:05.000Z']);
+    // An array is a PostgreSQL array literal, a Buffer bytea hex (COPY then doubles the backslashes).
+    expect(copyField([1, 'b "c"', null])).toBe('{"1","b \\\\"c\\\\"",NULL}');
+    expect(copyField(Buffer.from([1, 255]))).toBe('\\\\x01ff');
   });
 });

@@ -74,8 +74,9 @@ async function contentCheck(plan: CopyPlan, entry: EntryPlan, sourceUrl: string,
   const differs = [
     ...entry.columns.map((c) =>
       c.refEntry
-        ? `t.${quoteIdent(c.target)} is distinct from (select m.new_id from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = ${quoteLiteral(c.refEntry)} and m.old_key = st.${c.stage})::${c.type}`
-        : `t.${quoteIdent(c.target)} is distinct from st.${c.stage}::${c.type}`,
+        ? `t.${quoteIdent(c.target)}::text is distinct from ((select m.new_id from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = ${quoteLiteral(c.refEntry)} and m.old_key = st.${c.stage})::${c.type})::text`
+        : // Compared as text, in the column's own type: json, xml and point have no equality operator.
+          `t.${quoteIdent(c.target)}::text is distinct from (st.${c.stage}::${c.type})::text`,
     ),
   ];
   const newId = table.id.generate === 'keep' && !entry.idMap ? 'st.__key' : `(select m.new_id from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = $2 and m.old_key = st.__key)`;
