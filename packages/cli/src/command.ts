@@ -37,6 +37,7 @@ export const FLAGS = {
   'read-write': { type: 'boolean', help: 'copy cutover: restore the source database\'s setting from before --read-only' },
   baseline: { type: 'string', help: 'FILE  analyze: report only findings not in this file (written with today\'s findings when it does not exist)' },
   fix: { type: 'string', help: 'FILE  analyze: write the fix steps as a phase module' },
+  'min-stats-days': { type: 'string', help: 'N  analyze: days of statistics before an index may be called unused (default 7)' },
   out: { type: 'string', help: 'FILE  backup: where the dump goes (default: backups/<database>-<time>.dump)' },
   clean: { type: 'boolean', help: 'restore: drop the dump\'s objects first (into a database that is not empty)' },
   help: { type: 'boolean', help: 'this text' },

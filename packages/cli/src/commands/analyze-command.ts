@@ -17,14 +17,16 @@ function describe(finding: AnalyzeFinding): string {
  */
 export const analyze: Command = {
   name: 'analyze',
-  synopsis: '[--schema path] [--baseline FILE] [--fix FILE]',
+  synopsis: '[--schema path] [--baseline FILE] [--fix FILE] [--min-stats-days N]',
   summary: 'check the database for missing foreign-key indexes, redundant indexes, leftovers, drift and more, with Prisma locations and fixes',
-  flags: ['prisma-config', 'database-url', 'schema', 'baseline', 'fix', 'json'],
+  flags: ['prisma-config', 'database-url', 'schema', 'baseline', 'fix', 'min-stats-days', 'json'],
   async run(context) {
     if (context.args.length > 0) throw new UsageError(`analyze takes no arguments (got ${context.args.join(' ')})`);
     const url = await context.databaseUrl();
     const schemaPath = context.flags.schema ? path.resolve(context.cwd, context.flags.schema) : (await context.project()).schemaPath;
-    const findings = await analyzeDatabase({ databaseUrl: url, ...(existsSync(schemaPath) ? { schemaPath } : {}) });
+    const days = context.flags['min-stats-days'];
+    if (days !== undefined && !/^\d+(\.\d+)?$/.test(days)) throw new UsageError(`--min-stats-days "${days}": expected a number of days`, '--min-stats-days');
+    const findings = await analyzeDatabase({ databaseUrl: url, ...(existsSync(schemaPath) ? { schemaPath } : {}), ...(days === undefined ? {} : { minStatsDays: Number(days) }) });
     let reported = findings;
     let baselineNote = '';
     if (context.flags.baseline) {

@@ -1,6 +1,7 @@
 import { withClient } from '../db/with-client.js';
 import { diffDatabaseToSchema, isEmptyDiff } from '../prisma/prisma-migrations.js';
 import { readPrismaMap } from './prisma-locations.js';
+import { deadRows, seqScanHeavy, unusedIndex } from './runtime-checks.js';
 import { STATIC_CHECKS, type AnalyzeFinding } from './static-checks.js';
 
 /** How `analyzeDatabase` runs. */
@@ -10,6 +11,8 @@ export interface AnalyzeOptions {
   readonly schemaPath?: string;
   /** Only these checks (ids); default all. */
   readonly checks?: readonly string[];
+  /** Days of statistics before an index may be called unused (default 7). */
+  readonly minStatsDays?: number;
 }
 
 /** The drift between schema.prisma and the database: the SQL Prisma would run to make the database match. */
@@ -31,8 +34,9 @@ async function driftFinding(databaseUrl: string, schemaPath: string): Promise<An
 }
 
 /**
- * Runs the static checks (and, with `schemaPath`, the drift check) against a database. Read-only: catalog
- * queries and, for drift, Prisma's schema engine reading the database. Findings are in check order, then by
+ * Runs the static checks (and, with `schemaPath`, the drift check), the JSON check (sampled) and the runtime
+ * checks (statistics, each stating its window) against a database. Read-only: catalog and statistics queries,
+ * bounded samples and, for drift, Prisma's schema engine reading the database. Findings are in check order, then by
  * object; each names its Prisma location when schema.prisma declares the object.
  */
 export async function analyzeDatabase(options: AnalyzeOptions): Promise<AnalyzeFinding[]> {
@@ -40,7 +44,8 @@ export async function analyzeDatabase(options: AnalyzeOptions): Promise<AnalyzeF
   const wanted = (id: string): boolean => !options.checks || options.checks.includes(id);
   const findings = await withClient(options.databaseUrl, async (client) => {
     const found: AnalyzeFinding[] = [];
-    for (const check of STATIC_CHECKS) if ([check.id, ...(check.reports ?? [])].some(wanted)) found.push(...(await check.run({ client, prisma })).filter((f) => wanted(f.check) || wanted(check.id)));
+    const runtime = [unusedIndex(options.minStatsDays ?? 7), seqScanHeavy, deadRows];
+    for (const check of [...STATIC_CHECKS, ...runtime]) if ([check.id, ...(check.reports ?? [])].some(wanted)) found.push(...(await check.run({ client, prisma })).filter((f) => wanted(f.check) || wanted(check.id)));
     return found;
   });
   if (options.schemaPath && wanted('schema-drift')) findings.push(...(await driftFinding(options.databaseUrl, options.schemaPath)));
