@@ -1,7 +1,7 @@
 import { withClient } from '../db/with-client.js';
 import { diffDatabaseToSchema, isEmptyDiff } from '../prisma/prisma-migrations.js';
 import { readPrismaMap } from './prisma-locations.js';
-import { deadRows, seqScanHeavy, unusedIndex } from './runtime-checks.js';
+import { deadRows, neverAnalyzed, seqScanHeavy, unusedIndex } from './runtime-checks.js';
 import { STATIC_CHECKS, type AnalyzeFinding } from './static-checks.js';
 
 /** How `analyzeDatabase` runs. */
@@ -44,7 +44,7 @@ export async function analyzeDatabase(options: AnalyzeOptions): Promise<AnalyzeF
   const wanted = (id: string): boolean => !options.checks || options.checks.includes(id);
   const findings = await withClient(options.databaseUrl, async (client) => {
     const found: AnalyzeFinding[] = [];
-    const runtime = [unusedIndex(options.minStatsDays ?? 7), seqScanHeavy, deadRows];
+    const runtime = [unusedIndex(options.minStatsDays ?? 7), seqScanHeavy, deadRows, neverAnalyzed];
     for (const check of [...STATIC_CHECKS, ...runtime]) if ([check.id, ...(check.reports ?? [])].some(wanted)) found.push(...(await check.run({ client, prisma })).filter((f) => wanted(f.check) || wanted(check.id)));
     return found;
   });

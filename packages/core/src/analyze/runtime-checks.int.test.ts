@@ -25,4 +25,21 @@ describe('analyze: runtime checks', () => {
     const tooSoon = await analyzeDatabase({ databaseUrl: db.url, checks: ['unused-index'], minStatsDays: 100000 });
     expect(tooSoon).toEqual([]);
   });
+
+  it('reports a table holding rows never analyzed and one with dead rows never vacuumed, not an analyzed and vacuumed twin nor an empty table', async () => {
+    await withClient(db.url, async (c) => {
+      await c.query(`create table fresh (id int primary key) with (autovacuum_enabled = false); insert into fresh select generate_series(1, 500)`);
+      await c.query(`create table churned (id int primary key) with (autovacuum_enabled = false); insert into churned select generate_series(1, 500); analyze churned; delete from churned where id <= 100`);
+      await c.query(`create table kept (id int primary key) with (autovacuum_enabled = false); insert into kept select generate_series(1, 500); delete from kept where id <= 100`);
+      await c.query('vacuum (analyze) kept');
+      await c.query(`create table nothing (id int primary key)`);
+    });
+    const findings = await analyzeDatabase({ databaseUrl: db.url, checks: ['never-analyzed-or-vacuumed'] });
+    const mine = findings.filter((f) => ['public.fresh', 'public.churned', 'public.kept', 'public.nothing'].includes(f.object));
+    expect(mine.map(findingKey)).toEqual(['never-analyzed-or-vacuumed:public.churned', 'never-analyzed-or-vacuumed:public.fresh']);
+    expect(mine[1]?.message).toMatch(/^"fresh" \(500 rows, 0 dead\) was never analyzed in the statistics since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(\d+\.\d days\): the planner guesses/);
+    expect(mine[1]?.fix?.steps).toEqual(['// ANALYZE "public"."fresh" (no lock on reads or writes), or prisma-evolve optimize']);
+    expect(mine[0]?.message).toMatch(/^"churned" \(400 rows, 100 dead\) was never vacuumed in the statistics since/);
+    expect(mine[0]?.fix?.steps).toEqual(['// VACUUM "public"."churned" (no lock on reads or writes), or prisma-evolve optimize']);
+  });
 });

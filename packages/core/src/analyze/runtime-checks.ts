@@ -1,3 +1,4 @@
+import { quoteQualified } from '../sql.js';
 import { literal, schemaField, stepName, tableAt, USER_TABLES } from './check-support.js';
 import type { AnalyzeFinding, CheckContext, StaticCheck } from './static-checks.js';
 
@@ -95,5 +96,41 @@ export const deadRows: StaticCheck = {
       message: `"${r.table}" holds ${r.dead} dead rows beside ${r.live} live ones (${Math.round((Number(r.dead) / (Number(r.dead) + Number(r.live))) * 100)} %), last vacuumed ${r.vacuumed ?? 'never'}: scans read them too`,
       fix: { prisma: null, steps: [`// VACUUM "${r.schema}"."${r.table}" (no lock on reads or writes), and check autovacuum keeps up with its writes`] },
     }));
+  },
+};
+
+/**
+ * A table holding rows that was never analyzed in the statistics window (the planner guesses its row counts and
+ * value spreads), or holding dead rows that was never vacuumed in it. Read-only: one statistics query.
+ */
+export const neverAnalyzed: StaticCheck = {
+  id: 'never-analyzed-or-vacuumed',
+  severity: 'info',
+  async run(context) {
+    const window = await statsWindow(context);
+    const { rows } = await context.client.query<{ schema: string; table: string; live: string; dead: string; analyzed: boolean; vacuumed: boolean }>(
+      `select s.schemaname::text as schema, s.relname::text as table, s.n_live_tup::text as live, s.n_dead_tup::text as dead,
+              coalesce(s.last_analyze, s.last_autoanalyze) is not null as analyzed, coalesce(s.last_vacuum, s.last_autovacuum) is not null as vacuumed
+       from pg_stat_user_tables s join pg_class c on c.oid = s.relid join pg_namespace n on n.oid = c.relnamespace
+       where ${USER_TABLES} and c.relkind = 'r'
+         and ((s.n_live_tup > 0 and s.last_analyze is null and s.last_autoanalyze is null)
+           or (s.n_dead_tup > 0 and s.last_vacuum is null and s.last_autovacuum is null))
+       order by 1, 2`,
+    );
+    return rows.map((r) => {
+      const analyze = !r.analyzed && Number(r.live) > 0;
+      const vacuum = !r.vacuumed && Number(r.dead) > 0;
+      const never = [...(analyze ? ['analyzed'] : []), ...(vacuum ? ['vacuumed'] : [])].join(' or ');
+      const command = analyze && vacuum ? 'VACUUM (ANALYZE)' : analyze ? 'ANALYZE' : 'VACUUM';
+      return {
+        check: 'never-analyzed-or-vacuumed',
+        kind: 'runtime',
+        severity: 'info',
+        object: `${r.schema}.${r.table}`,
+        prisma: tableAt(context, r.schema, r.table),
+        message: `"${r.table}" (${r.live} rows, ${r.dead} dead) was never ${never} in the ${windowText(window)}: ${analyze ? 'the planner guesses its row counts and value spreads' : 'its dead rows stay until a vacuum'}`,
+        fix: { prisma: null, steps: [`// ${command} ${quoteQualified(r.schema, r.table)} (no lock on reads or writes), or prisma-evolve optimize`] },
+      } satisfies AnalyzeFinding;
+    });
   },
 };
