@@ -82,6 +82,28 @@ export {
 export type { HealthCheckOptions, HealthStatus } from './backfill/health-check.js';
 export type { BackfillProgress } from './backfill/progress-tracker.js';
 export { DEFAULT_RANGE_ROWS, DEFAULT_LEASE_MS } from './backfill/range-claims.js';
+export {
+  BatchHistoryRecorder,
+  batchHistoryDdl,
+  readBatchHistory,
+  BATCH_HISTORY_TABLE,
+  DEFAULT_HISTORY_KEEP,
+  DEFAULT_HISTORY_MAX_AGE_DAYS,
+  DEFAULT_HISTORY_FLUSH_MS,
+  DEFAULT_HISTORY_FLUSH_ROWS,
+} from './monitor/batch-history.js';
+export type { HistoryEntry, HistoryOptions, PauseReason, StoredHistoryEntry } from './monitor/batch-history.js';
+export {
+  StepControlReader,
+  stepControlDdl,
+  setStepControl,
+  clearStepCancel,
+  readStepControls,
+  STEP_CONTROL_TABLE,
+  DEFAULT_CONTROL_CACHE_MS,
+  DEFAULT_CONTROL_POLL_MS,
+} from './monitor/step-control.js';
+export type { ControlAction, ControlState, StepControlFlag } from './monitor/step-control.js';
 export { abortOnSignals } from './runtime/abort-on-signals.js';
 export { readCatalogSnapshot, requireTable, requireColumn, findTable, findIndex } from './db/catalog-snapshot.js';
 export type { CatalogSnapshot, SnapshotTable, SnapshotColumn, SnapshotIndex, SnapshotConstraint } from './db/catalog-snapshot.js';

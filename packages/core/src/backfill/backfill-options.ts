@@ -7,6 +7,7 @@ import type { BatchSizing } from './batch-sizer.js';
 import type { BatchEvent, PauseEvent, ThrottleHook } from './backfill-worker.js';
 import type { ComputedValues, ComputeFunction, SourceRow } from './computed-batch-writer.js';
 import type { HealthCheckOptions } from './health-check.js';
+import type { HistoryOptions } from '../monitor/batch-history.js';
 import type { BackfillProgress } from './progress-tracker.js';
 
 /** Schema used when a caller names none. Stated here, never assumed silently elsewhere. */
@@ -63,6 +64,13 @@ export interface BackfillCommonOptions {
   readonly tracking?: Partial<TrackingLocation>;
   /** Label of this process in the claims table (default `host:pid`). */
   readonly workerLabel?: string;
+  /**
+   * Batch history in `_evolve.batch_history` (committed batches, waits and failures, for the dashboard),
+   * written after each batch commits and flushed about once a second; `false` records nothing.
+   */
+  readonly history?: HistoryOptions | false;
+  /** Obey `prisma-evolve pause|resume|cancel` between batches (default true). */
+  readonly control?: boolean;
 }
 
 /** A table joined into a set-based backfill's UPDATE. */
@@ -151,6 +159,15 @@ const commonShape = {
   onPause: z.custom<(e: PauseEvent) => void>((value) => typeof value === 'function', 'must be a function').optional(),
   tracking: z.object({ schema: identifier.optional(), table: identifier.optional(), stateSchema: identifier.optional() }).strict().optional(),
   workerLabel: z.string().min(1).optional(),
+  history: z
+    .union([
+      z.literal(false),
+      z
+        .object({ keep: positiveInt.optional(), maxAgeDays: z.number().positive().optional(), flushMs: z.number().nonnegative().optional(), flushRows: positiveInt.optional() })
+        .strict(),
+    ])
+    .optional(),
+  control: z.boolean().optional(),
 };
 
 /** zod schema of `backfill`'s options (functions and pools checked by type only). */

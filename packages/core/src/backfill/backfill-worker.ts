@@ -7,6 +7,8 @@ import { BatchSizer, type BatchSizing } from './batch-sizer.js';
 import type { BatchOutcome, BatchWriter, CheckpointWriter } from './batch-writer.js';
 import { checkDatabaseHealth, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_PAUSE_MS, type HealthCheckOptions } from './health-check.js';
 import type { KeyText } from './keyset-sql.js';
+import type { BatchHistoryRecorder, HistoryEntry, PauseReason } from '../monitor/batch-history.js';
+import { DEFAULT_CONTROL_POLL_MS, type StepControlReader } from '../monitor/step-control.js';
 import { readWorkerIdentity, type ClaimedRange, type RangeClaims, type WorkerIdentity } from './range-claims.js';
 
 /** One committed batch, as reported to `onBatch`. */
@@ -55,6 +57,12 @@ export interface WorkerSettings {
   readonly onPause: ((event: PauseEvent) => void) | undefined;
   /** Called after each commit with the global `processedRecords`. */
   readonly onCommitted: (processed: number) => void;
+  /** The operator's pause/cancel flag, read between batches; `undefined` ignores it. */
+  readonly control: StepControlReader | undefined;
+  /** Where committed batches, waits and failures are recorded; `undefined` records nothing. */
+  readonly history: BatchHistoryRecorder | undefined;
+  /** Called when the operator cancels the step: stops every worker of the run (they keep their checkpoints). */
+  readonly onCancelRequested: () => void;
 }
 
 /** What one worker did. */
@@ -73,19 +81,43 @@ export interface WorkerStats {
  * (after `retry.maxAttempts` tries on lock timeouts, statement timeouts, deadlocks and serialization
  * failures, each shrinking the batch; any other error fails at once). A failed worker hands its range back
  * with the checkpoint of its last committed batch and throws `BackfillBatchFailedError`.
+ * Between batches (never inside one) it obeys the operator's control flag: paused, it waits with no
+ * transaction open and no lock held; cancelled, it stops as on an aborted signal. Batches, waits and
+ * failures go to the step's history after their transaction ended.
  */
 export async function runBackfillWorker(client: pg.ClientBase, index: number, settings: WorkerSettings): Promise<WorkerStats> {
   const identity = await readWorkerIdentity(client, `${settings.label}#${index}`);
   const sizer = new BatchSizer(settings.sizing);
   const stats: WorkerStats = { batches: 0, scanned: 0, updated: 0, skipped: 0, retries: 0, ranges: 0 };
   let lastHealthCheck = Number.NEGATIVE_INFINITY;
+  const record = (entry: HistoryEntry): Promise<void> => settings.history?.record(client, entry) ?? Promise.resolve();
+  const pause = async (reason: PauseReason, detail: string, ms: number): Promise<void> => {
+    settings.onPause?.({ worker: index, reason: detail, ms });
+    const startedAt = new Date();
+    await sleep(ms, settings.signal);
+    await record({ kind: 'pause', worker: identity.label, startedAt, durationMs: Date.now() - startedAt.getTime(), reason, detail });
+  };
+  const obeyControl = async (): Promise<void> => {
+    if (!settings.control) return;
+    let startedAt: Date | undefined;
+    while (!settings.signal.aborted) {
+      const state = await settings.control.read(client);
+      if (state === 'cancel') settings.onCancelRequested();
+      if (state !== 'pause') break;
+      if (!startedAt) {
+        startedAt = new Date();
+        settings.onPause?.({ worker: index, reason: 'paused by an operator', ms: DEFAULT_CONTROL_POLL_MS });
+      }
+      await sleep(DEFAULT_CONTROL_POLL_MS, settings.signal);
+    }
+    if (startedAt) {
+      await record({ kind: 'pause', worker: identity.label, startedAt, durationMs: Date.now() - startedAt.getTime(), reason: 'operator', detail: 'paused by an operator' });
+    }
+  };
 
   const waitUntilClear = async (): Promise<void> => {
     const throttled = settings.throttle ? await settings.throttle({ worker: index, batches: stats.batches }) : undefined;
-    if (typeof throttled === 'number' && throttled > 0) {
-      settings.onPause?.({ worker: index, reason: 'throttle hook', ms: throttled });
-      await sleep(throttled, settings.signal);
-    }
+    if (typeof throttled === 'number' && throttled > 0) await pause('throttle', 'throttle hook', throttled);
     if (settings.health === false) return;
     const interval = settings.health.intervalMs ?? DEFAULT_HEALTH_INTERVAL_MS;
     while (!settings.signal.aborted && performance.now() - lastHealthCheck >= interval) {
@@ -94,15 +126,14 @@ export async function runBackfillWorker(client: pg.ClientBase, index: number, se
         lastHealthCheck = performance.now();
         return;
       }
-      const pause = settings.health.pauseMs ?? DEFAULT_HEALTH_PAUSE_MS;
-      settings.onPause?.({ worker: index, reason: status.reason, ms: pause });
-      await sleep(pause, settings.signal);
+      await pause(status.reason.startsWith('replication lag') ? 'lag' : 'vacuum', status.reason, settings.health.pauseMs ?? DEFAULT_HEALTH_PAUSE_MS);
     }
   };
 
   const runRange = async (range: ClaimedRange): Promise<void> => {
     let cursor: KeyText | null = range.cursor ?? range.lo;
     for (;;) {
+      if (!settings.signal.aborted) await obeyControl();
       if (settings.signal.aborted) {
         await settings.claims.release(client, range.rangeNo, identity);
         return;
@@ -118,7 +149,8 @@ export async function runBackfillWorker(client: pg.ClientBase, index: number, se
         if (!owned) throw new ClaimLostSignal(range.rangeNo);
         settings.onCommitted(await settings.store.addProgress(tx, settings.migration, outcome.scanned, outcome.skipped));
       };
-      const { outcome, attempts, size, durationMs } = await runWithRetries(client, range, cursor, sizer, settings, checkpoint, identity);
+      const startedAt = new Date();
+      const { outcome, attempts, size, durationMs, retryStates } = await runWithRetries(client, range, cursor, sizer, settings, checkpoint, identity);
       stats.batches += 1;
       stats.retries += attempts - 1;
       stats.scanned += outcome.scanned;
@@ -126,6 +158,7 @@ export async function runBackfillWorker(client: pg.ClientBase, index: number, se
       stats.skipped += outcome.skipped;
       const nextSize = sizer.recordSuccess(outcome.scanned, durationMs);
       settings.onBatch?.({ worker: index, rangeNo: range.rangeNo, size, ...pick(outcome), durationMs, attempts, nextSize });
+      await record({ kind: 'batch', worker: identity.label, startedAt, durationMs, rows: outcome.scanned, updated: outcome.updated, size, attempts, retryStates });
       if (outcome.rangeDone) return;
       cursor = outcome.last;
       if (settings.pauseMs > 0) await sleep(settings.pauseMs, settings.signal);
@@ -162,16 +195,19 @@ async function runWithRetries(
   settings: WorkerSettings,
   checkpoint: CheckpointWriter,
   identity: WorkerIdentity,
-): Promise<{ outcome: BatchOutcome; attempts: number; size: number; durationMs: number }> {
+): Promise<{ outcome: BatchOutcome; attempts: number; size: number; durationMs: number; retryStates: string[] }> {
+  const retryStates: string[] = [];
+  const first = new Date();
   for (let attempt = 1; ; attempt += 1) {
     const size = sizer.current;
     const started = performance.now();
     try {
       const outcome = await settings.writer.run(client, { after: cursor, upTo: range.hi, size }, settings.timeouts, checkpoint);
-      return { outcome, attempts: attempt, size, durationMs: performance.now() - started };
+      return { outcome, attempts: attempt, size, durationMs: performance.now() - started, retryStates };
     } catch (error) {
       if (error instanceof ClaimLostSignal) throw error;
       if (isRetryable(error) && attempt < settings.retry.maxAttempts) {
+        retryStates.push(sqlStateOf(error) ?? '?');
         if (settings.signal.aborted) {
           // Cancelled while contending: hand the range back untouched; the worker loop then stops.
           await settings.claims.release(client, range.rangeNo, identity);
@@ -182,6 +218,9 @@ async function runWithRetries(
         continue;
       }
       await settings.claims.release(client, range.rangeNo, identity).catch(() => undefined);
+      const detail = `${sqlStateOf(error) ?? 'error'}: ${error instanceof Error ? error.message : String(error)}`;
+      await settings.history?.record(client, { kind: 'failure', worker: identity.label, startedAt: first, durationMs: Date.now() - first.getTime(), attempts: attempt, retryStates, detail });
+      await settings.history?.flush(client);
       const failure = new BackfillBatchFailedError(settings.migration, settings.table.qualified, cursor, attempt, error);
       await settings.store
         .logError(client, settings.migration, {

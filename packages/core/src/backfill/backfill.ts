@@ -26,6 +26,8 @@ import type { KeyColumn } from './keyset-sql.js';
 import { ProgressTracker } from './progress-tracker.js';
 import { DEFAULT_LEASE_MS, DEFAULT_RANGE_ROWS, RangeClaims } from './range-claims.js';
 import { SqlBatchWriter } from './sql-batch-writer.js';
+import { BatchHistoryRecorder, batchHistoryDdl } from '../monitor/batch-history.js';
+import { clearStepCancel, StepControlReader, stepControlDdl } from '../monitor/step-control.js';
 
 /** How a backfill call ended (failures throw instead). */
 export type BackfillStatus = 'completed' | 'already-completed' | 'canceled';
@@ -174,7 +176,9 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
       rangeRows: options.rangeRows ?? DEFAULT_RANGE_ROWS,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
     });
-    await store.ensure(admin, RangeClaims.ddl(tracking.stateSchema));
+    await store.ensure(admin, [...RangeClaims.ddl(tracking.stateSchema), ...batchHistoryDdl(tracking.stateSchema), ...stepControlDdl(tracking.stateSchema)]);
+    // A cancel stops the run it met; this run was asked for after it.
+    await clearStepCancel(admin, tracking.stateSchema, name);
 
     const previous = await store.get(admin, name);
     if (previous?.status === 'completed' && !options.restart) {
@@ -190,6 +194,9 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
     const abort = (): void => internal.abort();
     options.signal?.addEventListener('abort', abort, { once: true });
     if (options.signal?.aborted) internal.abort();
+    let canceledByOperator = false;
+    const stopped = (): boolean => options.signal?.aborted === true || canceledByOperator;
+    const history = options.history === false ? undefined : new BatchHistoryRecorder(tracking.stateSchema, name, options.history);
     const settings = {
       migration: name,
       table,
@@ -208,6 +215,12 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
       onBatch: options.onBatch,
       onPause: options.onPause,
       onCommitted: (processed: number) => options.onProgress?.(tracker.update(processed)),
+      control: options.control === false ? undefined : new StepControlReader(tracking.stateSchema, name),
+      history,
+      onCancelRequested: () => {
+        canceledByOperator = true;
+        internal.abort();
+      },
     };
     const runWorkers = async (): Promise<{ stats: ReturnType<typeof sumStats>; failure: PromiseRejectedResult | undefined }> => {
       const outcomes = await Promise.allSettled(
@@ -230,7 +243,7 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
     };
     let { stats, failure } = await runWorkers();
     let coverage: CoverageReport | undefined;
-    if (!failure && !options.signal?.aborted) {
+    if (!failure && !stopped()) {
       coverage = await gate(admin, options, { table, key, alias, timeouts });
       // Rows written behind the cursor (an application inserting into ranges already done) still match
       // `where`: one final keyset sweep over the whole key space updates just those, then the gate again.
@@ -242,17 +255,22 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
         await store.addProgress(admin, name, 0, -stats.skipped);
         stats = sumStats([stats, sweep.stats]);
         failure = sweep.failure;
-        if (!failure && !options.signal?.aborted) coverage = await gate(admin, options, { table, key, alias, timeouts });
+        if (!failure && !stopped()) coverage = await gate(admin, options, { table, key, alias, timeouts });
       }
     }
     options.signal?.removeEventListener('abort', abort);
+    await history?.flush(admin, true);
     const base = { name, resumed, ...stats };
     if (failure) {
       await store.finish(admin, name, 'failed');
       throw failure.reason;
     }
-    if (options.signal?.aborted) {
-      await store.finish(admin, name, 'pending', { canceledAt: new Date().toISOString(), ...(await claims.totals(admin)) });
+    if (stopped()) {
+      if (canceledByOperator) {
+        await store.logError(admin, name, { error: 'canceled by an operator (prisma-evolve cancel); checkpoints kept, run again to resume' });
+        await clearStepCancel(admin, tracking.stateSchema, name);
+      }
+      await store.finish(admin, name, 'pending', { canceledAt: new Date().toISOString(), ...(canceledByOperator ? { canceledBy: 'operator' } : {}), ...(await claims.totals(admin)) });
       return { ...base, status: 'canceled', durationMs: performance.now() - started };
     }
     const summary = { ...(await claims.totals(admin)), ...(coverage ? { coverage: coverageSummary(coverage) } : {}) };
