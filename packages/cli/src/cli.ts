@@ -158,6 +158,7 @@ function createContext(args: string[], flags: Flags, cwd: string, signal: AbortS
         migrationsDir: await context.migrationsDir(loaded),
         signal,
         onEvent: logEvent,
+        ...(flags.analyze ? { explainAnalyze: true } : {}),
         onDataProgress: (label) => {
           if (flags.json) return undefined;
           const bar = new ProgressBar(`    ${label}`);
@@ -181,5 +182,6 @@ function createContext(args: string[], flags: Flags, cwd: string, signal: AbortS
 function logEvent(event: RunnerEvent): void {
   if (event.kind === 'phase') console.error(`phase ${event.phase}: ${event.state}`);
   else if (event.kind === 'step') console.error(`  step ${event.step}: ${event.state}`);
+  else if (event.kind === 'hook') console.error(`  ${event.hook}: ${event.message}`);
   else console.error(`    folder ${event.folder}: ${event.state}`);
 }

@@ -30,7 +30,7 @@ export const FLAGS = {
   copy: { type: 'string', help: 'FILE  copy module exporting `copy` (default: evolve.copy.ts beside schema.prisma)' },
   'source-url': { type: 'string', help: 'URL  copy: the legacy database (default: the copy\'s source, else SOURCE_DATABASE_URL)' },
   table: { type: 'string', multiple: true, help: 'NAME  copy: only this table of the copy (repeatable)' },
-  phase: { type: 'string', help: 'N  copy: only the tables of phase N' },
+  phase: { type: 'string', help: 'N  copy: only the tables of phase N; optimize: only the tables phase N touched' },
   'batch-size': { type: 'string', help: 'N  copy: rows per batch when a table is first cut into ranges (default: the copy\'s, else 10000)' },
   workers: { type: 'string', help: 'N  copy: parallel workers per table (default 1)' },
   'read-only': { type: 'boolean', help: 'copy cutover: make the source database read-only for new sessions' },
@@ -40,6 +40,7 @@ export const FLAGS = {
   'min-stats-days': { type: 'string', help: 'N  analyze: days of statistics before an index may be called unused (default 7)' },
   out: { type: 'string', help: 'FILE  backup: where the dump goes (default: backups/<database>-<time>.dump)' },
   clean: { type: 'boolean', help: 'restore: drop the dump\'s objects first (into a database that is not empty)' },
+  analyze: { type: 'boolean', help: 'run: capture the plan\'s watchQueries with EXPLAIN ANALYZE (each executed in a transaction rolled back)' },
   help: { type: 'boolean', help: 'this text' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; multiple?: boolean; help: string }>;
 

@@ -66,11 +66,18 @@ interface Tool {
   readonly version: string;
 }
 
-/** Finds `name` (pg_dump or pg_restore): on PATH first, else the newest /usr/lib/postgresql/<major>/bin. */
-async function findTool(name: 'pg_dump' | 'pg_restore'): Promise<Tool> {
-  const candidates: string[] = [name];
+/** The environment variable naming the folder of the PostgreSQL client tools (instead of PATH and /usr/lib/postgresql). */
+export const PG_BIN_ENV = 'PRISMA_EVOLVE_PG_BIN';
+
+/**
+ * Finds `name` (pg_dump or pg_restore): in `binDir` (else `$PRISMA_EVOLVE_PG_BIN`) only when given; otherwise on
+ * PATH first, then the newest /usr/lib/postgresql/<major>/bin. A {@link UsageError} naming the tool and where it
+ * looked when none answers `--version`.
+ */
+async function findTool(name: 'pg_dump' | 'pg_restore', binDir = process.env[PG_BIN_ENV]): Promise<Tool> {
   const root = '/usr/lib/postgresql';
-  if (existsSync(root)) {
+  const candidates: string[] = binDir ? [path.join(binDir, name)] : [name];
+  if (!binDir && existsSync(root)) {
     const majors = (await readdir(root)).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a));
     candidates.push(...majors.map((m) => path.join(root, m, 'bin', name)));
   }
@@ -79,7 +86,8 @@ async function findTool(name: 'pg_dump' | 'pg_restore'): Promise<Tool> {
     const version = /\(PostgreSQL\) (\d+)(\.\d+)?/.exec(result.stdout);
     if (result.code === 0 && version) return { path: candidate, major: Number(version[1]), version: `${version[1]}${version[2] ?? ''}` };
   }
-  throw new UsageError(`${name} was not found on PATH or in ${root}/<major>/bin: install the PostgreSQL client tools (Debian: apt-get install postgresql-client)`);
+  const where = binDir ? `in ${binDir} (${PG_BIN_ENV} or binDir)` : `on PATH or in ${root}/<major>/bin`;
+  throw new UsageError(`${name} was not found ${where}: install the PostgreSQL client tools (Debian: apt-get install postgresql-client)`);
 }
 
 /** The server's version and major. Read-only. */
@@ -127,10 +135,11 @@ async function sha256(file: string): Promise<string> {
 /**
  * Dumps the database to `file` with `pg_dump -Fc` (a consistent snapshot; it takes ACCESS SHARE locks on the
  * tables it dumps, so DDL waits, reads and writes go on) and writes the manifest beside it. `onTable` gets each
- * table as pg_dump reaches it. Returns the manifest.
+ * table as pg_dump reaches it; `binDir` (else `$PRISMA_EVOLVE_PG_BIN`) is where the client tools are. A missing pg_dump,
+ * or one older than the server, is a {@link UsageError} naming both versions, before anything is written. Returns the manifest.
  */
-export async function backupDatabase(options: { databaseUrl: string; file: string; onTable?: (table: string) => void }): Promise<BackupManifest> {
-  const [tool, server] = await Promise.all([findTool('pg_dump'), serverVersion(options.databaseUrl)]);
+export async function backupDatabase(options: { databaseUrl: string; file: string; onTable?: (table: string) => void; binDir?: string }): Promise<BackupManifest> {
+  const [tool, server] = await Promise.all([findTool('pg_dump', options.binDir), serverVersion(options.databaseUrl)]);
   requireRecent(tool, 'pg_dump', server);
   await mkdir(path.dirname(path.resolve(options.file)), { recursive: true });
   const target = connection(options.databaseUrl);
@@ -162,14 +171,14 @@ export async function backupDatabase(options: { databaseUrl: string; file: strin
  * first: `--clean --if-exists`). One transaction (`--single-transaction`): a failure leaves the database as it was.
  * Returns the manifest.
  */
-export async function restoreDatabase(options: { databaseUrl: string; file: string; clean?: boolean }): Promise<BackupManifest> {
+export async function restoreDatabase(options: { databaseUrl: string; file: string; clean?: boolean; binDir?: string }): Promise<BackupManifest> {
   const manifestFile = `${options.file}.manifest.json`;
   if (!existsSync(options.file)) throw new UsageError(`"${options.file}" does not exist`, 'file');
   if (!existsSync(manifestFile)) throw new UsageError(`"${manifestFile}" is missing: restore only dumps whose manifest says what they hold (prisma-evolve backup writes one)`, 'file');
   const manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as BackupManifest;
   const actual = await sha256(options.file);
   if (actual !== manifest.sha256) throw new UsageError(`"${options.file}" does not match its manifest (SHA-256 ${actual}, manifest ${manifest.sha256}): it changed or is incomplete`, 'file');
-  const [tool, server] = await Promise.all([findTool('pg_restore'), serverVersion(options.databaseUrl)]);
+  const [tool, server] = await Promise.all([findTool('pg_restore', options.binDir), serverVersion(options.databaseUrl)]);
   requireRecent(tool, 'pg_restore', server);
   if (server.objects > 0 && !options.clean) throw new UsageError(`database "${server.database}" is not empty (${server.tables} tables, ${server.objects} objects): restore into an empty database, or pass --clean to drop the dump's objects first`, '--clean');
   const target = connection(options.databaseUrl);

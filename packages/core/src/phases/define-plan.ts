@@ -4,6 +4,7 @@ import type { Check, DataOutcome, DataUnitContext, OperationStep, Stage } from '
 import { backfillUnit, type BackfillUnitOptions } from '../operations/backfill-unit.js';
 import { quoteIdent, quoteQualified } from '../sql.js';
 import type { TrackingLocation } from '../tracking/data-migration-store.js';
+import { parseWatchQueries, type WatchQueries } from '../optimize/watch-queries.js';
 
 /** A schema step: one operation at one stage; its SQL becomes Prisma migration folders. */
 export interface SchemaStepDefinition {
@@ -62,6 +63,10 @@ export interface PhaseDefinition {
   readonly risk: PhaseRisk;
   readonly dependsOn: readonly string[];
   readonly steps: readonly StepDefinition[];
+  /** `run` takes a backup (pg_dump -Fc with a manifest) before the phase's first folder (docs/analyze.md). */
+  readonly backup?: boolean;
+  /** `run` runs `optimize` on the tables the phase touched once its steps are done (docs/analyze.md). */
+  readonly optimize?: boolean;
 }
 
 /** Settings of a plan. */
@@ -74,6 +79,10 @@ export interface PlanSettings {
   readonly lockTimeoutMs?: number;
   readonly statementTimeoutMs?: number;
   readonly maxAttempts?: number;
+  /** Folder of pre-phase backups (`backup: true`); relative to the migrations directory's parent. Default `backups`. */
+  readonly backupDir?: string;
+  /** Named queries whose plans `run` captures before and after every phase (`prisma-evolve plans`). */
+  readonly watchQueries?: WatchQueries;
 }
 
 /** A validated plan: phases in execution (topological) order. */
@@ -105,6 +114,8 @@ export function definePhase(phase: {
   risk?: PhaseRisk;
   dependsOn?: readonly string[];
   steps: readonly StepDefinition[];
+  backup?: boolean;
+  optimize?: boolean;
 }): PhaseDefinition {
   checkName('phase', phase.name);
   if (phase.id !== undefined && !/^[0-9a-z_]{1,16}$/.test(phase.id)) {
@@ -127,16 +138,19 @@ export function definePhase(phase: {
     risk: phase.risk ?? 'low',
     dependsOn: phase.dependsOn ?? [],
     steps: phase.steps,
+    ...(phase.backup ? { backup: true } : {}),
+    ...(phase.optimize ? { optimize: true } : {}),
   };
 }
 
 /**
  * Declares a plan: a DAG of phases. Rejects duplicate phase names, unknown dependencies and cycles (naming
- * the cycle), unknown `requires` of schema steps, and a malformed migration prefix. Returns the phases in
+ * the cycle), unknown `requires` of schema steps, a malformed migration prefix and malformed `watchQueries` (zod). Returns the phases in
  * topological order. Pure.
  */
 export function definePlan(plan: PlanSettings & { name: string; phases: readonly PhaseDefinition[] }): PlanDefinition {
   checkPrefix('migrationPrefix', plan.migrationPrefix);
+  const watchQueries = plan.watchQueries === undefined ? undefined : parseWatchQueries(plan.watchQueries);
   const byName = new Map<string, PhaseDefinition>();
   for (const phase of plan.phases) {
     if (byName.has(phase.name)) throw new InvalidArgumentError('phases', `phase name "${phase.name}" is used twice`);
@@ -195,7 +209,7 @@ export function definePlan(plan: PlanSettings & { name: string; phases: readonly
       }
     }
   }
-  return { ...plan, phases: ordered };
+  return { ...plan, phases: ordered, ...(watchQueries ? { watchQueries } : {}) };
 }
 
 /** The key of a phase's folders: its `id`, or its 1-based position zero-padded to two digits. Pure. */

@@ -31,6 +31,7 @@ import { withRunnerLease } from './runner-lease.js';
 import { readStepRecord, stepRecord } from './step-record.js';
 import { trashDdl } from './trash.js';
 import { executeSqlUnit } from './unit-executor.js';
+import { afterPhase, beforePhase, type PhaseHookContext, type PhaseHookEvent } from '../optimize/phase-hooks.js';
 
 /** Status of a phase, as `status --json` reports it. */
 export type PhaseStatus = 'pending' | 'running' | 'completed' | 'failed' | 'rolling_back' | 'rolled_back';
@@ -65,7 +66,8 @@ export interface StepPlan {
 export type RunnerEvent =
   | { readonly kind: 'phase'; readonly phase: string; readonly state: 'start' | 'skip' | 'done' | 'rolled_back' }
   | { readonly kind: 'step'; readonly phase: string; readonly step: string; readonly state: 'start' | 'skip' | 'done' | 'rolled_back' }
-  | { readonly kind: 'folder'; readonly phase: string; readonly step: string; readonly folder: string; readonly state: 'applied' | 'already-applied' | 'written' };
+  | { readonly kind: 'folder'; readonly phase: string; readonly step: string; readonly folder: string; readonly state: 'applied' | 'already-applied' | 'written' }
+  | PhaseHookEvent;
 
 /** Options of a runner. */
 export interface PhaseRunnerOptions {
@@ -79,6 +81,10 @@ export interface PhaseRunnerOptions {
   readonly onDataProgress?: (label: string) => ((progress: BackfillProgress) => void) | undefined;
   /** How long `run`/`runAll`/`rollback` wait for the runner lease another runner holds (default 0: fail at once). */
   readonly leaseWaitMs?: number;
+  /** Absolute folder of pre-phase backups (phases with `backup: true`); default: the plan's `backupDir`, else `backups/` beside the migrations directory. */
+  readonly backupDir?: string;
+  /** Capture the plan's `watchQueries` with EXPLAIN ANALYZE (each executed in a transaction that is rolled back). */
+  readonly explainAnalyze?: boolean;
 }
 
 /** One verify check with its phase, as `verify --json` reports it. */
@@ -284,6 +290,8 @@ export class PhaseRunner {
       }
       if (missing.length > 0) throw new PhaseDependencyError(phase.name, missing);
       await this.prevalidate(client, phase);
+      // Backup and "before" plans ahead of the first folder; a resumed phase keeps those of its first start.
+      await beforePhase(this.hookContext(client, phase), phaseRow?.status !== 'running' && phaseRow?.status !== 'failed');
       await this.store.start(client, phaseRowName(phase.name), { description: phase.description, isReversible: !phase.steps.some((s) => s.kind === 'schema' && s.stage === 'contract') });
       await this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'start' });
       for (const [index, step] of phase.steps.entries()) {
@@ -297,7 +305,7 @@ export class PhaseRunner {
           throw failure;
         }
       }
-      await this.store.finish(client, phaseRowName(phase.name), 'completed');
+      await this.store.finish(client, phaseRowName(phase.name), 'completed', await afterPhase(this.hookContext(client, phase)));
       await this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'done' });
     }));
   }
@@ -334,6 +342,13 @@ export class PhaseRunner {
         await this.store.resetRow(client, rowName, 'pending');
       }),
     );
+  }
+
+  /** What the backup, optimize and watched-plans hooks need (see phase-hooks.ts). */
+  private hookContext(client: pg.ClientBase, phase: PhaseDefinition): PhaseHookContext {
+    const { databaseUrl, migrationsDir, backupDir, explainAnalyze } = this.options;
+    const emit = (event: PhaseHookEvent) => this.options.onEvent?.(event);
+    return { client, databaseUrl, migrationsDir, plan: this.plan, phase, tracking: this.tracking, lockTimeoutMs: this.timeouts.lockMs, statementTimeoutMs: this.timeouts.statementMs, emit, ...(backupDir ? { backupDir } : {}), ...(explainAnalyze ? { explainAnalyze } : {}) };
   }
 
   /** Runs `fn` holding the database's runner lease (see {@link withRunnerLease}). */
