@@ -72,5 +72,38 @@ describe('legacy LMS → edu_v2 (seed 004)', () => {
     expect(validated.exitCode).toBe(0);
     const cutover = await cli(['copy', 'cutover', '--copy', COPY_PATH, '--source-url', source.url, '--database-url', target.url, '--json']);
     expect(cutover.exitCode).toBe(0);
+
+    // Writes after the copy read the source: catch-up, SIGKILLed at random moments, then run to the end, brings them over.
+    await withClient(source.url, (client) =>
+      client.query(`insert into users (id, username, email, name_az, name_en, create_date) values (900001, 'late.user', 'late@example.org', 'gec', 'late', now());
+        insert into persons (id, user_id, pincode, firstname, lastname, birthdate) values (900001, 900001, 'LATE-PIN-1', 'Late', 'Comer', '2000-01-01');
+        update grades set value = '88' where id = (select min(id) from grades where value ~ '^[0-9]+$' and value <> '88')`),
+    );
+    const catchUpArgs = ['copy', 'catch-up', '--copy', COPY_PATH, '--source-url', source.url, '--database-url', target.url, '--json'];
+    const rangeCount = (await withClient(target.url, (client) => client.query<{ n: number }>('select count(*)::int as n from _evolve.copy_range'))).rows[0]?.n ?? 0;
+    const caughtUpRanges = async (since: Date): Promise<number> =>
+      (await withClient(target.url, (client) => client.query<{ n: number }>('select count(*)::int as n from _evolve.copy_range where snapshot_at >= $1', [since]))).rows[0]?.n ?? 0;
+    let landed = 0;
+    for (let attempt = 0; attempt < 10 && landed < 3; attempt += 1) {
+      const started = new Date(Date.now() - 1000);
+      const child = cli(catchUpArgs);
+      // After a random number of ranges caught up, plus a random 0–25 ms: wherever the run then is.
+      const after = 1 + Math.floor(Math.random() * (rangeCount - 1));
+      while (child.exitCode === null && (await caughtUpRanges(started)) < after) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 25));
+      child.kill('SIGKILL');
+      if ((await child).signal === 'SIGKILL') landed += 1;
+    }
+    expect(landed).toBe(3);
+    const caughtUp = await cli(catchUpArgs);
+    expect(caughtUp.exitCode).toBe(0);
+    const totals = lastJson<{ catchUp: { name: string; inserted: number; updated: number }[] }>(caughtUp).catchUp;
+    // The killed runs may have committed some of it already: what each run reports adds up to the same end state.
+    expect(totals.map((t) => t.name)).toContain('grades');
+    const late = await withClient(target.url, (client) => client.query(`select count(*)::int as n from "User" where username = 'late.user'`));
+    expect(late.rows[0]?.n).toBe(1);
+    const after = await cli(['copy', 'validate', '--copy', COPY_PATH, '--source-url', source.url, '--database-url', target.url, '--json']);
+    expect(lastJson<{ validation: { checks: { ok: boolean }[] } }>(after).validation.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(after.exitCode).toBe(0);
   });
 });

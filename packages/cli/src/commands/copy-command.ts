@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  catchUpCopy,
   readCopyStatus,
   runCopy,
   setSequencesPastMaxima,
@@ -8,6 +9,7 @@ import {
   validateCopy,
   withClient,
   withRunnerLease,
+  type CatchUpReport,
   type CopyPlan,
   type CopyTableReport,
   type CopyValidation,
@@ -83,25 +85,42 @@ async function run(context: CommandContext, resolved: Resolved, started: number)
   return validation.ok ? 0 : 1;
 }
 
+function catchUpText(tables: readonly CatchUpReport[]): string {
+  return tables.map((t) => `  ${t.name.padEnd(24)} ${t.mode.padEnd(14)} ${t.detail}${t.deadLetters ? `; dead letters ${t.deadLetters > 0 ? '+' : ''}${t.deadLetters}` : ''}${t.collapsed ? `; collapsed +${t.collapsed}` : ''}`).join('\n');
+}
+
+/** `copy catch-up`: the rows written in the source since the copy read them, under the runner lease. */
+async function catchUp(context: CommandContext, resolved: Resolved, seconds: () => number): Promise<number> {
+  const entries = context.flags.table;
+  const result = await withRunnerLease(resolved.targetUrl, { command: 'copy catch-up', waitMs: context.leaseWaitMs() }, () =>
+    catchUpCopy(resolved.copy, { sourceUrl: resolved.sourceUrl, targetUrl: resolved.targetUrl, ...(entries ? { entries } : {}), signal: context.signal }),
+  );
+  const { tables } = await readCopyStatus(resolved.copy, resolved.targetUrl);
+  context.print({ tables, catchUp: result.tables, validation: null, seconds: seconds() }, `${catchUpText(result.tables)}\n(copy validate compares the databases)`);
+  return 0;
+}
+
 /**
- * `copy run|status|validate|cutover`: the legacy copy of the plan in `--copy` (default prisma/evolve.copy.ts).
+ * `copy run|status|validate|cutover|catch-up`: the legacy copy of the plan in `--copy` (default prisma/evolve.copy.ts).
  * `run` copies (resumable; one runner per target database) and validates what it copied; `validate` exits 1
  * on any difference; `cutover` validates, then sets sequences past the copied maxima, and with `--read-only`
- * opens the source's read-only window (open it, run the copy once more, then validate: writes made before it
- * opened are caught by that run only in ranges not yet done); `cutover --read-write` only closes the window.
+ * opens the source's read-only window; `cutover --read-write` only closes the window; `catch-up` brings over the
+ * rows written in the source since the copy read them (the final switch: `cutover --read-only`, `catch-up`,
+ * `validate`, then `cutover` for the sequences).
  */
 export const copy: Command = {
   name: 'copy',
-  synopsis: 'run | status | validate | cutover',
+  synopsis: 'run | status | validate | cutover | catch-up',
   summary: 'copy a legacy database into this one: resumable, with id remapping, dead letters and validation',
   flags: ['copy', 'prisma-config', 'database-url', 'source-url', 'table', 'phase', 'batch-size', 'workers', 'read-only', 'read-write', 'force', 'json', 'wait'],
   async run(context) {
     const [action] = context.args;
-    if (!['run', 'status', 'validate', 'cutover'].includes(action ?? '')) throw new UsageError(`copy: expected run, status, validate or cutover${action ? `, got "${action}"` : ''}`);
+    if (!['run', 'status', 'validate', 'cutover', 'catch-up'].includes(action ?? '')) throw new UsageError(`copy: expected run, status, validate, cutover or catch-up${action ? `, got "${action}"` : ''}`);
     const started = performance.now();
     const resolved = await resolve(context);
     const seconds = (): number => Math.round((performance.now() - started) / 10) / 100;
     if (action === 'run') return run(context, resolved, started);
+    if (action === 'catch-up') return catchUp(context, resolved, seconds);
     if (action === 'status') {
       const status = await readCopyStatus(resolved.copy, resolved.targetUrl);
       const reasons = status.deadLetterReasons.map((r) => `  ${r.entry}: ${r.rows} × ${r.reason}`).join('\n');

@@ -6,6 +6,7 @@ import type { EntryPlan } from './copy-planner.js';
 import { stageMappedRange } from './copy-map-stage.js';
 import { RemapStream } from './copy-remap-stream.js';
 import { COPY_SCHEMA } from './copy-store.js';
+import { deadLetter, deadLetterUnresolved, insertRows, isRowProblem } from './copy-insert.js';
 
 /**
  * The executor of one key range: streams the source rows into the staging table (`COPY … TO STDOUT` piped
@@ -14,6 +15,9 @@ import { COPY_SCHEMA } from './copy-store.js';
  * new ids, inserts the rows, writes the id map and marks the range done with its counts. A crash anywhere
  * rolls all of it back: the range is copied again, whole, by the next run.
  */
+
+/** Session settings that make both sides print and read values the same way (source readers and target writers). */
+export const COPY_SESSION = `set datestyle = 'ISO, YMD'; set intervalstyle = 'postgres'; set extra_float_digits = 3; set bytea_output = 'hex'; set timezone = 'UTC'`;
 
 /** The counts a range adds. */
 export interface RangeOutcome {
@@ -29,7 +33,12 @@ export interface ClaimedRange {
   readonly hi: string | null;
 }
 
-const DEAD = `${COPY_SCHEMA}.copy_dead_letter`;
+/**
+ * When the source rows a copy reads were current: no write the source snapshot misses is older than this
+ * (the snapshot's start, or the start of the oldest transaction still open then, whichever is earlier), as
+ * an ISO timestamp. Recorded on each range: `copy catch-up` looks for rows changed since.
+ */
+export type SnapshotTime = string;
 
 /**
  * Claims the lowest pending range of the entry with `FOR UPDATE SKIP LOCKED` inside the caller's open
@@ -45,17 +54,24 @@ export async function claimRange(target: pg.ClientBase, copy: string, entry: str
   return row && { rangeNo: row.range_no, lo: row.lo, hi: row.hi };
 }
 
+/** A source row that became a dead letter while staging (a map that threw): its key, why, and the row as JSON. */
+export interface StagedDeadLetter {
+  readonly key: string;
+  readonly reason: string;
+  readonly row: string;
+}
+
 /**
- * Streams the source rows of the range into the staging table (inside the target's open transaction), through
- * the entry's `map` when it has one, and analyzes it. Returns the rows the map turned into dead letters
- * (recorded unless `recordDead` is false).
+ * Streams the source rows of the range (those changed `since`, when given) into the staging table (inside the
+ * target's open transaction), through the entry's `map` when it has one, and analyzes it. Returns the rows the
+ * map turned into dead letters (recorded unless `recordDead` is false).
  */
-export async function stageRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange, recordDead = true): Promise<number> {
-  let dead = 0;
+export async function stageRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange, recordDead = true, since?: string): Promise<readonly StagedDeadLetter[]> {
+  let dead: readonly StagedDeadLetter[] = [];
   if (plan.table.map) {
-    dead = await stageMappedRange(plan, source, target, range.lo, range.hi, recordDead);
+    dead = await stageMappedRange(plan, source, target, range.lo, range.hi, recordDead, since);
   } else {
-    const reader = source.query(copyTo(`copy (${plan.sourceQuery(range.lo, range.hi)}) to stdout`));
+    const reader = source.query(copyTo(`copy (${plan.sourceQuery(range.lo, range.hi, since)}) to stdout`));
     const writer = target.query(copyFrom(`copy ${quoteIdent(plan.stage)} (${plan.copyColumns.join(', ')}) from stdin`));
     await pipeline(reader, writer);
   }
@@ -70,12 +86,6 @@ export class DirectCopyRejected extends Error {
   constructor(readonly rangeNo: number, cause: unknown) {
     super(`range ${rangeNo}: a row was rejected by the table; copying it through the staging table`, { cause });
   }
-}
-
-/** True for a rejected value (SQLSTATE class 22 data exception, or 23 integrity constraint violation). */
-function isRowProblem(error: unknown): boolean {
-  const state = String((error as { code?: string }).code ?? '');
-  return state.startsWith('22') || state.startsWith('23');
 }
 
 /** Id maps per referenced entry (old key → new id), held by a worker for the streamed path. */
@@ -106,7 +116,7 @@ export async function loadIdMaps(target: pg.ClientBase, plan: EntryPlan): Promis
  * rejects a row: the caller rolls back, opens a fresh source reader (the interrupted COPY leaves it unusable)
  * and copies the range through staging, which dead-letters the rows at fault.
  */
-export async function copyRangeDirect(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange, maps: IdMaps): Promise<RangeOutcome> {
+export async function copyRangeDirect(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange, maps: IdMaps, snapshotAt: SnapshotTime): Promise<RangeOutcome> {
   const query = plan.directQuery?.(range.lo, range.hi) as string;
   const reader = source.query(copyTo(`copy (${query}) to stdout`));
   const writer = target.query(copyFrom(`copy ${plan.directTarget} from stdin`));
@@ -122,7 +132,7 @@ export async function copyRangeDirect(plan: EntryPlan, source: pg.ClientBase, ta
   }
   const dead = remap?.dead ?? [];
   if (dead.length > 0) {
-    await target.query(`insert into ${DEAD} (copy, entry, source_key, reason, row) select $1, $2, k, r, w from unnest($3::text[], $4::text[], $5::jsonb[]) as d(k, r, w)`, [
+    await target.query(`insert into ${COPY_SCHEMA}.copy_dead_letter (copy, entry, source_key, reason, row) select $1, $2, k, r, w from unnest($3::text[], $4::text[], $5::jsonb[]) as d(k, r, w)`, [
       plan.copy,
       plan.table.entry,
       dead.map((d) => d.key),
@@ -131,27 +141,16 @@ export async function copyRangeDirect(plan: EntryPlan, source: pg.ClientBase, ta
     ]);
   }
   const outcome = { inserted: writer.rowCount, dead: dead.length, collapsed: 0 };
-  await markDone(target, plan, range, outcome);
+  await markDone(target, plan, range, outcome, snapshotAt);
   return outcome;
 }
 
-/** The range's checkpoint: done, with its counts (in the transaction that wrote its rows). */
-async function markDone(target: pg.ClientBase, plan: EntryPlan, range: ClaimedRange, outcome: RangeOutcome): Promise<void> {
+/** The range's checkpoint: done, with its counts and snapshot time (in the transaction that wrote its rows). */
+async function markDone(target: pg.ClientBase, plan: EntryPlan, range: ClaimedRange, outcome: RangeOutcome, snapshotAt: SnapshotTime): Promise<void> {
   await target.query(
-    `update ${COPY_SCHEMA}.copy_range set status = 'done', inserted = $4, dead = $5, collapsed = $6, done_at = now() where copy = $1 and entry = $2 and range_no = $3`,
-    [plan.copy, plan.table.entry, range.rangeNo, outcome.inserted, outcome.dead, outcome.collapsed],
+    `update ${COPY_SCHEMA}.copy_range set status = 'done', inserted = $4, dead = $5, collapsed = $6, done_at = now(), snapshot_at = $7 where copy = $1 and entry = $2 and range_no = $3`,
+    [plan.copy, plan.table.entry, range.rangeNo, outcome.inserted, outcome.dead, outcome.collapsed, snapshotAt],
   );
-}
-
-/** Moves the staged rows matching `where` into the dead letters with `reason` (an SQL expression over `st`); returns how many. */
-async function deadLetter(target: pg.ClientBase, plan: EntryPlan, where: string, reason: string): Promise<number> {
-  const stage = quoteIdent(plan.stage);
-  const { rowCount } = await target.query(
-    `with gone as (delete from ${stage} st where ${where} returning st.*)
-     insert into ${DEAD} (copy, entry, source_key, reason, row) select $1, $2, st.__key, ${reason}, ${plan.deadRowSql} from gone st`,
-    [plan.copy, plan.table.entry],
-  );
-  return rowCount ?? 0;
 }
 
 /**
@@ -192,116 +191,13 @@ async function assignIds(target: pg.ClientBase, plan: EntryPlan): Promise<void> 
 }
 
 /**
- * Dead-letters the staged rows whose reference the id map does not hold (nor, for a self-reference, this range):
- * `selfOnly` checks only references to the entry itself (after a row of the range was rejected). Within a tree,
- * a row whose parent just became a dead letter loses its parent too: repeated until none does. Never a silent NULL.
+ * Resolves the rows in the staging table into the target table, inside the caller's transaction: filtered rows
+ * and unresolved references to dead letters, duplicates collapsed, ids given, rows inserted (rejected ones to
+ * dead letters) and the id map written. Returns the counts; `dead` starts from what staging already recorded.
  */
-async function deadLetterUnresolved(target: pg.ClientBase, plan: EntryPlan, selfOnly: boolean): Promise<number> {
-  let dead = 0;
-  for (const column of plan.columns.filter((c) => c.refEntry && (!selfOnly || c.refEntry === plan.table.entry))) {
-    const self = column.refEntry === plan.table.entry;
-    const sameRange = self ? ` and not exists (select 1 from ${quoteIdent(plan.stage)} o where o.__key = st.${column.stage})` : '';
-    const missing = `st.${column.stage} is not null and not exists (select 1 from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = ${quoteLiteral(column.refEntry as string)} and m.old_key = st.${column.stage})${sameRange}`;
-    const reason = `format('%s = %s: no "%s" row with that key was copied', ${quoteLiteral(column.target)}, st.${column.stage}, ${quoteLiteral(column.refEntry as string)})`;
-    for (let removed = await deadLetter(target, plan, missing, reason); removed > 0; removed = self ? await deadLetter(target, plan, missing, reason) : 0) dead += removed;
-  }
-  return dead;
-}
-
-/** Dead-letters the staged row `seq` the table rejected with `message`, and the duplicates that collapsed onto it. */
-async function rejectRow(target: pg.ClientBase, plan: EntryPlan, seq: number, message: string): Promise<number> {
-  const stage = quoteIdent(plan.stage);
-  const survivor = await target.query<{ new: string | null; key: string }>(`select __new as new, __key as key from ${stage} where __seq = $1`, [seq]);
-  let dead = await deadLetter(target, plan, `st.__seq = ${seq}`, quoteLiteral(`rejected by ${plan.targetQualified}: ${message}`));
-  const id = survivor.rows[0]?.new;
-  if (id !== null && id !== undefined && plan.table.dedupe) {
-    dead += await deadLetter(target, plan, `st.__dup and st.__new = ${quoteLiteral(id)}`, quoteLiteral(`its survivor was rejected by ${plan.targetQualified}: ${message}`));
-    await target.query(`delete from ${COPY_SCHEMA}.copy_survivor where copy = $1 and entry = $2 and old_key = $3`, [plan.copy, plan.table.entry, survivor.rows[0]?.key]);
-  }
-  // Its children in this range (a tree) lose their parent with it.
-  return dead + (await deadLetterUnresolved(target, plan, true));
-}
-
-/** SQLSTATEs of a value that does not convert to its column's type, whose message quotes the value. */
-const CONVERSION_STATES = new Set(['22P02', '22003', '22007', '22008']);
-
-/**
- * For a conversion error (`invalid input syntax for type integer: "A+"`): inserts, one at a time, the surviving
- * staged rows of [lo, hi] holding the quoted value in a column, marking those that go in (`__inserted`, so the
- * span's retry skips them) and dead-lettering those the table rejects. Returns how many rows it tried (0 when
- * the error quotes no value found there: the caller bisects).
- */
-async function tryRowsWithValue(target: pg.ClientBase, plan: EntryPlan, lo: number, hi: number, error: unknown): Promise<{ rows: number; inserted: number; dead: number }> {
-  const none = { rows: 0, inserted: 0, dead: 0 };
-  if (!CONVERSION_STATES.has(String((error as { code?: string }).code ?? ''))) return none;
-  const value = /"(.*)"/.exec(error instanceof Error ? error.message : String(error))?.[1];
-  const columns = plan.columns.filter((c) => !c.refEntry);
-  if (value === undefined || columns.length === 0) return none;
-  const stage = quoteIdent(plan.stage);
-  const { rows } = await target.query<{ seq: string }>(
-    `select __seq::text as seq from ${stage} st where not st.__dup and not st.__inserted and st.__seq between $1 and $2 and $3 in (${columns.map((c) => `st.${c.stage}`).join(', ')}) order by st.__seq`,
-    [lo, hi, value],
-  );
-  let inserted = 0;
-  let dead = 0;
-  for (const row of rows) {
-    const seq = Number(row.seq);
-    const one = await insertSpan(target, plan, seq, seq);
-    if (one.inserted > 0) await target.query(`update ${stage} set __inserted = true where __seq = $1`, [seq]);
-    inserted += one.inserted;
-    dead += one.dead;
-  }
-  return { rows: rows.length, inserted, dead };
-}
-
-/**
- * Inserts the surviving staged rows whose `__seq` lies in [lo, hi] under a savepoint; when the table rejects a
- * row (bad input, NOT NULL, unique, check, foreign key: SQLSTATE class 22 or 23) it halves the span and tries
- * each half, down to the single rows at fault, which it dead-letters with the database's message (and the
- * duplicates that collapsed onto them). A few bad rows in a batch cost a few dozen statements, not one per row;
- * a value that does not convert is found by the value its error quotes, without halving.
- */
-async function insertSpan(target: pg.ClientBase, plan: EntryPlan, lo: number, hi: number): Promise<{ inserted: number; dead: number }> {
-  await target.query('savepoint evolve_copy_span');
-  try {
-    const { rowCount } = await target.query(`${plan.insertSql} and st.__seq between $1 and $2`, [lo, hi]);
-    await target.query('release savepoint evolve_copy_span');
-    return { inserted: rowCount ?? 0, dead: 0 };
-  } catch (error) {
-    if (!isRowProblem(error)) throw error;
-    await target.query('rollback to savepoint evolve_copy_span');
-    // Released, or every failed span would keep a subtransaction open until commit.
-    await target.query('release savepoint evolve_copy_span');
-    const message = error instanceof Error ? error.message : String(error);
-    if (lo === hi) return { inserted: 0, dead: await rejectRow(target, plan, lo, message) };
-    // A value that does not convert names itself: the rows holding it are tried one by one, then the span again.
-    const tried = await tryRowsWithValue(target, plan, lo, hi, error);
-    if (tried.rows > 0) {
-      const rest = await insertSpan(target, plan, lo, hi);
-      return { inserted: rest.inserted + tried.inserted, dead: rest.dead + tried.dead };
-    }
-  }
-  const mid = Math.floor((lo + hi) / 2);
-  const first = await insertSpan(target, plan, lo, mid);
-  const second = await insertSpan(target, plan, mid + 1, hi);
-  return { inserted: first.inserted + second.inserted, dead: first.dead + second.dead };
-}
-
-/** Inserts the surviving staged rows (see {@link insertSpan}); returns rows inserted and dead-lettered. */
-async function insertRows(target: pg.ClientBase, plan: EntryPlan): Promise<{ inserted: number; dead: number }> {
-  const { rows } = await target.query<{ lo: string | null; hi: string | null }>(`select min(__seq)::text as lo, max(__seq)::text as hi from ${quoteIdent(plan.stage)} where not __dup`);
-  const span = rows[0];
-  if (span?.lo == null || span.hi == null) return { inserted: 0, dead: 0 };
-  return insertSpan(target, plan, Number(span.lo), Number(span.hi));
-}
-
-/**
- * Copies one claimed range inside the target's open transaction (the caller commits): stage, dead letters,
- * dedupe, ids, insert, id map, range done. Idempotent with the range claim: a range already done is never claimed.
- */
-export async function copyRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange): Promise<RangeOutcome> {
+export async function resolveStaged(plan: EntryPlan, target: pg.ClientBase, staged: number): Promise<RangeOutcome> {
   const table = plan.table;
-  let dead = await stageRange(plan, source, target, range);
+  let dead = staged;
   if (table.where) dead += await deadLetter(target, plan, 'not st.__keep', quoteLiteral(`filtered by where: ${table.where}`));
   dead += await deadLetterUnresolved(target, plan, false);
   if (table.dedupe) await collapseDuplicates(target, plan);
@@ -310,8 +206,17 @@ export async function copyRange(plan: EntryPlan, source: pg.ClientBase, target: 
   dead += rows.dead;
   const stage = quoteIdent(plan.stage);
   const collapsed = table.dedupe ? Number((await target.query<{ n: string }>(`select count(*) as n from ${stage} where __dup`)).rows[0]?.n ?? 0) : 0;
-  if (plan.idMap) await target.query(`insert into ${COPY_SCHEMA}.id_map (copy, entry, old_key, new_id) select $1, $2, __key, coalesce(__new, __key) from ${stage}`, [plan.copy, table.entry]);
-  const outcome = { inserted: rows.inserted, dead, collapsed };
-  await markDone(target, plan, range, outcome);
+  if (plan.idMap) await target.query(`insert into ${COPY_SCHEMA}.id_map (copy, entry, old_key, new_id, dup) select $1, $2, __key, coalesce(__new, __key), __dup from ${stage}`, [plan.copy, table.entry]);
+  return { inserted: rows.inserted, dead, collapsed };
+}
+
+/**
+ * Copies one claimed range inside the target's open transaction (the caller commits): stage, dead letters,
+ * dedupe, ids, insert, id map, range done with `snapshotAt`. Idempotent with the range claim: a range already
+ * done is never claimed.
+ */
+export async function copyRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange, snapshotAt: SnapshotTime): Promise<RangeOutcome> {
+  const outcome = await resolveStaged(plan, target, (await stageRange(plan, source, target, range)).length);
+  await markDone(target, plan, range, outcome, snapshotAt);
   return outcome;
 }

@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { quoteIdent } from '../sql.js';
+import type { StagedDeadLetter } from './copy-batch.js';
 import type { EntryPlan } from './copy-planner.js';
 import { COPY_SCHEMA } from './copy-store.js';
 
@@ -43,16 +44,17 @@ export function copyField(value: unknown): string {
 }
 
 /**
- * Maps the range's rows into the staging table; returns how many rows became dead letters (the map threw, or
- * returned a column it does not produce), recorded unless `recordDead` is false (validation re-stages).
+ * Maps the range's rows (those changed `since`, when given) into the staging table; returns the rows that
+ * became dead letters (the map threw, or returned a column it does not produce), recorded unless `recordDead`
+ * is false (validation and catch-up).
  */
-export async function stageMappedRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, lo: string | null, hi: string | null, recordDead = true): Promise<number> {
+export async function stageMappedRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, lo: string | null, hi: string | null, recordDead = true, since?: string): Promise<readonly StagedDeadLetter[]> {
   const map = plan.table.map;
   if (!map) throw new Error(`entry "${plan.table.entry}" has no map`);
-  const { rows } = await source.query<Record<string, unknown>>({ text: plan.mapQuery(lo, hi), types });
+  const { rows } = await source.query<Record<string, unknown>>({ text: plan.mapQuery(lo, hi, since), types });
   const allowed = new Set(plan.columns.map((c) => c.target));
   const lines: string[] = [];
-  const dead: { key: string; reason: string; row: string }[] = [];
+  const dead: StagedDeadLetter[] = [];
   for (const row of rows) {
     const { __key: key, __dedupe: dedupe, __keep: keep, ...sourceRow } = row;
     let out: Readonly<Record<string, unknown>>;
@@ -78,5 +80,5 @@ export async function stageMappedRange(plan: EntryPlan, source: pg.ClientBase, t
       dead.map((d) => d.row),
     ]);
   }
-  return dead.length;
+  return dead;
 }

@@ -43,10 +43,13 @@ export interface EntryPlan {
   readonly columns: readonly StagedColumn[];
   readonly idType: string | undefined;
   readonly idMap: boolean;
-  /** `COPY (<this>) TO STDOUT` for the range (lo, hi]; undefined bounds are open. */
-  sourceQuery(lo: string | null, hi: string | null): string;
-  /** For an entry with `map`: the range's rows (`__key`, `__dedupe`, `__keep`, then `s.*`) for the transform. */
-  mapQuery(lo: string | null, hi: string | null): string;
+  /**
+   * `COPY (<this>) TO STDOUT` for the range (lo, hi]; null bounds are open. With `since` (a timestamp), only
+   * the rows whose `catchUp.changedSince` is at or after it (catch-up).
+   */
+  sourceQuery(lo: string | null, hi: string | null, since?: string): string;
+  /** For an entry with `map`: the range's rows (`__key`, `__dedupe`, `__keep`, then `s.*`) for the transform; `since` as above. */
+  mapQuery(lo: string | null, hi: string | null, since?: string): string;
   /** Source query, in one sorted pass, of the row count, NULL and repeated keys, and the range upper bounds for batches of `size` rows. */
   readonly boundsQuery: (size: number) => string;
   /** Source query of the row count. */
@@ -134,8 +137,14 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
   // Kept ids without dedupe are the source key itself: no id column to fill in the staging table first.
   const idValue = table.id !== false && table.id.generate === 'keep' && !table.dedupe ? 'st.__key' : 'st.__new';
   const valueList = [...(table.id === false ? [] : [`${idValue}::${idBaseType}`]), ...columns.map((c) => (c.refEntry ? `${refValue(c)}::${c.baseType}` : `st.${c.stage}::${c.baseType}`))];
-  const rangeWhere = (lo: string | null, hi: string | null): string =>
-    `${lo === null && hi === null ? '' : ' where '}${[...(lo === null ? [] : [`${key} > ${quoteLiteral(lo)}`]), ...(hi === null ? [] : [`${key} <= ${quoteLiteral(hi)}`])].join(' and ')}`;
+  const rangeWhere = (lo: string | null, hi: string | null, since?: string): string => {
+    const terms = [
+      ...(lo === null ? [] : [`${key} > ${quoteLiteral(lo)}`]),
+      ...(hi === null ? [] : [`${key} <= ${quoteLiteral(hi)}`]),
+      ...(since === undefined || !table.changedSince ? [] : [`(${table.changedSince}) >= ${quoteLiteral(since)}::timestamptz`]),
+    ];
+    return terms.length ? ` where ${terms.join(' and ')}` : '';
+  };
   // Nothing to resolve in the target (no reference, dedupe, filter or id map): rows can stream straight into the table.
   const direct = !table.map && !table.where && !table.dedupe && !needsIdMap(plan, table) && columns.every((c) => c.refEntry !== table.entry) && (table.id === false || table.id.generate === 'keep');
   const keyIsColumn = table.id !== false;
@@ -149,8 +158,8 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     columns,
     idType,
     idMap: needsIdMap(plan, table),
-    sourceQuery: (lo, hi) => `select ${selectList.join(', ')} from ${relation} s${rangeWhere(lo, hi)} order by ${key}`,
-    mapQuery: (lo, hi) => `select ${selectList.slice(0, 3).map((e, i) => `${e} as ${['__key', '__dedupe', '__keep'][i]}`).join(', ')}, s.* from ${relation} s${rangeWhere(lo, hi)} order by ${key}`,
+    sourceQuery: (lo, hi, since) => `select ${selectList.join(', ')} from ${relation} s${rangeWhere(lo, hi, since)} order by ${key}`,
+    mapQuery: (lo, hi, since) => `select ${selectList.slice(0, 3).map((e, i) => `${e} as ${['__key', '__dedupe', '__keep'][i]}`).join(', ')}, s.* from ${relation} s${rangeWhere(lo, hi, since)} order by ${key}`,
     boundsQuery: (size) =>
       `select count(*) as rows, count(*) filter (where k is null) as null_keys, count(*) filter (where k = prev) as duplicate_keys,
               coalesce(array_agg(k::text order by n) filter (where n % ${Math.trunc(size)} = 0), '{}') as bounds

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { CopyFailedError } from '../errors.js';
 import { isRetryable, retryDelayMs, sleep, DEFAULT_RETRY_POLICY } from '../db/retry-policy.js';
 import { withClient } from '../db/with-client.js';
-import { claimRange, copyRange, copyRangeDirect, DirectCopyRejected, loadIdMaps } from './copy-batch.js';
+import { claimRange, COPY_SESSION, copyRange, copyRangeDirect, DirectCopyRejected, loadIdMaps, type SnapshotTime } from './copy-batch.js';
 import { planEntry, readTargetColumns, type EntryPlan, type TargetColumns } from './copy-planner.js';
 import { loadOrder, type CopyPlan, type CopyTable } from './copy-spec.js';
 import { ProgressTracker, type BackfillProgress } from '../backfill/progress-tracker.js';
@@ -47,15 +47,12 @@ export interface CopyTableReport {
   readonly status: 'done' | 'already-complete' | 'pending' | 'running' | 'canceled';
 }
 
-/** Session settings that make both sides print and read values the same way. */
-const SESSION = `set datestyle = 'ISO, YMD'; set intervalstyle = 'postgres'; set extra_float_digits = 3; set bytea_output = 'hex'; set timezone = 'UTC'`;
-
 /** Opens a source connection reading in the exported snapshot (one REPEATABLE READ, READ ONLY transaction). */
-async function openSourceReader(url: string, snapshot: string): Promise<pg.Client> {
+export async function openSourceReader(url: string, snapshot: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url, application_name: 'prisma-evolve copy (source)' });
   await client.connect();
   try {
-    await client.query(SESSION);
+    await client.query(COPY_SESSION);
     await client.query('begin isolation level repeatable read read only');
     await client.query(`set transaction snapshot '${snapshot.replace(/'/g, "''")}'`);
   } catch (error) {
@@ -63,6 +60,28 @@ async function openSourceReader(url: string, snapshot: string): Promise<pg.Clien
     throw error;
   }
   return client;
+}
+
+/** A source snapshot the workers share: its exported id and its time (see {@link SnapshotTime}). */
+export interface SourceSnapshot {
+  readonly id: string;
+  readonly at: SnapshotTime;
+}
+
+/**
+ * Opens `coordinator`'s REPEATABLE READ, READ ONLY transaction and exports its snapshot, with its time: the
+ * transaction's start or, when earlier, the start of the oldest transaction then open that has written (its
+ * rows may commit after the snapshot with an older timestamp). Sessions of other roles show no start without
+ * `pg_read_all_stats`: catch-up's margin covers them. The caller commits.
+ */
+export async function exportSourceSnapshot(coordinator: pg.ClientBase): Promise<SourceSnapshot> {
+  await coordinator.query(COPY_SESSION);
+  await coordinator.query('begin isolation level repeatable read read only');
+  const { rows } = await coordinator.query<{ id: string; at: Date }>(
+    `select pg_export_snapshot() as id,
+            least(now(), (select min(xact_start) from pg_stat_activity where backend_xid is not null and pid <> pg_backend_pid())) as at`,
+  );
+  return { id: rows[0]?.id as string, at: (rows[0]?.at as Date).toISOString() };
 }
 
 /** Target foreign keys among the copy's tables, as (child entry, parent entry) pairs. Read-only. */
@@ -77,13 +96,13 @@ async function foreignKeyEdges(client: pg.ClientBase, plan: CopyPlan): Promise<[
 }
 
 /** One worker: claims ranges until none is left, each in its own target transaction with its source rows. */
-async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, snapshot: string, options: CopyRunOptions, report: () => Promise<void>): Promise<void> {
-  let source = await openSourceReader(sourceUrl, snapshot);
+async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, snapshot: SourceSnapshot, options: CopyRunOptions, report: () => Promise<void>): Promise<void> {
+  let source = await openSourceReader(sourceUrl, snapshot.id);
   // Ranges a straight stream could not take (a rejected row): they go through staging.
   const staged = new Set<number>();
   try {
     await withClient(targetUrl, async (target) => {
-      await target.query(SESSION);
+      await target.query(COPY_SESSION);
       await target.query(plan.stageDdl);
       // The referenced entries are complete before this one starts: their maps do not change while it copies.
       const maps = plan.directQuery ? await loadIdMaps(target, plan) : undefined;
@@ -95,8 +114,8 @@ async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, sna
             await target.query('commit');
             return;
           }
-          if (maps && !staged.has(range.rangeNo)) await copyRangeDirect(plan, source, target, range, maps);
-          else await copyRange(plan, source, target, range);
+          if (maps && !staged.has(range.rangeNo)) await copyRangeDirect(plan, source, target, range, maps, snapshot.at);
+          else await copyRange(plan, source, target, range, snapshot.at);
           await target.query('commit');
           attempt = 1;
           await report();
@@ -104,7 +123,7 @@ async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, sna
           await target.query('rollback').catch(() => undefined);
           // A COPY interrupted mid-stream leaves the source connection unusable: every retry starts on a fresh one.
           await source.end().catch(() => undefined);
-          source = await openSourceReader(sourceUrl, snapshot);
+          source = await openSourceReader(sourceUrl, snapshot.id);
           if (error instanceof DirectCopyRejected) {
             staged.add(error.rangeNo);
             continue;
@@ -120,7 +139,7 @@ async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, sna
 }
 
 /** The entries to run, in load order, after checking that what they refer to is or will be copied. */
-async function selectEntries(plan: CopyPlan, target: pg.ClientBase, options: CopyRunOptions): Promise<CopyTable[]> {
+export async function selectEntries(plan: CopyPlan, target: pg.ClientBase, options: CopyRunOptions): Promise<CopyTable[]> {
   const edges = await foreignKeyEdges(target, plan);
   const ordered = loadOrder(plan, edges);
   for (const name of options.entries ?? []) if (!plan.tables.some((t) => t.entry === name)) throw new CopyFailedError(plan.name, name, `no such table in the copy (known: ${plan.tables.map((t) => t.entry).join(', ')})`);
@@ -160,9 +179,7 @@ export async function runCopy(plan: CopyPlan, options: CopyRunOptions): Promise<
     await coordinator.connect();
     const tables: CopyTableReport[] = [];
     try {
-      await coordinator.query(SESSION);
-      await coordinator.query('begin isolation level repeatable read read only');
-      const snapshot = (await coordinator.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]?.id as string;
+      const snapshot = await exportSourceSnapshot(coordinator);
       for (const table of selected) {
         const entryPlan = planEntry(plan, table, columns.get(`${table.schema}.${table.targetTable}`) as TargetColumns);
         const before = await readTableState(target, plan.name, table.entry);

@@ -83,6 +83,12 @@ const tableSpec = z.object({
   phase: z.number().int().positive().optional(),
   /** The copy fails when this entry's dead letters exceed this many (default: no limit, reported). */
   maxDeadLetters: z.number().int().nonnegative().optional(),
+  /**
+   * How `copy catch-up` finds the source rows written since a range was copied: `changedSince` names a source
+   * column (or an SQL expression over `s`) holding each row's last write time (`updated_at`, Prisma's
+   * `@updatedAt`). Without it, catch-up compares every row of every range by key.
+   */
+  catchUp: z.object({ changedSince: z.string().trim().min(1) }).optional(),
 });
 
 const copySpec = z.object({
@@ -100,7 +106,13 @@ export type CopyMap = (row: Readonly<Record<string, unknown>>) => Readonly<Recor
 
 export type CopyTableSpec = z.input<typeof tableSpec>;
 export type CopySpec = z.input<typeof copySpec>;
-export type CopyTable = z.output<typeof tableSpec> & { readonly entry: string; readonly targetTable: string; readonly resolvedColumns: Readonly<Record<string, CopyColumn>> };
+export type CopyTable = Omit<z.output<typeof tableSpec>, 'catchUp'> & {
+  readonly entry: string;
+  readonly targetTable: string;
+  readonly resolvedColumns: Readonly<Record<string, CopyColumn>>;
+  /** The source expression of a row's last write time (from `catchUp.changedSince`), when given. */
+  readonly changedSince: SqlExpression | undefined;
+};
 export interface CopyPlan {
   readonly name: string;
   readonly source: string | undefined;
@@ -126,7 +138,9 @@ export function defineCopy(spec: CopySpec): CopyPlan {
           ...Object.entries(table.refs).map(([name, target]): [string, CopyColumn] => [name, { kind: 'ref', entry: target, sql: sqlExpression('NULL') }]),
         ])
       : Object.fromEntries(Object.entries(table.columns).map(([name, value]) => [name, typeof value === 'string' ? col(value) : (value as CopyColumn)]));
-    return { ...table, entry, targetTable: table.table ?? entry, resolvedColumns };
+    const { catchUp, ...rest } = table;
+    const changedSince = catchUp && (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(catchUp.changedSince) ? sqlExpression(`s.${quoteIdent(catchUp.changedSince)}`) : sqlExpression(catchUp.changedSince));
+    return { ...rest, entry, targetTable: table.table ?? entry, resolvedColumns, changedSince };
   });
   for (const table of tables) {
     for (const [column, value] of Object.entries(table.resolvedColumns)) {

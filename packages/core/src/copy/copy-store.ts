@@ -18,7 +18,11 @@ export const COPY_DDL: readonly string[] = [
      status text not null default 'pending' check (status in ('pending', 'done')),
      inserted bigint not null default 0, dead bigint not null default 0, collapsed bigint not null default 0, done_at timestamptz,
      primary key (copy, entry, range_no))`,
+  // When the rows of a range were read (see SnapshotTime): catch-up looks for source rows changed since.
+  `alter table ${COPY_SCHEMA}.copy_range add column if not exists snapshot_at timestamptz`,
   `create table if not exists ${COPY_SCHEMA}.id_map (copy text not null, entry text not null, old_key text not null, new_id text not null, primary key (copy, entry, old_key))`,
+  // A duplicate that collapsed onto its survivor (its new id is the survivor's): catch-up leaves it alone.
+  `alter table ${COPY_SCHEMA}.id_map add column if not exists dup boolean not null default false`,
   `create table if not exists ${COPY_SCHEMA}.copy_survivor (copy text not null, entry text not null, dedupe_key text not null, old_key text not null, primary key (copy, entry, dedupe_key))`,
   `create table if not exists ${COPY_SCHEMA}.copy_dead_letter (
      copy text not null, entry text not null, source_key text not null, reason text not null, row jsonb, at timestamptz not null default now(),

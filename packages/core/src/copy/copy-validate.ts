@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { withClient } from '../db/with-client.js';
 import { quoteIdent, quoteLiteral } from '../sql.js';
-import { stageRange } from './copy-batch.js';
+import { COPY_SESSION, stageRange } from './copy-batch.js';
 import { planEntry, readTargetColumns, type EntryPlan, type TargetColumns } from './copy-planner.js';
 import type { CopyPlan } from './copy-spec.js';
 import { COPY_SCHEMA, readTotals } from './copy-store.js';
@@ -92,7 +92,7 @@ async function contentCheck(plan: CopyPlan, entry: EntryPlan, sourceUrl: string,
   await source.connect();
   const bad: string[] = [];
   try {
-    await source.query(`set datestyle = 'ISO, YMD'; set intervalstyle = 'postgres'; set extra_float_digits = 3; set bytea_output = 'hex'; set timezone = 'UTC'`);
+    await source.query(COPY_SESSION);
     await target.query(entry.stageDdl);
     for (const range of ranges.rows) {
       await target.query('begin');
