@@ -11,6 +11,7 @@ import { health } from './commands/health-command.js';
 import { init } from './commands/init-command.js';
 import { lint, rewrite } from './commands/lint-commands.js';
 import { newMigration } from './commands/new-command.js';
+import { optimize, plans } from './commands/optimize-commands.js';
 import { plan, rollback, run, status, verify } from './commands/phase-commands.js';
 import { trash } from './commands/trash-command.js';
 import { loadPlan, type LoadedPlan } from './plan-loader.js';
@@ -18,7 +19,7 @@ import { ProgressBar } from './progress-bar.js';
 import { readProjectConfig, type ProjectConfig } from './project-config.js';
 
 /** The commands, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, trash, lint, rewrite, copy, analyze, health, backup, restore];
+export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, trash, lint, rewrite, copy, analyze, health, backup, restore, optimize, plans];
 
 /** Exit codes: the only place they are decided. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

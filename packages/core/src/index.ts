@@ -104,10 +104,6 @@ export {
   DEFAULT_CONTROL_POLL_MS,
 } from './monitor/step-control.js';
 export type { ControlAction, ControlState, StepControlFlag } from './monitor/step-control.js';
-export { readDeadLetters, MAX_DEAD_LETTER_PAGE } from './monitor/dead-letters.js';
-export type { DeadLetter, DeadLetterPage } from './monitor/dead-letters.js';
-export { readPlanSteps, controlPlanStep, findControllableStep } from './phases/step-monitor.js';
-export type { StepStatus } from './phases/step-monitor.js';
 export { abortOnSignals } from './runtime/abort-on-signals.js';
 export { readCatalogSnapshot, requireTable, requireColumn, findTable, findIndex } from './db/catalog-snapshot.js';
 export type { CatalogSnapshot, SnapshotTable, SnapshotColumn, SnapshotIndex, SnapshotConstraint } from './db/catalog-snapshot.js';
