@@ -207,6 +207,7 @@ export async function resolveStaged(plan: EntryPlan, target: pg.ClientBase, stag
   const stage = quoteIdent(plan.stage);
   const collapsed = table.dedupe ? Number((await target.query<{ n: string }>(`select count(*) as n from ${stage} where __dup`)).rows[0]?.n ?? 0) : 0;
   if (plan.idMap) await target.query(`insert into ${COPY_SCHEMA}.id_map (copy, entry, old_key, new_id, dup) select $1, $2, __key, coalesce(__new, __key), __dup from ${stage}`, [plan.copy, table.entry]);
+  for (const sql of plan.deferredSql) await target.query(sql, [plan.copy, table.entry]);
   return { inserted: rows.inserted, dead, collapsed };
 }
 

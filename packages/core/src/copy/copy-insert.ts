@@ -33,7 +33,8 @@ export async function deadLetter(target: pg.ClientBase, plan: EntryPlan, where: 
  */
 export async function deadLetterUnresolved(target: pg.ClientBase, plan: EntryPlan, selfOnly: boolean): Promise<number> {
   let dead = 0;
-  for (const column of plan.columns.filter((c) => c.refEntry && (!selfOnly || c.refEntry === plan.table.entry))) {
+  // Deferred references are resolved by the second pass, after both entries are copied.
+  for (const column of plan.columns.filter((c) => c.refEntry && !c.deferred && (!selfOnly || c.refEntry === plan.table.entry))) {
     const self = column.refEntry === plan.table.entry;
     const sameRange = self ? ` and not exists (select 1 from ${quoteIdent(plan.stage)} o where o.__key = st.${column.stage})` : '';
     const missing = `st.${column.stage} is not null and not exists (select 1 from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = ${quoteLiteral(column.refEntry as string)} and m.old_key = st.${column.stage})${sameRange}`;

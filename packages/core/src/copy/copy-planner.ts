@@ -29,6 +29,8 @@ export interface StagedColumn {
   readonly baseType: string;
   /** For a reference: the entry whose id map resolves it. */
   readonly refEntry?: string;
+  /** A deferred reference: NULL on insert, set by the second pass (see `ref`). */
+  readonly deferred?: boolean;
 }
 
 /** What one entry's batches run. */
@@ -71,6 +73,8 @@ export interface EntryPlan {
   readonly deadRowSql: string;
   /** INSERT of the staged rows that survive, without parameters (`and st.__seq = $1` appended for one row). */
   readonly insertSql: string;
+  /** After the insert: the old keys of the inserted rows' deferred references, into `_evolve.copy_deferred` ($1 copy, $2 entry). */
+  readonly deferredSql: readonly string[];
 }
 
 /** The source relation as SQL: a (schema-qualified) table name is quoted; anything else is the caller's query. Pure. */
@@ -113,7 +117,7 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     target,
     type: targetColumns.get(target)?.type as string,
     baseType: targetColumns.get(target)?.baseType as string,
-    ...(value.kind === 'ref' ? { refEntry: value.entry } : {}),
+    ...(value.kind === 'ref' ? { refEntry: value.entry, ...(value.deferred ? { deferred: true } : {}) } : {}),
   }));
   const idType = table.id === false ? undefined : targetColumns.get(table.id.column)?.type;
   const idBaseType = table.id === false ? undefined : targetColumns.get(table.id.column)?.baseType;
@@ -136,7 +140,10 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     c.refEntry === table.entry ? `coalesce(m_${c.stage}.new_id, (select coalesce(o.__new, o.__key) from ${quoteIdent(stage)} o where o.__key = st.${c.stage} limit 1))` : `m_${c.stage}.new_id`;
   // Kept ids without dedupe are the source key itself: no id column to fill in the staging table first.
   const idValue = table.id !== false && table.id.generate === 'keep' && !table.dedupe ? 'st.__key' : 'st.__new';
-  const valueList = [...(table.id === false ? [] : [`${idValue}::${idBaseType}`]), ...columns.map((c) => (c.refEntry ? `${refValue(c)}::${c.baseType}` : `st.${c.stage}::${c.baseType}`))];
+  const valueList = [
+    ...(table.id === false ? [] : [`${idValue}::${idBaseType}`]),
+    ...columns.map((c) => (c.deferred ? `null::${c.baseType}` : c.refEntry ? `${refValue(c)}::${c.baseType}` : `st.${c.stage}::${c.baseType}`)),
+  ];
   const rangeWhere = (lo: string | null, hi: string | null, since?: string): string => {
     const terms = [
       ...(lo === null ? [] : [`${key} > ${quoteLiteral(lo)}`]),
@@ -146,7 +153,7 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     return terms.length ? ` where ${terms.join(' and ')}` : '';
   };
   // Nothing to resolve in the target (no reference, dedupe, filter or id map): rows can stream straight into the table.
-  const direct = !table.map && !table.where && !table.dedupe && !needsIdMap(plan, table) && columns.every((c) => c.refEntry !== table.entry) && (table.id === false || table.id.generate === 'keep');
+  const direct = !table.map && !table.where && !table.dedupe && !needsIdMap(plan, table) && columns.every((c) => c.refEntry !== table.entry && !c.deferred) && (table.id === false || table.id.generate === 'keep');
   const keyIsColumn = table.id !== false;
   return {
     copy: plan.name,
@@ -172,5 +179,11 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     directColumns: columns.map((c) => c.target),
     deadRowSql: `jsonb_build_object(${[`${quoteLiteral(table.key)}, st.__key`, ...columns.map((c) => `${quoteLiteral(c.target)}, st.${c.stage}`)].join(', ')})`,
     insertSql: `insert into ${targetQualified} (${targetList.join(', ')}) select ${valueList.join(', ')} from ${quoteIdent(stage)} st ${joins.join(' ')} where not st.__dup and not st.__inserted`,
+    deferredSql: columns
+      .filter((c) => c.deferred)
+      .map(
+        (c) => `insert into ${COPY_SCHEMA}.copy_deferred (copy, entry, "column", row_id, old_key) select $1, $2, ${quoteLiteral(c.target)}, ${idValue}, st.${c.stage}
+          from ${quoteIdent(stage)} st where not st.__dup and st.${c.stage} is not null on conflict do nothing`,
+      ),
   };
 }

@@ -7,6 +7,7 @@ import { planEntry, readTargetColumns, type EntryPlan, type TargetColumns } from
 import { loadOrder, type CopyPlan, type CopyTable } from './copy-spec.js';
 import { ProgressTracker, type BackfillProgress } from '../backfill/progress-tracker.js';
 import { ensureRanges } from './copy-ranges.js';
+import { resolveDeferred } from './copy-deferred.js';
 import { ensureCopyStore, finishTable, readTableFigures, readTableState, readTotals } from './copy-store.js';
 
 /** How `runCopy` runs. */
@@ -86,13 +87,20 @@ export async function exportSourceSnapshot(coordinator: pg.ClientBase): Promise<
 
 /** Target foreign keys among the copy's tables, as (child entry, parent entry) pairs. Read-only. */
 async function foreignKeyEdges(client: pg.ClientBase, plan: CopyPlan): Promise<[string, string][]> {
-  const { rows } = await client.query<{ child_schema: string; child: string; parent_schema: string; parent: string }>(
-    `select cn.nspname::text as child_schema, c.relname::text as child, pn.nspname::text as parent_schema, p.relname::text as parent
+  const { rows } = await client.query<{ child_schema: string; child: string; parent_schema: string; parent: string; columns: string[] }>(
+    `select cn.nspname::text as child_schema, c.relname::text as child, pn.nspname::text as parent_schema, p.relname::text as parent,
+            array(select a.attname::text from unnest(k.conkey) u(n) join pg_attribute a on a.attrelid = k.conrelid and a.attnum = u.n) as columns
      from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace cn on cn.oid = c.relnamespace
      join pg_class p on p.oid = k.confrelid join pg_namespace pn on pn.oid = p.relnamespace where k.contype = 'f'`,
   );
-  const entriesOf = (schema: string, table: string): string[] => plan.tables.filter((t) => t.schema === schema && t.targetTable === table).map((t) => t.entry);
-  return rows.flatMap((r) => entriesOf(r.child_schema, r.child).flatMap((child) => entriesOf(r.parent_schema, r.parent).map((parent): [string, string] => [child, parent])));
+  const entriesOf = (schema: string, table: string): CopyTable[] => plan.tables.filter((t) => t.schema === schema && t.targetTable === table);
+  // A key whose columns the entry fills only in the second pass (deferred references) does not order the load.
+  const deferredOnly = (table: CopyTable, columns: readonly string[]): boolean => columns.every((c) => { const v = table.resolvedColumns[c]; return v?.kind === 'ref' && v.deferred === true; });
+  return rows.flatMap((r) =>
+    entriesOf(r.child_schema, r.child)
+      .filter((child) => !deferredOnly(child, r.columns))
+      .flatMap((child) => entriesOf(r.parent_schema, r.parent).map((parent): [string, string] => [child.entry, parent.entry])),
+  );
 }
 
 /** One worker: claims ranges until none is left, each in its own target transaction with its source rows. */
@@ -147,7 +155,7 @@ export async function selectEntries(plan: CopyPlan, target: pg.ClientBase, optio
   // What an entry needs copied before it: the entries it refers to, and those its target table has foreign keys to.
   for (const [i, table] of selected.entries()) {
     const parents = new Set([
-      ...Object.values(table.resolvedColumns).flatMap((c) => (c.kind === 'ref' ? [c.entry] : [])),
+      ...Object.values(table.resolvedColumns).flatMap((c) => (c.kind === 'ref' && !c.deferred ? [c.entry] : [])),
       ...edges.filter(([child]) => child === table.entry).map(([, parent]) => parent),
     ]);
     for (const parent of parents) {
@@ -162,7 +170,8 @@ export async function selectEntries(plan: CopyPlan, target: pg.ClientBase, optio
 
 /**
  * Copies the plan's tables from the source database into the target, in the order of their references and
- * the target's foreign keys, from one consistent source snapshot (`pg_export_snapshot`, shared by the workers).
+ * the target's foreign keys, from one consistent source snapshot (`pg_export_snapshot`, shared by the workers),
+ * then sets deferred references (the second pass: see `ref`) whose entries are both copied.
  * Each table is cut into key ranges once; workers claim ranges with `FOR UPDATE SKIP LOCKED`, and each range
  * commits its rows, id map, dead letters and checkpoint in one target transaction. Killed at any point, the next
  * run continues after the last committed range with no duplicate; a table already copied is a no-op. Locks:
@@ -194,7 +203,7 @@ export async function runCopy(plan: CopyPlan, options: CopyRunOptions): Promise<
           };
           // A tree (a reference to its own entry) is copied by one worker, range after range in key order, so a
           // parent in an earlier range is in the id map when its children come.
-          const tree = Object.values(table.resolvedColumns).some((c) => c.kind === 'ref' && c.entry === table.entry);
+          const tree = Object.values(table.resolvedColumns).some((c) => c.kind === 'ref' && c.entry === table.entry && !c.deferred);
           const workers = tree ? 1 : Math.max(1, options.workers ?? 1);
           await Promise.all(Array.from({ length: workers }, () => worker(entryPlan, options.sourceUrl, options.targetUrl, snapshot, options, report)));
         }
@@ -207,6 +216,8 @@ export async function runCopy(plan: CopyPlan, options: CopyRunOptions): Promise<
         if (!done) break;
       }
       await coordinator.query('commit');
+      // The second pass: deferred references of every entry of the plan whose referenced entry is copied by now.
+      for (const table of plan.tables) await resolveDeferred(target, planEntry(plan, table, columns.get(`${table.schema}.${table.targetTable}`) as TargetColumns));
     } finally {
       await coordinator.end().catch(() => undefined);
     }

@@ -13,7 +13,7 @@ import { parseOptions } from '../backfill/backfill-options.js';
 /** A target column's value: an SQL expression over the source row, or a reference through the id map. */
 export type CopyColumn =
   | { readonly kind: 'expr'; readonly sql: SqlExpression }
-  | { readonly kind: 'ref'; readonly entry: string; readonly sql: SqlExpression };
+  | { readonly kind: 'ref'; readonly entry: string; readonly sql: SqlExpression; readonly deferred?: boolean };
 
 /** The source column `name` as it is. Pure. */
 export function col(name: string): CopyColumn {
@@ -28,11 +28,15 @@ export function expr(sql: string): CopyColumn {
 /**
  * A reference to a row of the plan entry `entry`: `source` is the old key (a source column name, or an
  * expression over `s`); the target gets that row's new id from the id map. A key the map does not hold is a
- * dead letter, never a silent NULL; a NULL key stays NULL. Pure.
+ * dead letter, never a silent NULL; a NULL key stays NULL.
+ * `deferred: true` breaks a cycle of references (users ↔ organizations, or a tree whose parents may come after
+ * their children): the column is left NULL when the row is copied, its old key kept in `_evolve.copy_deferred`,
+ * and set through the id map once both entries are copied (the second pass). The target column must allow NULL;
+ * a key the map does not hold then stays listed there and fails validation, naming it. Pure.
  */
-export function ref(entry: string, source: string | SqlExpression): CopyColumn {
+export function ref(entry: string, source: string | SqlExpression, options: { readonly deferred?: boolean } = {}): CopyColumn {
   const sql = /^[A-Za-z_][A-Za-z0-9_$]*$/.test(source) ? sqlExpression(`s.${quoteIdent(source)}`) : sqlExpression(source);
-  return { kind: 'ref', entry, sql };
+  return { kind: 'ref', entry, sql, ...(options.deferred ? { deferred: true } : {}) };
 }
 
 /**
@@ -49,7 +53,7 @@ export function multilingual(columns: Readonly<Record<string, string>>): CopyCol
 const rawSql = z.string().trim().min(1) as unknown as z.ZodType<SqlExpression>;
 const columnSchema = z.union([
   z.object({ kind: z.literal('expr'), sql: rawSql }),
-  z.object({ kind: z.literal('ref'), entry: z.string().min(1), sql: rawSql }),
+  z.object({ kind: z.literal('ref'), entry: z.string().min(1), sql: rawSql, deferred: z.boolean().optional() }),
 ]);
 
 const tableSpec = z.object({
@@ -149,22 +153,28 @@ export function defineCopy(spec: CopySpec): CopyPlan {
       if (!target) throw new InvalidArgumentError(`tables.${table.entry}.columns.${column}`, `refers to "${value.entry}", which is not a table of the copy`);
       if (target.id === false) throw new InvalidArgumentError(`tables.${table.entry}.columns.${column}`, `refers to "${value.entry}", which has no id (id: false)`);
     }
+    if (table.id === false && Object.values(table.resolvedColumns).some((c) => c.kind === 'ref' && c.deferred)) {
+      throw new InvalidArgumentError(`tables.${table.entry}.columns`, 'a deferred reference needs an id column (the second pass finds the row by it)');
+    }
     if (table.dedupe && table.id === false) throw new InvalidArgumentError(`tables.${table.entry}.dedupe`, 'dedupe needs an id column (duplicates map to the survivor\'s id)');
     if (table.id !== false && table.resolvedColumns[table.id.column]) throw new InvalidArgumentError(`tables.${table.entry}.columns.${table.id.column}`, `is the id column: it is filled by id.generate (${table.id.generate})`);
   }
   return { name: parsed.name, source: parsed.source, target: parsed.target, batchSize: parsed.batchSize, tables };
 }
 
-/** The entries in load order: each after the entries it refers to (cycles are refused, naming them). Pure. */
+/**
+ * The entries in load order: each after the entries it refers to, deferred references left out (they are set
+ * in a second pass); a cycle is refused, naming it. `extraEdges` are the target's foreign keys. Pure.
+ */
 export function loadOrder(plan: CopyPlan, extraEdges: readonly (readonly [child: string, parent: string])[] = []): CopyTable[] {
   const byEntry = new Map(plan.tables.map((t) => [t.entry, t]));
-  const parents = new Map(plan.tables.map((t) => [t.entry, new Set(Object.values(t.resolvedColumns).flatMap((c) => (c.kind === 'ref' && c.entry !== t.entry ? [c.entry] : [])))]));
+  const parents = new Map(plan.tables.map((t) => [t.entry, new Set(Object.values(t.resolvedColumns).flatMap((c) => (c.kind === 'ref' && c.entry !== t.entry && !c.deferred ? [c.entry] : [])))]));
   for (const [child, parent] of extraEdges) if (child !== parent && byEntry.has(child) && byEntry.has(parent)) parents.get(child)?.add(parent);
   const ordered: CopyTable[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (entry: string, path: readonly string[]): void => {
     if (state.get(entry) === 'done') return;
-    if (state.get(entry) === 'visiting') throw new InvalidArgumentError('tables', `the references form a cycle (${[...path.slice(path.indexOf(entry)), entry].join(' → ')}); copy one side without the reference and set it afterwards`);
+    if (state.get(entry) === 'visiting') throw new InvalidArgumentError('tables', `the references form a cycle (${[...path.slice(path.indexOf(entry)), entry].join(' → ')}); defer one of them, ref(entry, column, { deferred: true }), to set it in a second pass`);
     state.set(entry, 'visiting');
     for (const parent of parents.get(entry) ?? []) visit(parent, [...path, entry]);
     state.set(entry, 'done');

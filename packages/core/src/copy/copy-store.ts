@@ -27,6 +27,8 @@ export const COPY_DDL: readonly string[] = [
   `create table if not exists ${COPY_SCHEMA}.copy_dead_letter (
      copy text not null, entry text not null, source_key text not null, reason text not null, row jsonb, at timestamptz not null default now(),
      primary key (copy, entry, source_key))`,
+  // Deferred references waiting for the second pass: the target row (its id as text), the column and the old key.
+  `create table if not exists ${COPY_SCHEMA}.copy_deferred (copy text not null, entry text not null, "column" text not null, row_id text not null, old_key text not null, primary key (copy, entry, "column", row_id))`,
   `create table if not exists ${COPY_SCHEMA}.copy_setting (copy text not null, name text not null, value jsonb, primary key (copy, name))`,
   // True when `value` converts to `type`: lets a batch whose insert failed on a bad value find the rows at fault.
   `create or replace function ${COPY_SCHEMA}.copy_castable(value text, type text) returns boolean language plpgsql as $$

@@ -5,6 +5,7 @@ import { COPY_SESSION, stageRange } from './copy-batch.js';
 import { planEntry, readTargetColumns, type EntryPlan, type TargetColumns } from './copy-planner.js';
 import type { CopyPlan } from './copy-spec.js';
 import { COPY_SCHEMA, readTotals } from './copy-store.js';
+import { pendingDeferred } from './copy-deferred.js';
 
 /** One validation check (the CLI's `validation.checks[]`). */
 export interface CopyCheck {
@@ -112,7 +113,8 @@ async function contentCheck(plan: CopyPlan, entry: EntryPlan, sourceUrl: string,
 
 /**
  * Validates a copy against the source as it is now: counts through the tracker (source = copied + dead
- * letters + collapsed), target row counts, orphans of every target foreign key, and the content of every
+ * letters + collapsed), target row counts, orphans of every target foreign key, deferred references still
+ * waiting for their second pass, and the content of every
  * range compared row by row. Read-only on both databases (staging rows are rolled back). Loud: `ok` is false
  * on any difference, and each check's detail gives the figures.
  */
@@ -121,10 +123,17 @@ export async function validateCopy(plan: CopyPlan, options: { sourceUrl: string;
     const columns = await readTargetColumns(target, plan);
     const entries = plan.tables.filter((t) => !options.entries || options.entries.includes(t.entry)).map((t) => planEntry(plan, t, columns.get(`${t.schema}.${t.targetTable}`) as TargetColumns));
     const counts = await withClient(options.sourceUrl, (source) => countChecks(plan, entries, source, target));
-    const orphans = await orphanChecks(entries, target);
-    const content: CopyCheck[] = [];
-    for (const entry of entries) content.push(await contentCheck(plan, entry, options.sourceUrl, target));
-    const checks = [...counts, ...orphans, ...content];
+    const checks: CopyCheck[] = [...counts, ...(await orphanChecks(entries, target))];
+    for (const entry of entries) {
+      for (const waiting of await pendingDeferred(target, entry)) {
+        checks.push({
+          name: `deferred ${entry.table.entry}.${waiting.column}`,
+          ok: waiting.rows === 0,
+          detail: waiting.rows === 0 ? 'every deferred reference set' : `${waiting.rows} rows still wait for their ${waiting.column} (old keys ${waiting.sample.join(', ')}${waiting.rows > 3 ? ', …' : ''}): no copied row has that key, or the second pass has not run (copy run)`,
+        });
+      }
+    }
+    for (const entry of entries) checks.push(await contentCheck(plan, entry, options.sourceUrl, target));
     return { ok: checks.every((c) => c.ok), checks };
   });
 }
