@@ -20,6 +20,7 @@ import {
   quoteQualified,
   rawSql,
   schemaStep,
+  sqlExpression,
   step,
   verifySql,
   withClient,
@@ -147,6 +148,8 @@ const indexes = definePhase({
   description: 'the seed indexes, partial and GIN included, built concurrently',
   risk: 'low',
   dependsOn: ['check_constraints'],
+  // ANALYZE the tables it indexed: the GIN index's expression has no statistics until then.
+  optimize: true,
   steps: [
     schemaStep('users_email', step(createIndex, { table: 'users', columns: ['email'], name: 'idx_users_email' })),
     schemaStep('users_role_status', step(createIndex, { table: 'users', columns: ['role', 'status'], name: 'idx_users_role_status' })),
@@ -172,10 +175,26 @@ const indexes = definePhase({
   ],
 });
 
+/**
+ * Seed 002's hot queries, one per index it adds: `run` captures their plans before and after every phase
+ * (`prisma-evolve plans`), and `measure-indexes.ts` times them.
+ */
+export const WATCH_QUERIES = {
+  userByEmail: { sql: sqlExpression('SELECT id FROM users WHERE email = $1'), params: ['user1234@example.com'] },
+  usersByRoleStatus: { sql: sqlExpression('SELECT id FROM users WHERE role = $1 AND status = $2'), params: ['INSTRUCTOR', 'SUSPENDED'] },
+  activeInstructors: { sql: sqlExpression(`SELECT id FROM users WHERE "isInstructor" = true AND status = 'ACTIVE'`) },
+  popularCourses: {
+    sql: sqlExpression(`SELECT id FROM courses WHERE status = 'PUBLISHED' AND "averageRating" >= 4.0 ORDER BY "averageRating" DESC, "enrollmentCount" DESC LIMIT 20`),
+  },
+  courseSearch: { sql: sqlExpression(`SELECT id FROM courses WHERE to_tsvector('english', title || ' ' || description) @@ plainto_tsquery('english', $1)`), params: ['topic 1234'] },
+  progressOfUser: { sql: sqlExpression('SELECT "courseId", "isCompleted" FROM user_progress WHERE "userId" = $1 ORDER BY "updatedAt" DESC'), params: ['u777'] },
+};
+
 /** The constraints plan (`pnpm migrate:phase … --config examples/constraints/plan.ts`). */
 export const plan = definePlan({
   name: 'strellerminds',
   migrationsDir: './migrations',
   migrationPrefix: '20260301000000',
+  watchQueries: WATCH_QUERIES,
   phases: [foreignKeys, checkConstraints, indexes],
 });
