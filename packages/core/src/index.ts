@@ -104,6 +104,10 @@ export {
   DEFAULT_CONTROL_POLL_MS,
 } from './monitor/step-control.js';
 export type { ControlAction, ControlState, StepControlFlag } from './monitor/step-control.js';
+export { readDeadLetters, MAX_DEAD_LETTER_PAGE } from './monitor/dead-letters.js';
+export type { DeadLetter, DeadLetterPage } from './monitor/dead-letters.js';
+export { readPlanSteps, controlPlanStep, findControllableStep } from './phases/step-monitor.js';
+export type { StepStatus } from './phases/step-monitor.js';
 export { abortOnSignals } from './runtime/abort-on-signals.js';
 export { readCatalogSnapshot, requireTable, requireColumn, findTable, findIndex } from './db/catalog-snapshot.js';
 export type { CatalogSnapshot, SnapshotTable, SnapshotColumn, SnapshotIndex, SnapshotConstraint } from './db/catalog-snapshot.js';
@@ -201,8 +205,8 @@ export { parseMigrationSql, loadSqlParser } from './lint/sql-source.js';
 export type { SourceStatement, ParsedSource } from './lint/sql-source.js';
 export { rewriteMigrationSql, rewriteMigrationFolder, renderRewritePhaseModule } from './lint/migration-rewriter.js';
 export type { RewriteResult, Refusal, RewriteOptions, RewritePhaseStep, ConfirmedRename, RequiredColumnBackfill, IntendedDrop, DeclaredColumn } from './lint/migration-rewriter.js';
-export { defineCopy, col, expr, ref, multilingual, loadOrder } from './copy/copy-spec.js';
-export type { CopySpec, CopyTableSpec, CopyPlan, CopyTable, CopyColumn } from './copy/copy-spec.js';
+export { defineCopy, copyTable, col, expr, ref, multilingual, loadOrder } from './copy/copy-spec.js';
+export type { CopySpec, CopyTableSpec, TypedCopyTableSpec, CopyPlan, CopyTable, CopyColumn } from './copy/copy-spec.js';
 export { runCopy } from './copy/copy-runner.js';
 export type { CopyRunOptions, CopyProgress, CopyTableReport } from './copy/copy-runner.js';
 export { validateCopy } from './copy/copy-validate.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { sqlExpression } from '../extract/dedupe.js';
 import { copyField } from './copy-map-stage.js';
-import { defineCopy, loadOrder, needsIdMap, ref } from './copy-spec.js';
+import { copyTable, defineCopy, loadOrder, needsIdMap, ref } from './copy-spec.js';
 import { integerBounds } from './copy-ranges.js';
 
 describe('defineCopy', () => {
@@ -35,6 +35,30 @@ describe('defineCopy', () => {
     ]);
     const cycle = defineCopy({ name: 'c', tables: { a: { from: 'a', key: 'id', columns: { b: ref('b', 'b') } }, b: { from: 'b', key: 'id', columns: { a: ref('a', 'a') } } } });
     expect(() => loadOrder(cycle)).toThrow(/the references form a cycle \(a → b → a\)/);
+  });
+});
+
+describe('copyTable (entries typed by the target model)', () => {
+  /** The shape of a generated `Prisma.GradeUncheckedCreateInput`. */
+  interface GradeInput {
+    id?: string;
+    legacyId: bigint | number;
+    studentId: string;
+    value: number;
+    gradedAt: Date | string;
+  }
+
+  it('accepts the model\'s fields and refuses others at compile time (checked by pnpm typecheck)', () => {
+    const grade = copyTable<GradeInput>();
+    const entry = grade({ from: 'grades', key: 'id', id: { column: 'legacyId', generate: 'keep' }, columns: { studentId: ref('students', 'student_id'), value: 'value', gradedAt: 'graded_at' } });
+    // @ts-expect-error: "grade" is not a field of the model
+    grade({ from: 'grades', key: 'id', columns: { grade: 'value' } });
+    // @ts-expect-error: map returns a field the model does not have
+    grade({ from: 'grades', key: 'id', produces: ['value'], map: () => ({ valeu: 1 }) });
+    // @ts-expect-error: produces names a field the model does not have
+    grade({ from: 'grades', key: 'id', produces: ['points'], map: () => ({}) });
+    const plan = defineCopy({ name: 'typed', tables: { students: { from: 'students', key: 'id', id: { column: 'id', generate: 'uuid' } }, grades: entry } });
+    expect(Object.keys(plan.tables.find((t) => t.entry === 'grades')?.resolvedColumns ?? {})).toEqual(['studentId', 'value', 'gradedAt']);
   });
 });
 

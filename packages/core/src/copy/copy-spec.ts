@@ -105,6 +105,26 @@ const copySpec = z.object({
   tables: z.record(z.string().min(1), tableSpec).refine((tables) => Object.keys(tables).length > 0, 'name at least one table'),
 });
 
+/**
+ * An entry typed by its target model, with the generated Prisma client's create input
+ * (`copyTable<Prisma.GradeUncheckedCreateInput>()({ … })`): `columns`, `produces` and `refs` may only name the
+ * model's fields, and `map` may only return them, so a renamed or misspelt field is a compile error. The names are
+ * the model's field names: they are the table's column names unless the schema maps a field (`@map`), which the
+ * generated types do not show (the run-time check against the target catalog still names any column that is
+ * missing). Identity at run time. Pure.
+ */
+export function copyTable<Model extends object>(): (spec: TypedCopyTableSpec<Model>) => CopyTableSpec {
+  return (spec) => spec as CopyTableSpec;
+}
+
+/** A {@link CopyTableSpec} whose columns are the fields of `Model` (see {@link copyTable}). */
+export type TypedCopyTableSpec<Model extends object> = Omit<CopyTableSpec, 'columns' | 'map' | 'produces' | 'refs'> & {
+  readonly columns?: { readonly [K in keyof Model & string]?: string | CopyColumn };
+  readonly map?: (row: Readonly<Record<string, unknown>>) => { readonly [K in keyof Model & string]?: unknown };
+  readonly produces?: readonly (keyof Model & string)[];
+  readonly refs?: { readonly [K in keyof Model & string]?: string };
+};
+
 /** A row transform: source row in, target columns out. */
 export type CopyMap = (row: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>>;
 
