@@ -51,9 +51,10 @@ const [name, ...rest] = parsed.positionals;
 if (!name || rest.length > 0) usage(name ? `unexpected arguments: ${rest.join(' ')}` : 'which benchmark?');
 if (!BENCHMARKS.includes(name as BenchmarkName)) usage(`unknown benchmark "${name}"`);
 const rows = positiveInt('rows', parsed.values.rows, name === 'copy' ? 1_000_000 : 100_000);
-const workers = positiveInt('workers', parsed.values.workers, 1);
+// The copy runs two workers on the machine's two cores by default (the pipe it is measured against is one stream).
+const workers = positiveInt('workers', parsed.values.workers, name === 'copy' ? 2 : 1);
 const naiveSample = positiveInt('naive-sample', parsed.values['naive-sample'], name === 'extract-json' ? 300 : name === 'copy' ? 20_000 : 2_000);
-const batchSize = positiveInt('batch-size', parsed.values['batch-size'], 10_000);
+const batchSize = positiveInt('batch-size', parsed.values['batch-size'], name === 'copy' ? 50_000 : 10_000);
 const tables = positiveInt('tables', parsed.values.tables, 500);
 const parents = positiveInt('parents', parsed.values.parents, 100_000);
 const cycles = positiveInt('cycles', parsed.values.cycles, 1_000);
