@@ -3,17 +3,20 @@
  * shapes the generator planted (availability in three variants with its slots, pricing, votes, locations in two
  * spellings), and the static checks the foreign keys the legacy schema left without an index.
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { analyzeDatabase, type AnalyzeFinding } from '@prisma-evolve/core';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 import { seedLegacyDatabase } from './seed-legacy-database.js';
 
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const db = useTestDatabase();
 let findings: AnalyzeFinding[] = [];
 
 beforeAll(async () => {
   await seedLegacyDatabase({ databaseUrl: db.url, scale: 0.3, seed: 11 });
-  findings = await analyzeDatabase({ databaseUrl: db.url, checks: ['json-shapes', 'fk-without-index'] });
+  findings = await analyzeDatabase({ databaseUrl: db.url, checks: ['json-shapes', 'fk-without-index', 'reference-candidate'], schemaPath: path.join(root, 'prisma', 'schema.prisma') });
 });
 
 describe('analyze on the legacy Scholarly database', () => {
@@ -35,5 +38,14 @@ describe('analyze on the legacy Scholarly database', () => {
 
   it('lists the foreign keys the legacy schema left without an index', () => {
     expect(findings.filter((f) => f.check === 'fk-without-index').length).toBeGreaterThan(0);
+  });
+
+  it('lists the subject codes typed by hand in bookings and sessions as a reference-table candidate, with its Prisma location', () => {
+    const subject = findings.find((f) => f.check === 'reference-candidate' && f.object === 'public.Booking+TutoringSession.subjectId');
+    expect(subject?.prisma).toMatchObject({ model: 'Booking', field: 'subjectId', file: expect.stringMatching(/schema\.prisma$/), line: expect.any(Number) });
+    expect(subject?.message).toMatch(/^"Booking"\."subjectId", "TutoringSession"\."subjectId" hold \d+ distinct codes in \d+ rows \(\d+ once case and spacing are folded\)/);
+    expect(subject?.fix?.code).toContain('extractReferenceRows({');
+    // Keys with foreign keys (tenantId, tutorId, …) are not candidates.
+    expect(findings.filter((f) => f.check === 'reference-candidate' && /tenantId|tutorId|learnerId/.test(f.object))).toEqual([]);
   });
 });

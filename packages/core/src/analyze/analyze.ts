@@ -2,6 +2,7 @@ import { withClient } from '../db/with-client.js';
 import { diffDatabaseToSchema, isEmptyDiff } from '../prisma/prisma-migrations.js';
 import { readPrismaMap } from './prisma-locations.js';
 import { deadRows, neverAnalyzed, seqScanHeavy, unusedIndex } from './runtime-checks.js';
+import { referenceCandidate } from './reference-check.js';
 import { STATIC_CHECKS, type AnalyzeFinding } from './static-checks.js';
 
 /** How `analyzeDatabase` runs. */
@@ -44,7 +45,7 @@ export async function analyzeDatabase(options: AnalyzeOptions): Promise<AnalyzeF
   const wanted = (id: string): boolean => !options.checks || options.checks.includes(id);
   const findings = await withClient(options.databaseUrl, async (client) => {
     const found: AnalyzeFinding[] = [];
-    const runtime = [unusedIndex(options.minStatsDays ?? 7), seqScanHeavy, deadRows, neverAnalyzed];
+    const runtime = [unusedIndex(options.minStatsDays ?? 7), seqScanHeavy, deadRows, neverAnalyzed, referenceCandidate];
     for (const check of [...STATIC_CHECKS, ...runtime]) if ([check.id, ...(check.reports ?? [])].some(wanted)) found.push(...(await check.run({ client, prisma })).filter((f) => wanted(f.check) || wanted(check.id)));
     return found;
   });
