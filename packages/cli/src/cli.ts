@@ -14,12 +14,14 @@ import { newMigration } from './commands/new-command.js';
 import { optimize, plans } from './commands/optimize-commands.js';
 import { plan, rollback, run, status, verify } from './commands/phase-commands.js';
 import { trash } from './commands/trash-command.js';
+import { cancel, pause, resume } from './commands/control-commands.js';
+import { dashboard } from './commands/dashboard-command.js';
 import { loadPlan, type LoadedPlan } from './plan-loader.js';
 import { ProgressBar } from './progress-bar.js';
 import { readProjectConfig, type ProjectConfig } from './project-config.js';
 
 /** The commands, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, trash, lint, rewrite, copy, analyze, health, backup, restore, optimize, plans];
+export const COMMANDS: readonly Command[] = [init, newMigration, status, plan, run, deploy, verify, rollback, pause, resume, cancel, dashboard, trash, lint, rewrite, copy, analyze, health, backup, restore, optimize, plans];
 
 /** Exit codes: the only place they are decided. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

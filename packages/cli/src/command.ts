@@ -41,6 +41,9 @@ export const FLAGS = {
   out: { type: 'string', help: 'FILE  backup: where the dump goes (default: backups/<database>-<time>.dump)' },
   clean: { type: 'boolean', help: 'restore: drop the dump\'s objects first (into a database that is not empty)' },
   analyze: { type: 'boolean', help: 'run: capture the plan\'s watchQueries with EXPLAIN ANALYZE (each executed in a transaction rolled back)' },
+  port: { type: 'string', help: 'N  dashboard: port to listen on (default 4545; 0 picks a free one)' },
+  host: { type: 'string', help: 'ADDRESS  dashboard: address to bind (default 127.0.0.1, loopback only)' },
+  'allow-actions': { type: 'boolean', help: 'dashboard: enable the pause, resume and cancel buttons, protected by a token printed at start' },
   help: { type: 'boolean', help: 'this text' },
 } as const satisfies Record<string, { type: 'string' | 'boolean'; multiple?: boolean; help: string }>;
 

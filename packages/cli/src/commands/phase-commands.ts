@@ -1,7 +1,7 @@
 import { UsageError, type PhaseRunner } from '@prisma-evolve/core';
 import { phaseArgument, type Command } from '../command.js';
 import { renderChecks, renderPhases, renderPlan } from '../phase-commands.js';
-import { renderStatus, statusCommand } from '../status-command.js';
+import { readStatus, renderStatus, renderSteps } from '../status-command.js';
 
 /** `status`: the plan's phases and every migration folder against `_prisma_migrations`. */
 export const status: Command = {
@@ -11,12 +11,9 @@ export const status: Command = {
   flags: ['config', 'database-url', 'migrations-dir', 'json'],
   async run(context) {
     if (context.args.length > 0) throw new UsageError(`"status" takes no arguments, got "${context.args.join(' ')}"`);
-    const databaseUrl = await context.databaseUrl();
-    const loaded = await context.plan(false);
-    const runner = loaded ? await context.runner(loaded) : undefined;
-    const phases = runner ? await runner.status() : [];
-    const { report, ok } = await statusCommand(databaseUrl, await context.migrationsDir(loaded), phases);
-    context.print(report, `${runner ? `${renderPhases(phases)}\n\n` : ''}${renderStatus(report)}`);
+    const { report, ok, hasPlan } = await readStatus(context);
+    const steps = renderSteps(report.steps ?? []);
+    context.print(report, `${hasPlan ? `${renderPhases(report.phases)}\n\n` : ''}${steps ? `steps:\n${steps}\n\n` : ''}${renderStatus(report)}`);
     return ok ? 0 : 1;
   },
 };
