@@ -32,7 +32,7 @@ async function control(context: CommandContext, action: Action): Promise<number>
 }
 
 function controlCommand(action: Action, summary: string): Command {
-  return { name: action, synopsis: '<phase>/<step>', summary, flags: ['config', 'database-url', 'json'], run: (context) => control(context, action) };
+  return { name: action, synopsis: '<phase>/<step>', summary, flags: ['config', 'database-url', 'migrations-dir', 'json'], run: (context) => control(context, action) };
 }
 
 /** `pause <phase>/<step>`: a running (or not yet started) data step waits between batches until resumed. */
