@@ -3,7 +3,9 @@
  * the same database and run: one UPDATE statement (the physical limit), the toolkit's set-based
  * `backfill`, the toolkit's `backfillWith` (values computed in TypeScript), and the seeds' row-by-row
  * Prisma update loop (on a sample, extrapolated). A separate writer process updates random rows during
- * the single UPDATE and the toolkit run and reports its latencies.
+ * the single UPDATE and the toolkit run and reports its latencies. Then `backfill` again with its batch
+ * history on and off, side by side on fresh tables in the order off, on, on, off (so drift in the machine's
+ * speed falls on both), for the history's overhead.
  */
 import { exec, timed } from './bench-support.js';
 import { backfill, backfillWith, quoteIdent } from '@prisma-evolve/core';
@@ -103,6 +105,9 @@ export async function runBackfillBench(options: BackfillBenchOptions): Promise<R
   // Measured before Prisma's client is loaded, so it is the toolkit's footprint.
   const peakRss = rss();
 
+  log('backfill with batch history off, on, on, off (no concurrent writer)');
+  const history = await runHistoryComparison(url, rows, options.workers);
+
   log(`naive Prisma loop on a sample of ${Math.min(rows, options.naiveSample)} rows`);
   const naive = await runNaiveSample(url, Math.min(rows, options.naiveSample));
 
@@ -137,6 +142,38 @@ export async function runBackfillBench(options: BackfillBenchOptions): Promise<R
     toolkit_vs_single: Math.round((toolkitRate / singleRate) * 100) / 100,
     toolkit_vs_naive: Math.round((toolkitRate / naiveRate) * 10) / 10,
     peak_rss_mb: peakRss,
+    ...history,
+  };
+}
+
+/**
+ * `backfill` of four fresh tables, batch history off, on, on, off; rates are rows over the summed seconds of
+ * each mode. `history_overhead_pct` is how much longer the runs with history took (negative: noise).
+ */
+async function runHistoryComparison(url: string, rows: number, workers: number): Promise<Record<string, unknown>> {
+  const seconds = { on: [] as number[], off: [] as number[] };
+  let batches = 0;
+  for (const [i, mode] of (['off', 'on', 'on', 'off'] as const).entries()) {
+    const table = `bench_history_${mode}_${i}`;
+    await createTable(url, table, rows);
+    const run = await timed(() => backfill({ database: url, table, set: { b: 'a * 2' }, where: 'b is null', workers, ...(mode === 'off' ? { history: false as const } : {}) }));
+    await assertFilled(url, table);
+    seconds[mode].push(run.seconds);
+    if (mode === 'on') batches += run.value.batches;
+    await exec(url, `drop table ${quoteIdent(table)}`);
+  }
+  const written = await exec(url, `select count(*)::int as n from "_evolve".batch_history where step like 'backfill public.bench_history_on_%'`);
+  const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
+  const onRate = (2 * rows) / sum(seconds.on);
+  const offRate = (2 * rows) / sum(seconds.off);
+  return {
+    history_on_rows_per_s: round(onRate),
+    history_off_rows_per_s: round(offRate),
+    history_overhead_pct: Math.round((offRate / onRate - 1) * 1000) / 10,
+    history_on_seconds: seconds.on.map((s) => Math.round(s * 100) / 100),
+    history_off_seconds: seconds.off.map((s) => Math.round(s * 100) / 100),
+    history_batches: batches,
+    history_entries_written: written.rows[0]?.n ?? 0,
   };
 }
 
