@@ -148,18 +148,23 @@ export async function runBackfillBench(options: BackfillBenchOptions): Promise<R
 
 /**
  * `backfill` of four fresh tables, batch history off, on, on, off; rates are rows over the summed seconds of
- * each mode. `history_overhead_pct` is how much longer the runs with history took (negative: noise).
+ * each mode. `history_overhead_pct` is how much longer the runs with history took (noise included, either
+ * sign); `history_write_ms`/`history_write_pct` are the time the history's own writes took within them.
  */
 async function runHistoryComparison(url: string, rows: number, workers: number): Promise<Record<string, unknown>> {
   const seconds = { on: [] as number[], off: [] as number[] };
   let batches = 0;
+  let writeMs = 0;
   for (const [i, mode] of (['off', 'on', 'on', 'off'] as const).entries()) {
     const table = `bench_history_${mode}_${i}`;
     await createTable(url, table, rows);
     const run = await timed(() => backfill({ database: url, table, set: { b: 'a * 2' }, where: 'b is null', workers, ...(mode === 'off' ? { history: false as const } : {}) }));
     await assertFilled(url, table);
     seconds[mode].push(run.seconds);
-    if (mode === 'on') batches += run.value.batches;
+    if (mode === 'on') {
+      batches += run.value.batches;
+      writeMs += run.value.history?.writeMs ?? 0;
+    }
     await exec(url, `drop table ${quoteIdent(table)}`);
   }
   const written = await exec(url, `select count(*)::int as n from "_evolve".batch_history where step like 'backfill public.bench_history_on_%'`);
@@ -174,6 +179,9 @@ async function runHistoryComparison(url: string, rows: number, workers: number):
     history_off_seconds: seconds.off.map((s) => Math.round(s * 100) / 100),
     history_batches: batches,
     history_entries_written: written.rows[0]?.n ?? 0,
+    // The history's own cost, timed inside the runs: its INSERTs and prunes, against the runs' duration.
+    history_write_ms: Math.round(writeMs * 10) / 10,
+    history_write_pct: Math.round((writeMs / 10 / sum(seconds.on)) * 100) / 100,
   };
 }
 

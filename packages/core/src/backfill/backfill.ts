@@ -49,6 +49,8 @@ export interface BackfillResult {
   readonly durationMs: number;
   /** The gate's measurement; absent when it was skipped or the call was canceled. */
   readonly coverage?: CoverageReport;
+  /** What recording the batch history cost this call (absent with `history: false`). */
+  readonly history?: { readonly entries: number; readonly flushes: number; readonly writeMs: number };
 }
 
 /**
@@ -260,7 +262,7 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
     }
     options.signal?.removeEventListener('abort', abort);
     await history?.flush(admin, true);
-    const base = { name, resumed, ...stats };
+    const base = { name, resumed, ...stats, ...(history ? { history: { ...history.stats } } : {}) };
     if (failure) {
       await store.finish(admin, name, 'failed');
       throw failure.reason;

@@ -77,6 +77,8 @@ const TYPES = ['text', 'text', 'text', 'timestamptz', 'real', 'int', 'int', 'int
  * and is reported through `onError`, never failing the batch or the step. Shared by all workers of a run.
  */
 export class BatchHistoryRecorder {
+  /** Entries written, INSERTs made and milliseconds spent writing and pruning so far (the history's whole cost to the workers). */
+  readonly stats = { entries: 0, flushes: 0, writeMs: 0 };
   private buffer: HistoryEntry[] = [];
   private lastFlush = performance.now();
   private readonly table: string;
@@ -111,6 +113,7 @@ export class BatchHistoryRecorder {
     const entries = this.buffer;
     this.buffer = [];
     this.lastFlush = performance.now();
+    const started = performance.now();
     try {
       if (entries.length > 0) {
         const columns = COLUMNS.map((name) => quoteIdent(name)).join(', ');
@@ -124,8 +127,12 @@ export class BatchHistoryRecorder {
         );
       }
       if (finished) await client.query(`delete from ${this.table} where started_at < now() - make_interval(days => $1)`, [this.options.maxAgeDays]);
+      this.stats.entries += entries.length;
+      this.stats.flushes += entries.length > 0 ? 1 : 0;
     } catch (error) {
       this.onError(error);
+    } finally {
+      this.stats.writeMs += performance.now() - started;
     }
   }
 }

@@ -26,6 +26,8 @@ describe('batch history', () => {
     const entries = await withClient(db.url, (client) => readBatchHistory(client, '_evolve', 'history basic'));
     const batches = entries.filter((entry) => entry.kind === 'batch');
     expect(batches).toHaveLength(result.batches);
+    expect(result.history).toMatchObject({ entries: result.batches });
+    expect(result.history!.writeMs).toBeGreaterThan(0);
     expect(batches.reduce((sum, entry) => sum + entry.rows, 0)).toBe(2_000);
     expect(batches[0]).toMatchObject({ attempts: 1, retryStates: [], batchSize: 100 });
     expect(batches.every((entry) => entry.durationMs >= 0 && !Number.isNaN(Date.parse(entry.startedAt)))).toBe(true);
