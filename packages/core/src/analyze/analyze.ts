@@ -64,46 +64,64 @@ export function newFindings(findings: readonly AnalyzeFinding[], baseline: reado
   return findings.filter((f) => !known.has(findingKey(f)));
 }
 
+/** Names of `@prisma-evolve/core` a fix module may use, imported when its code mentions them. */
+const FIX_API = ['addColumn', 'addForeignKey', 'backfillStep', 'changeColumnType', 'createIndex', 'createTable', 'dataStep', 'dropColumn', 'dropIndex', 'extractJson', 'extractReferenceRows', 'mapColumns', 'rawSql', 'undoExtraction', 'verifyExtractionOn'];
+
+/** The phase's steps of the findings, deduplicated, and their comments (`// …`, each naming its object). Pure. */
+function collectSteps(findings: readonly AnalyzeFinding[]): { steps: string[]; comments: string[]; declarations: string[]; contract: string[] } {
+  const code = (s: string): boolean => !s.startsWith('//');
+  const steps = [...new Set(findings.flatMap((f) => (f.fix?.steps ?? []).filter(code)))];
+  const comments = findings.flatMap((f) => (f.fix?.steps ?? []).filter((s) => !code(s)).map((s) => `${s} (${f.object})`));
+  const declarations = [...new Set(findings.flatMap((f) => f.fix?.declarations ?? []))];
+  // Expand/contract operations finish in a contract phase, once no code needs the old column.
+  const typeChanges = steps.filter((s) => s.includes('step(changeColumnType,')).map((s) => s.replace(/^schemaStep\(/, 'contractStep('));
+  const contract = [...typeChanges, ...new Set(findings.flatMap((f) => f.fix?.contract ?? []))];
+  return { steps, comments, declarations, contract };
+}
+
 /**
- * A plan module (TypeScript) with one phase holding the fix steps of `findings`, for `--fix FILE`: add its
- * `phases` to your plan. Deterministic for the same findings. Pure.
+ * A plan module (TypeScript) for `--fix FILE`: an expand phase holding the fix steps of `findings` (indexes, type
+ * changes, child tables filled by `extractJson`, reference tables with their foreign keys, …) and, when a fix
+ * replaces something, a contract phase depending on it that drops the old columns. Add its `phases` to your plan
+ * and `run` the expand phase; run the contract phase deliberately, once no code reads the old columns. Imports
+ * only what the steps use (zod when they declare shapes). Deterministic for the same findings. Pure.
  */
 export function renderFixModule(findings: readonly AnalyzeFinding[], phaseName = 'analyze_fixes'): string {
-  const steps = [...new Set(findings.flatMap((f) => f.fix?.steps ?? []).filter((s) => s.startsWith('schemaStep(')))];
-  const comments = findings.flatMap((f) => (f.fix?.steps ?? []).filter((s) => s.startsWith('//')).map((s) => `${s} (${f.object})`));
-  const operations = ['createIndex', 'dropIndex', 'changeColumnType', 'addForeignKey', 'rawSql'].filter((name) => steps.some((s) => s.includes(`step(${name},`)));
-  // Expand/contract operations finish in a contract phase, once no code needs the old column.
-  const contract = steps.filter((s) => s.includes('step(changeColumnType,')).map((s) => s.replace(/^schemaStep\(/, 'contractStep('));
-  const imports = ['definePhase', 'schemaStep', 'step', ...(contract.length ? ['contractStep'] : []), ...operations].sort();
-  return `/**
- * Written by \`prisma-evolve analyze --fix\`: the steps that fix ${steps.length} finding(s). Add \`phases\` to your
- * plan, review, then \`prisma-evolve run ${phaseName}\`. Edit schema.prisma as each finding's fix says.
- */
-import { ${imports.join(', ')} } from '@prisma-evolve/core';
-${comments.length ? `\n${comments.join('\n')}\n` : ''}
-export const phases = [
-  definePhase({
-    name: ${JSON.stringify(phaseName)},
-    description: 'fixes from prisma-evolve analyze',
-    risk: 'low',
-    steps: [
-      ${steps.join(',\n      ')},
-    ],
-  }),${
-    contract.length
-      ? `
+  const { steps, comments, declarations, contract } = collectSteps(findings);
+  const text = [...steps, ...declarations, ...contract].join('\n');
+  const operations = FIX_API.filter((name) => new RegExp(`\\b${name}\\b`).test(text));
+  const imports = ['definePhase', 'schemaStep', 'step', ...(contract.some((s) => s.startsWith('contractStep(')) ? ['contractStep'] : []), ...operations].sort();
+  const zod = declarations.some((d) => /\bz\./.test(d)) ? "\nimport { z } from 'zod';" : '';
+  const contractPhase = `
+  // The contract: it drops the columns the expand phase replaced (their values are backed up first, so a rollback
+  // puts them back). Run it deliberately, once no deployed code reads or writes them: prisma-evolve run ${phaseName}_contract
   definePhase({
     name: ${JSON.stringify(`${phaseName}_contract`)},
     kind: 'contract',
-    dependsOn: [${JSON.stringify(phaseName)}],
-    description: 'the contract of the type changes, once no code reads the old columns',
+    dependsOn: [EXPAND],
+    description: 'the contract of the fixes: the replaced columns go, once no code uses them',
     risk: 'medium',
     steps: [
       ${contract.join(',\n      ')},
     ],
-  }),`
-      : ''
-  }
+  }),`;
+  return `/**
+ * Written by \`prisma-evolve analyze --fix\`: the steps that fix ${findings.filter((f) => f.fix?.steps.some((s) => !s.startsWith('//'))).length} finding(s). Add \`phases\` to your
+ * plan, review, then \`prisma-evolve run ${phaseName}\`. Edit schema.prisma as each finding's fix says.
+ */
+import { ${imports.join(', ')} } from '@prisma-evolve/core';${zod}
+${comments.length ? `\n${comments.join('\n')}\n` : ''}
+const EXPAND = ${JSON.stringify(phaseName)};
+${declarations.length ? `\n${declarations.join('\n\n')}\n` : ''}
+export const phases = [
+  definePhase({
+    name: EXPAND,
+    description: 'fixes from prisma-evolve analyze',
+    risk: ${declarations.length || contract.length > 0 ? "'medium'" : "'low'"},
+    steps: [
+      ${steps.join(',\n      ')},
+    ],
+  }),${contract.length ? contractPhase : ''}
 ];
 `;
 }

@@ -1,4 +1,7 @@
+import type pg from 'pg';
+import { quoteQualified } from '../sql.js';
 import { USER_TABLES } from './check-support.js';
+import { childTableName, jsonTableFix, type ParentKey } from './json-fix.js';
 import { inferColumnShape, zodForCandidate, type ColumnShape } from './json-shapes.js';
 import type { AnalyzeFinding, StaticCheck } from './static-checks.js';
 
@@ -8,7 +11,19 @@ import type { AnalyzeFinding, StaticCheck } from './static-checks.js';
  * documents or more should be a table: the finding carries the element's zod schema and an `extractJson` call to
  * start from. A column of several object variants without such a list is reported as such, with the presence
  * of each key (a `shapes` set is what reads it).
+ *
+ * `--fix` writes the table, its extraction and the contract that drops the column (json-fix.ts). Once the child
+ * table the fix names exists with a foreign key to the column's table, the column is reported as `json-extracted`
+ * instead: what is left is the contract. Variants get no steps: which spelling wins is for the code reading them.
  */
+
+/** What the fix needs to know about the column's table: its key, and the child table the fix would create. */
+export interface JsonFixContext {
+  /** The table's single-column primary key, or null (no extraction possible: it keys children by it). */
+  readonly parent: ParentKey | null;
+  /** The child table the fix names: absent, present with a foreign key to this table (extracted), or taken. */
+  readonly child: 'absent' | 'extracted' | 'taken';
+}
 
 const percent = (part: number, whole: number): string => `${Math.round((part / Math.max(1, whole)) * 100)} %`;
 
@@ -21,14 +36,31 @@ function keyPresence(shape: ColumnShape): string {
     .join(', ');
 }
 
+/** The `json-extracted` finding: the child table exists, the contract phase is what is left. Pure. */
+function extractedFinding(shape: ColumnShape, location: AnalyzeFinding['prisma'], object: string): AnalyzeFinding {
+  const child = childTableName(shape.table, shape.column);
+  return {
+    check: 'json-extracted',
+    kind: 'runtime',
+    severity: 'info',
+    object,
+    prisma: location,
+    message: `"${shape.table}"."${shape.column}" has been extracted into "${child}" (it exists with a foreign key to "${shape.table}"); drop the column in the contract phase (analyze_fixes_contract) once no code reads it`,
+    fix: { prisma: `remove the field for "${shape.column}" from the model of "${shape.table}"`, steps: [] },
+  };
+}
+
 /** The finding for one inferred column, or undefined when it is one plain variant. Pure. */
-export function jsonFinding(shape: ColumnShape, location: AnalyzeFinding['prisma']): AnalyzeFinding | undefined {
+export function jsonFinding(shape: ColumnShape, location: AnalyzeFinding['prisma'], fixContext: JsonFixContext = { parent: null, child: 'absent' }): AnalyzeFinding | undefined {
   const variants = shape.variants.slice(0, 5).map((v) => `${v.signature} ${percent(v.documents, shape.sampled)}`).join(', ');
   const best = shape.candidates[0];
   const object = `${shape.schema}.${shape.table}.${shape.column}`;
   if (best && best.presence >= 0.5) {
-    const child = `${shape.table}${shape.column[0]?.toUpperCase() ?? ''}${shape.column.slice(1)}`;
+    if (fixContext.child === 'extracted') return extractedFinding(shape, location, object);
+    const child = childTableName(shape.table, shape.column);
     const zod = zodForCandidate(best);
+    const fix = fixContext.parent && fixContext.child === 'absent' ? jsonTableFix(shape, best, fixContext.parent) : undefined;
+    const why = fix ? '' : fixContext.parent ? ` (no steps: a table "${child}" exists already)` : ` (no steps: "${shape.table}" has no single-column primary key to key the children by)`;
     const code = `const element = ${zod.replace(/\n/g, '\n')};
 // The variants seen: ${variants}. One shape per variant, each normalising its document to the list (${best.paths.join(', ')}).
 await extractJson({
@@ -47,7 +79,12 @@ await extractJson({
       object,
       prisma: location,
       message: `"${shape.table}"."${shape.column}": ${shape.sampled} sampled documents in ${shape.variants.length} variant(s) (${variants}); ${best.paths.join(' | ')} ${best.paths.length > 1 ? 'are one list of objects (in as many variants), together' : 'is an array of objects'} in ${percent(best.presence * shape.sampled, shape.sampled)} of them, ${best.elementsPerDocument.toFixed(1)} per document, with keys ${best.keys.map((k) => `${k.key}${k.presence < 0.95 ? '?' : ''}`).join(', ')} (score ${best.score}): a table of its own`,
-      fix: { prisma: `a model ${child} { id, ${shape.table[0]?.toLowerCase() ?? ''}${shape.table.slice(1)}Id, ${best.keys.map((k) => k.key).join(', ')} } related to ${shape.table}`, steps: [], code },
+      fix: {
+        prisma: `a model ${child} { id, ${fix?.parentKey ?? 'parent key'}, ${(fix?.columns ?? best.keys.map((k) => ({ column: k.key }))).map((c) => c.column).join(', ')} } related to ${shape.table}`,
+        steps: fix ? fix.steps : [`// extract "${shape.table}"."${shape.column}" by hand${why}`],
+        ...(fix ? { declarations: fix.declarations, contract: fix.contract } : {}),
+        code,
+      },
     };
   }
   const objects = shape.variants.filter((v) => v.signature.startsWith('{'));
@@ -58,17 +95,34 @@ await extractJson({
       severity: 'info',
       object,
       prisma: location,
-      message: `"${shape.table}"."${shape.column}": ${shape.sampled} sampled documents in ${shape.variants.length} variants (${variants}); keys of its objects: ${keyPresence(shape)}: code reading it must handle each`,
+      message: `"${shape.table}"."${shape.column}": ${shape.sampled} sampled documents in ${shape.variants.length} variants (${variants}); keys of its objects: ${keyPresence(shape)}: code reading it must handle each. --fix writes no step: which spelling to keep, and whether any code still reads another, is yours to decide`,
       fix: null,
     };
   }
   return undefined;
 }
 
+/** The table's single-column primary key and the state of the child table the fix names (catalog reads). */
+async function fixContextOf(client: pg.ClientBase, schema: string, table: string, column: string): Promise<JsonFixContext> {
+  const relation = quoteQualified(schema, table);
+  const { rows: key } = await client.query<{ name: string; type: string }>(
+    `select a.attname::text as name, format_type(a.atttypid, a.atttypmod) as type
+     from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any (i.indkey)
+     where i.indrelid = $1::regclass and i.indisprimary and i.indnatts = 1`,
+    [relation],
+  );
+  const { rows: child } = await client.query<{ references: boolean }>(
+    `select exists (select 1 from pg_constraint k where k.conrelid = c.oid and k.contype = 'f' and k.confrelid = $3::regclass) as references
+     from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2`,
+    [schema, childTableName(table, column), relation],
+  );
+  return { parent: key[0] ?? null, child: child.length === 0 ? 'absent' : child[0]?.references ? 'extracted' : 'taken' };
+}
+
 /** The JSON check over every json/jsonb column of the application's tables. */
 export const jsonShapes: StaticCheck = {
   id: 'json-shapes',
-  reports: ['json-should-be-table', 'json-variants'],
+  reports: ['json-should-be-table', 'json-variants', 'json-extracted'],
   severity: 'info',
   async run(context) {
     const { rows } = await context.client.query<{ schema: string; table: string; column: string }>(
@@ -79,7 +133,7 @@ export const jsonShapes: StaticCheck = {
     const findings: AnalyzeFinding[] = [];
     for (const row of rows) {
       const shape = await inferColumnShape(context.client, row.schema, row.table, row.column);
-      const finding = jsonFinding(shape, context.prisma?.columns.get(`${row.schema}.${row.table}.${row.column}`) ?? null);
+      const finding = jsonFinding(shape, context.prisma?.columns.get(`${row.schema}.${row.table}.${row.column}`) ?? null, await fixContextOf(context.client, row.schema, row.table, row.column));
       if (finding) findings.push(finding);
     }
     return findings;

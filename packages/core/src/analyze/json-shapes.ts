@@ -17,6 +17,8 @@ export interface ValueShape {
   /** For arrays: the shape of their elements, and how many elements in all. */
   readonly elements: ValueShape | undefined;
   elementCount: number;
+  /** Of the numbers: how many are integers, and how many of those fit a 4-byte `integer`; of the strings, how many are timestamps with a zone. */
+  readonly formats: { integer: number; int4: number; timestamp: number };
 }
 
 /** A column's inferred shape. */
@@ -39,20 +41,43 @@ export interface TableCandidate {
   /** Share of the sampled documents holding it (0–1). */
   readonly presence: number;
   readonly elementsPerDocument: number;
-  /** Element keys with their presence among elements (0–1) and types. */
-  readonly keys: readonly { readonly key: string; readonly presence: number; readonly types: readonly string[] }[];
+  /** Element keys with their presence among elements (0–1), JSON types and the formats every value had. */
+  readonly keys: readonly CandidateKey[];
   /** presence × (½ + ½ key consistency, the share of element keys always present), 0–1: higher, more table-like. */
   readonly score: number;
   /** Elements seen (for merging). */
   readonly elements: number;
 }
 
-const emptyShape = (): ValueShape => ({ types: {}, keys: {}, elements: undefined, elementCount: 0 });
+/** One key of a list's elements. */
+export interface CandidateKey {
+  readonly key: string;
+  readonly presence: number;
+  readonly types: readonly string[];
+  /** Every number seen is an integer (`int4`: and fits a 4-byte integer); every string is an ISO timestamp with a zone. */
+  readonly formats: { readonly integer: boolean; readonly int4: boolean; readonly timestamp: boolean };
+}
+
+const emptyShape = (): ValueShape => ({ types: {}, keys: {}, elements: undefined, elementCount: 0, formats: { integer: 0, int4: 0, timestamp: 0 } });
+
+/** An ISO 8601 date and time with a zone (`Z` or an offset): what `timestamptz` reads without guessing. */
+export const TIMESTAMP_WITH_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
+
+/** The formats every value of a shape had (vacuously true with no value of that type). Pure. */
+function formatsOf(shape: ValueShape): CandidateKey['formats'] {
+  const numbers = shape.types['number'] ?? 0;
+  return { integer: shape.formats.integer === numbers, int4: shape.formats.int4 === numbers, timestamp: shape.formats.timestamp === (shape.types['string'] ?? 0) };
+}
 
 /** Adds a value to a shape. */
 function observe(shape: ValueShape, value: unknown): void {
   const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   shape.types[type] = (shape.types[type] ?? 0) + 1;
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    shape.formats.integer += 1;
+    if (Math.abs(value) <= 2_147_483_647) shape.formats.int4 += 1;
+  }
+  if (typeof value === 'string' && TIMESTAMP_WITH_ZONE.test(value) && !Number.isNaN(Date.parse(value))) shape.formats.timestamp += 1;
   if (Array.isArray(value)) {
     const elements = shape.elements ?? emptyShape();
     (shape as { elements: ValueShape }).elements = elements;
@@ -104,7 +129,9 @@ function mergeVariants(candidates: readonly TableCandidate[]): TableCandidate[] 
       .map((key) => {
         const inGroup = group.map((c) => ({ c, k: c.keys.find((k) => k.key === key) }));
         const presence = inGroup.reduce((sum, { c, k }) => sum + (k ? k.presence * c.elements : 0), 0) / Math.max(1, elements);
-        return { key, presence, types: [...new Set(inGroup.flatMap(({ k }) => k?.types ?? []))].sort() };
+        const formats = inGroup.flatMap(({ k }) => (k ? [k.formats] : []));
+        const all = (name: keyof CandidateKey['formats']): boolean => formats.every((f) => f[name]);
+        return { key, presence, types: [...new Set(inGroup.flatMap(({ k }) => k?.types ?? []))].sort(), formats: { integer: all('integer'), int4: all('int4'), timestamp: all('timestamp') } };
       })
       .sort((a, b) => b.presence - a.presence || (a.key < b.key ? -1 : 1));
     const presence = Math.min(1, group.reduce((sum, c) => sum + c.presence, 0));
@@ -119,7 +146,7 @@ function findCandidates(shape: ValueShape, path: string, documents: number, out:
   const objects = elements?.types['object'] ?? 0;
   if (elements && objects > 0) {
     const keys = Object.entries(elements.keys)
-      .map(([key, slot]) => ({ key, presence: slot.count / objects, types: Object.keys(slot.shape.types).sort() }))
+      .map(([key, slot]): CandidateKey => ({ key, presence: slot.count / objects, types: Object.keys(slot.shape.types).sort(), formats: formatsOf(slot.shape) }))
       .sort((a, b) => b.presence - a.presence || (a.key < b.key ? -1 : 1));
     const arrays = shape.types['array'] ?? 0;
     const presence = arrays / documents;
@@ -158,13 +185,20 @@ export async function inferColumnShape(client: pg.ClientBase, schema: string, ta
   };
 }
 
-/** A zod schema (TypeScript source) for the elements of a candidate: keys present in 95 % or more required. Pure. */
+/**
+ * A zod schema (TypeScript source) for the elements of a candidate: keys present in 95 % or more required;
+ * numbers that were all integers must be integers (of 4 bytes when they all fit), strings that were all zoned
+ * timestamps must be, so a value the sample did not show fails validation (a dead letter) instead of the column's
+ * cast. Pure.
+ */
 export function zodForCandidate(candidate: TableCandidate): string {
-  const zodType = (types: readonly string[]): string => {
-    const known = types.filter((t) => t !== 'null').map((t) => ({ string: 'z.string()', number: 'z.number()', boolean: 'z.boolean()', object: 'z.record(z.string(), z.unknown())', array: 'z.array(z.unknown())' })[t] ?? 'z.unknown()');
+  const zodType = (k: CandidateKey): string => {
+    const number = k.formats.integer ? (k.formats.int4 ? 'z.number().int().min(-2147483648).max(2147483647)' : 'z.number().int()') : 'z.number()';
+    const string = k.formats.timestamp && k.types.includes('string') ? `z.string().regex(${TIMESTAMP_WITH_ZONE.toString()})` : 'z.string()';
+    const known = k.types.filter((t) => t !== 'null').map((t) => ({ string, number, boolean: 'z.boolean()', object: 'z.record(z.string(), z.unknown())', array: 'z.array(z.unknown())' })[t] ?? 'z.unknown()');
     const base = known.length === 0 ? 'z.null()' : known.length === 1 ? (known[0] as string) : `z.union([${known.join(', ')}])`;
-    return types.includes('null') && known.length > 0 ? `${base}.nullable()` : base;
+    return k.types.includes('null') && known.length > 0 ? `${base}.nullable()` : base;
   };
-  const fields = candidate.keys.map((k) => `  ${/^[A-Za-z_$][\w$]*$/.test(k.key) ? k.key : JSON.stringify(k.key)}: ${zodType(k.types)}${k.presence >= 0.95 ? '' : '.optional()'},`);
+  const fields = candidate.keys.map((k) => `  ${/^[A-Za-z_$][\w$]*$/.test(k.key) ? k.key : JSON.stringify(k.key)}: ${zodType(k)}${k.presence >= 0.95 ? '' : '.optional()'},`);
   return `z.object({\n${fields.join('\n')}\n})`;
 }

@@ -1,5 +1,7 @@
 import { quoteIdent, quoteQualified } from '../sql.js';
+import type pg from 'pg';
 import { columnAt, literal, USER_TABLES } from './check-support.js';
+import { foldCode, referenceFix, referenceNames } from './reference-fix.js';
 import type { AnalyzeFinding, StaticCheck } from './static-checks.js';
 
 /**
@@ -8,15 +10,32 @@ import type { AnalyzeFinding, StaticCheck } from './static-checks.js';
  * under the same name in two tables or more, whose values repeat (at most 1,000 distinct values, and at most half
  * as many as the rows holding one). Those are codes typed by hand in several places (seed 003's subject ids in
  * bookings and sessions) that want a reference table and foreign keys. Read-only.
+ *
+ * `--fix` writes the reference table, its fill, the foreign-key columns with their backfill and keys, and a
+ * contract phase dropping the code columns (reference-fix.ts). Once every table of a candidate has the key column
+ * the fix names, in a foreign key, the candidate is reported as `reference-built` instead: the contract is left.
  */
+
+/** Whether `table` exists, and which of `tables` have `column` in a foreign key (catalog reads). */
+async function referenceState(client: pg.ClientBase, schema: string, tables: readonly string[], table: string, column: string): Promise<{ tableExists: boolean; keyed: number }> {
+  const { rows } = await client.query<{ exists: boolean; keyed: number }>(
+    `select to_regclass($4) is not null as exists,
+            (select count(*)::int from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+             join pg_attribute a on a.attrelid = c.oid and a.attnum = any (k.conkey)
+             where k.contype = 'f' and n.nspname = $1 and c.relname = any ($2::text[]) and a.attname = $3) as keyed`,
+    [schema, tables, column, quoteQualified(schema, table)],
+  );
+  return { tableExists: rows[0]?.exists ?? false, keyed: rows[0]?.keyed ?? 0 };
+}
 
 /** Rows read per table (the first rows in physical order: enough to see codes repeat). */
 const SAMPLE_ROWS = 100_000;
 
-const FOLD = (column: string): string => `lower(regexp_replace(btrim(${column}), '\\s+', ' ', 'g'))`;
+const FOLD = foldCode;
 
 export const referenceCandidate: StaticCheck = {
   id: 'reference-candidate',
+  reports: ['reference-candidate', 'reference-built'],
   severity: 'info',
   async run(context) {
     const { rows: columns } = await context.client.query<{ schema: string; column: string; tables: string[] }>(
@@ -42,23 +61,39 @@ export const referenceCandidate: StaticCheck = {
       if (n === 0 || distinct > 1000 || distinct * 2 > n) continue;
       const [first] = group.tables;
       const where = group.tables.map((t) => `"${t}"."${group.column}"`).join(', ');
-      const base = group.column.replace(/_?(id|code|key)$/i, '') || group.column;
-      const model = base.charAt(0).toUpperCase() + base.slice(1);
+      const names = referenceNames(group.column);
+      const state = await referenceState(context.client, group.schema, group.tables, names.table, names.foreignKey);
+      const object = `${group.schema}.${group.tables.join('+')}.${group.column}`;
+      const prisma = columnAt(context, group.schema, first as string, group.column);
+      if (state.tableExists && state.keyed === group.tables.length) {
+        findings.push({
+          check: 'reference-built',
+          kind: 'runtime',
+          severity: 'info',
+          object,
+          prisma,
+          message: `${where} have their reference table "${names.table}" through "${names.foreignKey}" (a foreign key on each table); drop the code columns in the contract phase (analyze_fixes_contract) once no code reads them`,
+          fix: { prisma: `remove the field for "${group.column}" from the models of ${group.tables.join(', ')}`, steps: [] },
+        });
+        continue;
+      }
       const sources = group.tables.map((t) => `{ ${group.schema === 'public' ? '' : `schema: ${literal(group.schema)}, `}table: ${literal(t)}, select: { code: ${literal(FOLD(`t.${column}`))} }, where: ${literal(`t.${column} IS NOT NULL`)} }`);
+      const fix = state.tableExists ? undefined : referenceFix(group.schema, group.tables, group.column);
       findings.push({
         check: 'reference-candidate',
         kind: 'runtime',
         severity: 'info',
-        object: `${group.schema}.${group.tables.join('+')}.${group.column}`,
-        prisma: columnAt(context, group.schema, first as string, group.column),
+        object,
+        prisma,
         message: `${where} hold ${distinct} distinct codes in ${n} rows${folded < distinct ? ` (${folded} once case and spacing are folded)` : ''}, e.g. ${(r?.sample ?? []).map((v) => JSON.stringify(v)).join(', ')}, with no table of their own: a reference table and foreign keys would keep them consistent`,
         fix: {
-          prisma: `model ${model} { id String @id  code String @unique }, and a relation from ${group.tables.join(', ')}`,
-          steps: [],
+          prisma: `model ${names.table} { id String @id  code String @unique }, and a relation from ${group.tables.join(', ')} through ${names.foreignKey}`,
+          steps: fix ? fix.steps : [`// a table "${names.table}" exists already: point ${where} at it by hand`],
+          ...(fix ? { contract: fix.contract } : {}),
           code: `// a reference table keyed by the folded code (createTable + addUnique on "code" first), filled from every source:
 await extractReferenceRows({
   database: process.env.DATABASE_URL!,
-  target: { table: ${literal(model)}, idColumn: 'id', key: ['code'] },
+  target: { table: ${literal(names.table)}, idColumn: 'id', key: ['code'] },
   sources: [
     ${sources.join(',\n    ')},
   ],

@@ -26,8 +26,18 @@ export interface AnalyzeFinding {
 /** How to fix a finding. */
 export interface AnalyzeFix {
   readonly prisma: string | null;
-  /** `schemaStep(…)` expressions for a phase, using the toolkit's operations. */
+  /**
+   * Steps of the expand phase (TypeScript: `schemaStep(…)`, `dataStep(…)`, `backfillStep(…)`, verify steps), using
+   * the toolkit's operations; `// …` lines are notes written as comments.
+   */
   readonly steps: readonly string[];
+  /** Constants the steps use (zod shapes, extraction definitions), written before the phases. */
+  readonly declarations?: readonly string[];
+  /**
+   * Steps of the contract phase, which drops what the expand steps replaced. `run` it deliberately, once no code
+   * reads the old columns; `EXPAND` names the expand phase (for `requires`).
+   */
+  readonly contract?: readonly string[];
   /** Code to start from where no operation applies it (an `extractJson` call with its zod shape). */
   readonly code?: string;
 }
