@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import * as core from '@prisma-evolve/core';
-import { analyzeDatabase, definePlan, PhaseRunner, renderFixModule, withClient, type AnalyzeFinding, type PhaseDefinition } from '@prisma-evolve/core';
+import { analyzeDatabase, definePlan, PhaseRunner, quoteIdent, renderFixModule, withClient, type AnalyzeFinding, type PhaseDefinition } from '@prisma-evolve/core';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 import ts from 'typescript';
 import { z } from 'zod';
@@ -98,6 +98,17 @@ describe('analyze --fix on the legacy Scholarly database', () => {
       // Children written, the documents no shape accepted recorded (not fatal), every booking's code referenced.
       expect(rows[0]).toEqual({ slots: expect.any(Number), tiers: expect.any(Number), votes: expect.any(Number), subjects: expect.any(Number), dead: expect.any(Number), unset: 0 });
       for (const count of Object.values(rows[0] ?? {}).slice(0, 5)) expect(count).toBeGreaterThan(0);
+      // Every column a child table got from an element key holds values: the map fills what the table declares.
+      const { rows: columns } = await client.query<{ table: string; column: string }>(
+        `select table_name as table, column_name as column from information_schema.columns
+         where table_schema = 'public' and table_name in ('TutorProfileAvailability', 'TutorProfilePricing', 'LearningAssetRequestVotes') and column_name <> 'id'`,
+      );
+      const empty: string[] = [];
+      for (const { table, column } of columns) {
+        const { rows: filled } = await client.query<{ n: number }>(`select count(${quoteIdent(column)})::int as n from ${quoteIdent(table)}`);
+        if ((filled[0]?.n ?? 0) === 0) empty.push(`${table}.${column}`);
+      }
+      expect(empty).toEqual([]);
     });
 
     await runner.run('analyze_fixes_contract');
