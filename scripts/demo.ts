@@ -6,15 +6,17 @@
  * prints the `DataMigration` dashboard and the post-migration validation. `--json` prints one JSON object
  * on the last line: `{"phases":[{"name","status","processedRecords","failedRecords","verified"}],
  * "validation":{"ok","checks":[{"name","ok","detail"}]},"seconds"}`. Exit 1 when a phase or a check fails.
+ * `--dashboard` serves the live migration dashboard (docs/dashboard.md) on 127.0.0.1:4545 during the run,
+ * with its pause/resume/cancel buttons, and keeps it (and the database) up afterwards until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
-import { abortOnSignals, parseConnectionTarget } from '@prisma-evolve/core';
+import { abortOnSignals, parseConnectionTarget, readPlanSteps, type PhaseRunner } from '@prisma-evolve/core';
 import { createTestDatabase, startEphemeralPostgres, type EphemeralPostgres } from '@prisma-evolve/testing';
-import { ProgressBar } from '@prisma-evolve/cli';
+import { DEFAULT_DASHBOARD_PORT, ProgressBar, startDashboard, statusCommand, type RunningDashboard } from '@prisma-evolve/cli';
 import { renderDashboard, renderValidation, runScholarlyPlan, scholarlyReport, scholarlyRunner, scratchMigrationsDir } from './legacy/scholarly-demo.js';
 import { seedLegacyDatabase } from './legacy/seed-legacy-database.js';
 
-const USAGE = 'usage: pnpm demo [--scale N] [--seed S] [--reset] [--json]';
+const USAGE = 'usage: pnpm demo [--scale N] [--seed S] [--reset] [--json] [--dashboard]';
 let args;
 try {
   args = parseArgs({
@@ -23,6 +25,7 @@ try {
       seed: { type: 'string', default: '1' },
       reset: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      dashboard: { type: 'boolean', default: false },
     },
   }).values;
 } catch (error) {
@@ -43,7 +46,20 @@ const say = (line: string): void => {
 const started = performance.now();
 const stop = abortOnSignals();
 let server: EphemeralPostgres | undefined;
+let dashboard: RunningDashboard | undefined;
 let exitCode = 0;
+
+/** The dashboard on 127.0.0.1:4545 (a free port when that one is taken), actions on: this is the operator's own machine. */
+async function serveDashboard(runner: PhaseRunner, databaseUrl: string, migrationsDir: string): Promise<RunningDashboard> {
+  const source = {
+    databaseUrl,
+    plan: runner.plan,
+    status: async () => (await statusCommand(databaseUrl, migrationsDir, await runner.status(), await readPlanSteps(runner.plan, databaseUrl))).report,
+    verify: () => runner.verify(),
+  };
+  const start = (port: number) => startDashboard({ source, port, allowActions: true, requestedBy: 'pnpm demo' });
+  return start(DEFAULT_DASHBOARD_PORT).catch((error: { code?: string }) => (error.code === 'EADDRINUSE' ? start(0) : Promise.reject(error)));
+}
 try {
   let databaseUrl = process.env['DATABASE_URL'];
   if (databaseUrl) {
@@ -81,6 +97,10 @@ try {
       return bar.update;
     },
   });
+  if (args.dashboard) {
+    dashboard = await serveDashboard(runner, databaseUrl, migrationsDir);
+    say(`dashboard: ${dashboard.actionUrl}  (open it in a browser; pause/resume/cancel need the token in this link)`);
+  }
   let run;
   try {
     run = await runScholarlyPlan(runner, databaseUrl);
@@ -98,10 +118,15 @@ try {
     console.log(`\n${renderDashboard(run.dashboard)}\n\n${renderValidation(run.validation, run.phases.map((p) => p.name))}`);
     console.log(`\n${run.phases.filter((p) => p.status === 'completed').length}/${run.phases.length} phases completed in ${seconds}s: ${Object.entries(run.phaseSeconds).map(([name, s]) => `${name} ${s}s`).join(', ')}`);
   }
+  if (dashboard && !stop.signal.aborted) {
+    say(`\nthe dashboard stays up at ${dashboard.url} until Ctrl-C`);
+    await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
+  }
 } catch (error) {
   console.error(`demo failed: ${(error as Error).message}`);
   exitCode = 1;
 } finally {
+  await dashboard?.close();
   stop.dispose();
   if (server) {
     await server.stop();

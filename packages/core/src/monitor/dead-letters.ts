@@ -42,7 +42,7 @@ export async function readDeadLetters(
   const copy = quoteQualified(stateSchema, COPY_TABLE);
   if (await relationExists(client, extract)) {
     parts.push(`select 'extract' as source, migration as step, parent_key as key,
-       coalesce(issues -> 0 ->> 'message', issues::text) as reason, recorded_at as at, left(raw::text, 500) as sample from ${extract}`);
+       coalesce(issues -> 0 ->> 'message', issues ->> 0, issues::text) as reason, recorded_at as at, left(raw::text, 500) as sample from ${extract}`);
   }
   if (await relationExists(client, copy)) {
     parts.push(`select 'copy', copy || '/' || entry, source_key, reason, at, left(row::text, 500) from ${copy}`);
