@@ -20,7 +20,7 @@ import type { AnalyzeFinding, StaticCheck } from './static-checks.js';
 async function referenceState(client: pg.ClientBase, schema: string, tables: readonly string[], table: string, column: string): Promise<{ tableExists: boolean; keyed: number }> {
   const { rows } = await client.query<{ exists: boolean; keyed: number }>(
     `select to_regclass($4) is not null as exists,
-            (select count(*)::int from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+            (select count(distinct c.relname)::int from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
              join pg_attribute a on a.attrelid = c.oid and a.attnum = any (k.conkey)
              where k.contype = 'f' and n.nspname = $1 and c.relname = any ($2::text[]) and a.attname = $3) as keyed`,
     [schema, tables, column, quoteQualified(schema, table)],
