@@ -84,6 +84,58 @@ function shapesSource(candidate: TableCandidate, element: string): string {
     .join(',\n    ');
 }
 
+/** Names one fix uses, shared by its pieces. */
+interface FixNames {
+  readonly shape: ColumnShape;
+  readonly childTable: string;
+  readonly parentKey: string;
+  /** The generated constant holding the extraction's definition. */
+  readonly base: string;
+  /** `schema: "…", ` for a schema other than public, else empty. */
+  readonly schema: string;
+}
+
+/** The `createTable` step of the child table: id, parent key (foreign key, index), one column per element key. Pure. */
+function createTableStep(n: FixNames, parent: ParentKey, columns: JsonFix['columns']): string {
+  const { shape, childTable, parentKey, schema } = n;
+  return `schemaStep(${stepName(`${childTable}_table`)}, step(createTable, {
+        ${schema}table: ${literal(childTable)},
+        columns: [
+          { name: 'id', type: 'TEXT' },
+          { name: ${literal(parentKey)}, type: ${literal(parent.type.toUpperCase())}, nullable: false },
+          ${columns.map((c) => `{ name: ${literal(c.column)}, type: ${literal(c.type)}${c.nullable ? '' : ', nullable: false'} },`).join('\n          ')}
+        ],
+        primaryKey: ['id'],
+        indexes: [{ columns: [${literal(parentKey)}] }],
+        foreignKeys: [{ columns: [${literal(parentKey)}], references: { table: ${literal(shape.table)}, columns: [${literal(parent.name)}] }, onDelete: 'CASCADE' }],
+      }))`;
+}
+
+/** The `extractJson` data step (rolled back by `undoExtraction`) and its parity check. Pure. */
+function extractionSteps(n: FixNames): [string, string] {
+  const { shape, childTable, base } = n;
+  const extract = `dataStep(
+        ${stepName(`extract_${shape.table}_${shape.column}`)},
+        async (context) => {
+          const result = await extractJson({ ...${base}, database: context.databaseUrl, name: context.name, tracking: context.tracking, signal: context.signal, ...(context.onProgress ? { onProgress: context.onProgress } : {}) });
+          return { processed: result.scanned, failed: result.invalid, canceled: result.status === 'canceled', summary: { children: result.children, invalid: result.invalid } };
+        },
+        {
+          description: ${literal(`extract "${shape.table}"."${shape.column}" into "${childTable}"`)},
+          down: async (context) => void (await undoExtraction({ database: context.databaseUrl, name: context.name, spec: ${base}, tracking: context.tracking })),
+        },
+      )`;
+  const parity = `{
+        kind: 'verify',
+        name: ${stepName(`${childTable}_parity`)},
+        async check(client) {
+          const report = await verifyExtractionOn(client, ${base});
+          return [{ name: ${literal(`"${childTable}" parity with "${shape.table}"."${shape.column}"`)}, ok: report.ok, detail: \`\${report.children} children of \${report.validDocuments} valid documents, \${report.invalidDocuments} invalid (dead letters), \${report.mismatchCount} mismatches\` }];
+        },
+      }`;
+  return [extract, parity];
+}
+
 /**
  * The fix of one `json-should-be-table` finding (see the module comment). `parent` is the table's single-column
  * primary key. Deterministic for the same shape. Pure.
@@ -109,36 +161,7 @@ const ${base} = {
   onInvalid: 'record' as const,
 };`,
   ];
-  const createTable = `schemaStep(${stepName(`${childTable}_table`)}, step(createTable, {
-        ${schema}table: ${literal(childTable)},
-        columns: [
-          { name: 'id', type: 'TEXT' },
-          { name: ${literal(parentKey)}, type: ${literal(parent.type.toUpperCase())}, nullable: false },
-          ${columns.map((c) => `{ name: ${literal(c.column)}, type: ${literal(c.type)}${c.nullable ? '' : ', nullable: false'} },`).join('\n          ')}
-        ],
-        primaryKey: ['id'],
-        indexes: [{ columns: [${literal(parentKey)}] }],
-        foreignKeys: [{ columns: [${literal(parentKey)}], references: { table: ${literal(shape.table)}, columns: [${literal(parent.name)}] }, onDelete: 'CASCADE' }],
-      }))`;
-  const extract = `dataStep(
-        ${stepName(`extract_${shape.table}_${shape.column}`)},
-        async (context) => {
-          const result = await extractJson({ ...${base}, database: context.databaseUrl, name: context.name, tracking: context.tracking, signal: context.signal, ...(context.onProgress ? { onProgress: context.onProgress } : {}) });
-          return { processed: result.scanned, failed: result.invalid, canceled: result.status === 'canceled', summary: { children: result.children, invalid: result.invalid } };
-        },
-        {
-          description: ${literal(`extract "${shape.table}"."${shape.column}" into "${childTable}"`)},
-          down: async (context) => void (await undoExtraction({ database: context.databaseUrl, name: context.name, spec: ${base}, tracking: context.tracking })),
-        },
-      )`;
-  const parity = `{
-        kind: 'verify',
-        name: ${stepName(`${childTable}_parity`)},
-        async check(client) {
-          const report = await verifyExtractionOn(client, ${base});
-          return [{ name: ${literal(`"${childTable}" parity with "${shape.table}"."${shape.column}"`)}, ok: report.ok, detail: \`\${report.children} children of \${report.validDocuments} valid documents, \${report.invalidDocuments} invalid (dead letters), \${report.mismatchCount} mismatches\` }];
-        },
-      }`;
+  const names: FixNames = { shape, childTable, parentKey, base, schema };
   const drop = `schemaStep(${stepName(`drop_${shape.table}_${shape.column}`)}, step(dropColumn, { ${schema}table: ${literal(shape.table)}, column: ${literal(shape.column)} }))`;
-  return { childTable, parentKey, columns, declarations, steps: [createTable, extract, parity], contract: [drop] };
+  return { childTable, parentKey, columns, declarations, steps: [createTableStep(names, parent, columns), ...extractionSteps(names)], contract: [drop] };
 }
