@@ -182,6 +182,27 @@ try {
     const drift = lastJson<{ folders: string[] }>(await cli(['new', 'after_phases', '--json']));
     check(drift.folders.length === 0, `schema.prisma and the migrations agree after the phases (got ${JSON.stringify(drift.folders)})`);
   });
+  await step('prisma-evolve dashboard: page, script and uPlot from the installed package; GET /api/status is status --json', async () => {
+    const statusJson = (await cli(['status', '--json'])).trim().split('\n').at(-1);
+    const dashboard = execa(path.join(app, 'node_modules', '.bin', 'prisma-evolve'), ['dashboard', '--port', '0'], { cwd: app, env, extendEnv: false, reject: false });
+    try {
+      let printed = '';
+      dashboard.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      const deadline = Date.now() + 20_000;
+      while (!/dashboard: (http:\S+)/.test(printed) && Date.now() < deadline && dashboard.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 100));
+      const url = /dashboard: (http:\S+)/.exec(printed)?.[1];
+      check(url !== undefined, `the dashboard printed its address (got ${JSON.stringify(printed)})`);
+      for (const asset of ['', 'assets/dashboard.js', 'assets/dashboard-charts.js', 'assets/uPlot.iife.min.js', 'assets/uPlot.min.css']) {
+        const response = await fetch(`${url}${asset}`);
+        check(response.status === 200 && (await response.text()).length > 100, `GET /${asset} answers from the package (${response.status})`);
+      }
+      check((await (await fetch(`${url}api/status`)).text()) === statusJson, 'GET /api/status equals status --json');
+      check((await fetch(`${url}api/steps/x/y/pause`, { method: 'POST' })).status === 403, 'actions are off without --allow-actions');
+    } finally {
+      dashboard.kill('SIGINT');
+      await dashboard;
+    }
+  });
   await step('prisma-evolve copy run --json (a legacy database copied with new UUIDs, plain node, TypeScript copy plan)', async () => {
     const legacy = await createTestDatabase(server.url, { prefix: 'evolve_consumer_legacy' });
     try {
