@@ -33,7 +33,7 @@ import {
   type VerifyStepDefinition,
 } from '@prisma-evolve/core';
 import { SUBJECT_CODE, subjectReferenceSources } from './legacy-reference.js';
-import { addressMap, availabilityFast, locationShapes, pricingMap, pricingShapes, voteMap, voteShapes } from './legacy-shapes.js';
+import { addressMap, availabilityMap, availabilityShapes, locationShapes, pricingMap, pricingShapes, voteMap, voteShapes } from './legacy-shapes.js';
 
 const auditInfrastructure = definePhase({
   name: 'audit_infrastructure',
@@ -192,7 +192,8 @@ const child = (table: string, columns: { name: string; type: string; nullable?: 
 const availability = extraction('availability_slots', {
   source: { table: 'TutorProfile', column: 'availability' },
   target: { table: 'TutorAvailabilitySlot', parentKey: 'profileId', idColumn: 'id' },
-  fast: availabilityFast,
+  shapes: availabilityShapes,
+  map: availabilityMap,
 });
 const pricing = extraction('pricing_tiers', {
   source: { table: 'TutorProfile', column: 'pricing' },

@@ -2,13 +2,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
-import { extractJson, InvalidArgumentError, undoExtraction, verifyExtraction } from '@prisma-evolve/core';
+import { extractJson, InvalidArgumentError, mapColumns, undoExtraction, verifyExtraction } from '@prisma-evolve/core';
 import { tableChecksums } from '@prisma-evolve/testing';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 import { sqlOn } from './fixtures/sql.js';
 import type { LegacySummary } from '../scripts/legacy/legacy-generator.js';
 import { seedLegacyDatabase } from '../scripts/legacy/seed-legacy-database.js';
-import { addressMap, availabilityFast, availabilityMap, availabilityShapes, locationShapes, pricingMap, pricingShapes, voteFast, voteMap, voteShapes } from './legacy-shapes.js';
+import { z } from 'zod';
+import { addressMap, availabilityMap, availabilityShapes, locationShapes, pricingMap, pricingShapes, voteMap, voteShapes } from './legacy-shapes.js';
 
 const db = useTestDatabase();
 let summary: LegacySummary;
@@ -23,7 +24,8 @@ const slotTable = (name: string) => `create table "${name}" ("id" text primary k
 beforeAll(async () => {
   summary = await seedLegacyDatabase({ databaseUrl: db.url, scale: 1, seed: 3 });
   await sql(slotTable('TutorAvailabilitySlot'));
-  await sql(slotTable('SlotFast'));
+  // No "fixed" column needed (updatedAt has a default): children are COPYed straight into it.
+  await sql(`${slotTable('SlotDirect')}; alter table "SlotDirect" alter column "updatedAt" set default current_timestamp`);
   await sql(slotTable('SlotResumed'));
   await sql(`create table "TutorPricingTier" ("id" text primary key, "profileId" text not null, "sessionType" text not null, "duration" integer not null,
     "baseRate" double precision not null, "currency" text not null default 'AUD', "groupDiscount" double precision not null default 0,
@@ -72,25 +74,27 @@ describe('extractJson on seed 003 legacy data', () => {
     expect(await sql(`select md5(string_agg(id, ',' order by id)) as ids from "TutorAvailabilitySlot"`)).toEqual(ids);
   });
 
-  it('the set-SQL fast path writes exactly what the validated path writes', async () => {
-    const fast = await extractJson({ database: db.url, name: 'availability fast', ...availability, target: { ...availability.target, table: 'SlotFast' }, fast: availabilityFast });
-    expect(fast.invalid).toBe(summary.defects.malformedAvailability);
+  it('COPY straight into the table writes exactly what the staged COPY (with a fixed column) writes', async () => {
+    const direct = await extractJson({ database: db.url, name: 'availability direct', source: availability.source, target: { table: 'SlotDirect', parentKey: 'profileId', idColumn: 'id' }, shapes: availabilityShapes, map: availabilityMap });
+    expect(direct.invalid).toBe(summary.defects.malformedAvailability);
     const columns = `id, "profileId", "dayOfWeek", "startTime", "endTime", timezone, "isRecurring"`;
     const diff = await sql<{ n: number }>(
-      `select count(*)::int as n from ((select ${columns} from "TutorAvailabilitySlot" except select ${columns} from "SlotFast")
-        union all (select ${columns} from "SlotFast" except select ${columns} from "TutorAvailabilitySlot")) d`,
+      `select count(*)::int as n from ((select ${columns} from "TutorAvailabilitySlot" except select ${columns} from "SlotDirect")
+        union all (select ${columns} from "SlotDirect" except select ${columns} from "TutorAvailabilitySlot")) d`,
     );
     expect(diff[0]?.n).toBe(0);
     const dead = await sql<{ n: number }>(
       `select count(*)::int as n from (select parent_key from "_evolve".extract_dead_letter where migration = 'availability'
-        except select parent_key from "_evolve".extract_dead_letter where migration = 'availability fast') d`,
+        except select parent_key from "_evolve".extract_dead_letter where migration = 'availability direct') d`,
     );
     expect(dead[0]?.n).toBe(0);
-    const report = await verifyExtraction({ database: db.url, ...availability, target: { ...availability.target, table: 'SlotFast' }, fast: availabilityFast });
+    const [ledger] = await sql<{ n: number }>(`select count(*)::int as n from "_evolve".extract_owned_rows o join "SlotDirect" s on s.id = o.row_key and s."profileId" = o.parent_key where o.migration = 'availability direct'`);
+    expect(ledger?.n).toBe(direct.children);
+    const report = await verifyExtraction({ database: db.url, source: availability.source, target: { table: 'SlotDirect', parentKey: 'profileId', idColumn: 'id' }, shapes: availabilityShapes, map: availabilityMap });
     expect(report.ok).toBe(true);
   });
 
-  it('agrees between the fast and validated paths on edge documents, and no document aborts a batch', async () => {
+  it('agrees between the direct and staged COPY on edge documents, and no document aborts a batch', async () => {
     const docs = [
       `[{"day": 1, "start": "09:00", "end": "10:00", "recurring": "yes"}]`,
       `[{"day": 1, "start": "09:00", "end": "10:00", "timezone": 5}]`,
@@ -107,17 +111,17 @@ describe('extractJson on seed 003 legacy data', () => {
     ];
     await sql(`create table edge_profile (id text primary key, availability jsonb);
       ${docs.map((doc, i) => `insert into edge_profile values ('e${String(i).padStart(2, '0')}', '${doc}');`).join('\n')}`);
-    await sql(slotTable('EdgeZod'));
-    await sql(slotTable('EdgeFast'));
-    const spec = { source: { table: 'edge_profile', column: 'availability' }, target: { table: 'EdgeZod', parentKey: 'profileId', idColumn: 'id', fixed: { updatedAt: 'now()' } } } as const;
-    const zod = await extractJson({ database: db.url, name: 'edge zod', ...spec, shapes: availabilityShapes, map: availabilityMap });
-    const fast = await extractJson({ database: db.url, name: 'edge fast', ...spec, target: { ...spec.target, table: 'EdgeFast' }, fast: availabilityFast });
-    expect({ children: fast.children, invalid: fast.invalid }).toEqual({ children: zod.children, invalid: zod.invalid });
+    await sql(slotTable('EdgeStaged'));
+    await sql(`${slotTable('EdgeDirect')}; alter table "EdgeDirect" alter column "updatedAt" set default current_timestamp`);
+    const spec = { source: { table: 'edge_profile', column: 'availability' }, target: { table: 'EdgeStaged', parentKey: 'profileId', idColumn: 'id', fixed: { updatedAt: 'now()' } } } as const;
+    const staged = await extractJson({ database: db.url, name: 'edge staged', ...spec, shapes: availabilityShapes, map: availabilityMap });
+    const direct = await extractJson({ database: db.url, name: 'edge direct', source: spec.source, target: { table: 'EdgeDirect', parentKey: 'profileId', idColumn: 'id' }, shapes: availabilityShapes, map: availabilityMap });
+    expect({ children: direct.children, invalid: direct.invalid }).toEqual({ children: staged.children, invalid: staged.invalid });
     const rows = (table: string) => sql(`select id, "profileId", "dayOfWeek", "startTime", "endTime", timezone, "isRecurring" from "${table}" order by id`);
-    expect(await rows('EdgeFast')).toEqual(await rows('EdgeZod'));
+    expect(await rows('EdgeDirect')).toEqual(await rows('EdgeStaged'));
     const dead = (name: string) => sql(`select parent_key from "_evolve".extract_dead_letter where migration = $1 order by 1`, [name]);
-    expect(await dead('edge fast')).toEqual(await dead('edge zod'));
-    expect((await dead('edge zod')).map((r) => r['parent_key'])).toEqual(['e00', 'e01', 'e02', 'e08', 'e10', 'e11']);
+    expect(await dead('edge direct')).toEqual(await dead('edge staged'));
+    expect((await dead('edge staged')).map((r) => r['parent_key'])).toEqual(['e00', 'e01', 'e02', 'e08', 'e10', 'e11']);
   });
 
   it('resumes after a cancel mid-run and ends identical to a clean run', async () => {
@@ -165,7 +169,7 @@ describe('extractJson on seed 003 legacy data', () => {
     expect(dead?.n).toBe(summary.defects.malformedAvailability);
   }, 120_000);
 
-  it('extracts votes (userId / user_id / id), one per user, validated and fast paths agreeing', async () => {
+  it('extracts votes (userId / user_id / id), one per user; another extraction of the same children fails closed', async () => {
     const votes = { source: { table: 'LearningAssetRequest', column: 'votes' }, target: { table: 'LearningAssetVote', parentKey: 'requestId', idColumn: 'id', distinctOn: ['userId'] } } as const;
     const validated = await extractJson({ database: db.url, name: 'votes', ...votes, shapes: voteShapes, map: voteMap });
     expect(validated.invalid).toBeGreaterThan(0);
@@ -173,12 +177,13 @@ describe('extractJson on seed 003 legacy data', () => {
     expect(counts?.children).toBe(counts?.pairs);
     expect((await verifyExtraction({ database: db.url, ...votes, shapes: voteShapes, map: voteMap })).ok).toBe(true);
     const ids = await sql(`select md5(string_agg(id || "userId", ',' order by id)) as h from "LearningAssetVote"`);
-    // The same children belong to one extraction at a time: the fast path refuses rows the other recorded.
-    await expect(extractJson({ database: db.url, name: 'votes fast', ...votes, fast: voteFast })).rejects.toThrow(/another extraction recorded them as its own/);
+    // The same children belong to one extraction at a time: the COPY is refused (the ids exist), and the statement it falls back to refuses rows the other recorded.
+    await expect(extractJson({ database: db.url, name: 'votes again', ...votes, shapes: voteShapes, map: voteMap })).rejects.toThrow(/another extraction recorded them as its own/);
+    expect(await sql(`select md5(string_agg(id || "userId", ',' order by id)) as h from "LearningAssetVote"`)).toEqual(ids);
     await undoExtraction({ database: db.url, name: 'votes', spec: votes });
     expect(await sql(`select count(*)::int as n from "LearningAssetVote"`)).toEqual([{ n: 0 }]);
-    const fast = await extractJson({ database: db.url, name: 'votes fast', ...votes, fast: voteFast, restart: true });
-    expect(fast).toMatchObject({ children: validated.children, invalid: validated.invalid });
+    const again = await extractJson({ database: db.url, name: 'votes again', ...votes, shapes: voteShapes, map: voteMap, restart: true });
+    expect(again).toMatchObject({ children: validated.children, invalid: validated.invalid });
     expect(await sql(`select md5(string_agg(id || "userId", ',' order by id)) as h from "LearningAssetVote"`)).toEqual(ids);
   });
 
@@ -234,6 +239,13 @@ describe('extractJson on seed 003 legacy data', () => {
   });
 
   it('maps arrays of scalars (seed 000 unavailable_days names to day-of-week rows)', async () => {
+    const days: Readonly<Record<string, number>> = { monday: 1, mon: 1, tuesday: 2, tue: 2, friday: 5, fri: 5 };
+    const dayName = z.string().transform((name, ctx): number => {
+      const day = days[name.trim().toLowerCase()];
+      if (day !== undefined) return day;
+      ctx.addIssue({ code: 'custom', message: `unknown day "${name}"` });
+      return z.NEVER;
+    });
     await sql(`create table teachers (id int primary key, unavailable_days jsonb);
       insert into teachers values (1, '["Monday", "friday", " TUE "]'), (2, '[]'), (3, null), (4, '["Funday"]'), (5, '"Monday"');
       create table teacher_availability (id text primary key, teacher_id int not null, day_of_week int not null)`);
@@ -242,7 +254,8 @@ describe('extractJson on seed 003 legacy data', () => {
       name: 'unavailable days',
       source: { table: 'teachers', column: 'unavailable_days' },
       target: { table: 'teacher_availability', parentKey: 'teacher_id', idColumn: 'id' },
-      fast: { arrays: [], columns: { day_of_week: { from: [], type: 'int', lookup: { monday: 1, mon: 1, tuesday: 2, tue: 2, friday: 5, fri: 5 }, min: 0, max: 6 } } },
+      shapes: { 'bare array': z.array(dayName) },
+      map: mapColumns((day: number) => ({ day_of_week: day }), ['day_of_week']),
     });
     expect(result).toMatchObject({ children: 3, invalid: 2 });
     expect(await sql(`select teacher_id, day_of_week from teacher_availability order by 1, 2`)).toEqual([
@@ -252,8 +265,8 @@ describe('extractJson on seed 003 legacy data', () => {
     ]);
     const dead = await sql<{ parent_key: string; issues: string[] }>(`select parent_key, issues from "_evolve".extract_dead_letter where migration = 'unavailable days' order by 1`);
     expect(dead).toEqual([
-      { parent_key: '4', issues: ['element 1: "day_of_week" is missing or invalid'] },
-      { parent_key: '5', issues: ['the document is not a bare array'] },
+      { parent_key: '4', issues: ['[0]: unknown day "Funday" (closest shape: bare array)'] },
+      { parent_key: '5', issues: [expect.stringMatching(/^\(document\): .*expected array.* \(closest shape: bare array\)$/)] },
     ]);
   });
 });

@@ -1,11 +1,10 @@
 /**
  * The shapes of seed 003's legacy JSON documents, for `extractJson`. Each document kind is described once
- * as zod shapes, which validate and normalise every known variant. Availability and votes also have a
- * declarative fast map that accepts exactly the same documents and runs as set-based SQL; both follow the
- * fast map's rules: of several keys the first present one is read, JSON `null` counts as absent, and an
- * object document uses the first array key it has.
+ * as zod shapes, which validate and normalise every known variant. Their rules: of several keys the first
+ * present one is read, JSON `null` counts as absent, and an object document uses the first array key it has
+ * (the benchmark's set-SQL baseline, scripts/bench/set-sql-baseline.ts, writes the same rules as SQL).
  */
-import { mapColumns, type FastMap, type ShapeSet } from '@prisma-evolve/core';
+import { mapColumns, type ShapeSet } from '@prisma-evolve/core';
 import { z } from 'zod';
 
 /** Day names as the legacy data spells them, to day of week (Sunday = 0). */
@@ -80,7 +79,7 @@ const slot = z.record(z.string(), z.unknown()).transform((raw, ctx): Availabilit
 export const availabilityShapes: ShapeSet<AvailabilitySlot> = {
   'bare array': z.array(slot),
   '{slots}': z.object({ slots: z.array(slot) }).transform((doc) => doc.slots),
-  // An object with both keys is read by its first ("slots"), as the fast map does.
+  // An object with both keys is read by its first ("slots").
   '{weekly}': z
     .object({ weekly: z.array(slot), slots: z.unknown().refine((value) => !Array.isArray(value), 'has a "slots" array, which is read first').optional() })
     .transform((doc) => doc.weekly),
@@ -91,18 +90,6 @@ export const availabilityMap = mapColumns(
   (s: AvailabilitySlot) => ({ dayOfWeek: s.dayOfWeek, startTime: s.startTime, endTime: s.endTime, isRecurring: s.isRecurring, timezone: s.timezone }),
   ['dayOfWeek', 'startTime', 'endTime', 'isRecurring', 'timezone'],
 );
-
-/** The same availability rules, declaratively: runs as set-based SQL. */
-export const availabilityFast: FastMap = {
-  arrays: ['slots', 'weekly'],
-  columns: {
-    dayOfWeek: { from: ['dayOfWeek', 'day'], type: 'int', lookup: DAY_NUMBERS, min: 0, max: 6 },
-    startTime: { from: ['start', 'startTime'], type: 'text', pattern: TIME.source },
-    endTime: { from: ['end', 'endTime'], type: 'text', pattern: TIME.source },
-    isRecurring: { from: ['recurring'], type: 'boolean', default: true },
-    timezone: { from: ['timezone'], type: 'text', default: 'Australia/Sydney' },
-  },
-};
 
 /** One pricing tier, normalised. */
 export interface PricingTier {
@@ -207,12 +194,6 @@ const vote = z
 
 /** Votes: an array of `{userId}` / `{user_id}` / `{id}`. */
 export const voteShapes: ShapeSet<Vote> = { list: z.array(vote) };
-
-/** The same vote rules as a fast map. */
-export const voteFast: FastMap = {
-  arrays: [],
-  columns: { userId: { from: ['userId', 'user_id', 'id'], type: 'text', pattern: '.' } },
-};
 
 /** Vote to `LearningAssetVote` columns. */
 export const voteMap = mapColumns((v: Vote) => ({ userId: v.userId }), ['userId']);

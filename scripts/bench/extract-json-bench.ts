@@ -1,16 +1,17 @@
 /**
  * `pnpm bench extract-json`: extracts seed 003's availability documents (every legacy shape, about 6%
- * malformed) of N parents into slot rows four ways, each into its own fresh table in the same run:
- * - one INSERT … SELECT jsonb_array_elements statement over the whole table (the limit);
- * - the toolkit's fast path (declarative map, set SQL per batch);
- * - the toolkit's validated path (zod shapes + TypeScript map);
+ * malformed) of N parents into slot rows, each way into its own fresh table in the same run:
+ * - one INSERT … SELECT jsonb_array_elements statement over the whole table (the limit; no ledger);
+ * - the toolkit's validated path (zod shapes + TypeScript map, children COPYed with their ledger rows);
+ * - the same set-SQL statement writing the ownership ledger too, as the toolkit does;
  * - the seed's loop of one `prisma.create` per slot (on a sample, extrapolated).
  */
 import pg from 'pg';
 import { exec, timed } from './bench-support.js';
-import { extractJson, fastArraySql, fastMappedSql, quoteIdent, verifyExtraction } from '@prisma-evolve/core';
+import { extractJson, verifyExtraction } from '@prisma-evolve/core';
 import { ProgressBar } from '@prisma-evolve/cli';
-import { availabilityFast, availabilityMap, availabilityShapes } from '../../prisma/legacy-shapes.js';
+import { availabilityMap, availabilityShapes } from '../../prisma/legacy-shapes.js';
+import { setSqlStatement } from './set-sql-baseline.js';
 import { availabilityDoc } from '../legacy/legacy-generator.js';
 import { RandomSource } from '../legacy/random-source.js';
 
@@ -46,21 +47,16 @@ async function setup(url: string, parents: number): Promise<void> {
   } finally {
     await client.end();
   }
-  for (const table of ['bench_slot_set', 'bench_slot_fast', 'bench_slot_zod', 'bench_slot_naive']) {
+  for (const table of ['bench_slot_set', 'bench_slot_set_ledger', 'bench_slot_zod', 'bench_slot_naive']) {
     await exec(url, `create table ${table} (${SLOT_COLUMNS}); create index on ${table} ("profileId")`);
   }
 }
 
 
-/** The single-statement limit: the same safe expressions, no batching, no dead letters, bad elements dropped. */
-function setSqlStatement(): string {
-  const names = Object.keys(availabilityFast.columns);
-  const elements = `(select p.id as pk, e.ord, e.el from (select id, availability as doc from bench_profile) p
-      cross join lateral jsonb_array_elements(coalesce(${fastArraySql(availabilityFast).replaceAll('doc', 'p.doc')}, '[]'::jsonb)) with ordinality e(el, ord)) elements`;
-  return `insert into bench_slot_set ("id", "profileId", ${names.map(quoteIdent).join(', ')})
-    select md5(m.pk || ':' || m.ord), m.pk, ${names.map((_, i) => `m.${quoteIdent(`c${i}`)}`).join(', ')}
-    from (${fastMappedSql(availabilityFast, elements)}) m
-    where ${names.map((_, i) => `m.${quoteIdent(`c${i}`)} is not null`).join(' and ')}`;
+/** The set-SQL statement that also records every row in the ownership ledger, in the same statement, as the toolkit does. */
+function setSqlWithLedger(): string {
+  return `with ins as (${setSqlStatement('bench_slot_set_ledger')} returning "id", "profileId")
+    insert into "_evolve".extract_owned_rows (migration, parent_key, row_key) select 'bench set', "profileId", "id" from ins`;
 }
 
 async function naiveSample(url: string, sample: number): Promise<{ rows: number; seconds: number }> {
@@ -100,26 +96,25 @@ export async function runExtractBench(options: ExtractBenchOptions): Promise<Rec
   await setup(url, parents);
 
   log('one INSERT … SELECT jsonb_array_elements statement');
-  const set = await timed(() => exec(url, setSqlStatement()));
+  const set = await timed(() => exec(url, setSqlStatement('bench_slot_set')));
   const setRows = set.value.rowCount ?? 0;
 
-  const spec = { source: { table: 'bench_profile', column: 'availability' }, target: { table: 'bench_slot_fast', parentKey: 'profileId', idColumn: 'id' } } as const;
-  const fastBar = options.progress ? new ProgressBar('fast path     ') : undefined;
-  const fast = await timed(() => extractJson({ database: url, name: 'bench fast', ...spec, fast: availabilityFast, ...(fastBar ? { onProgress: fastBar.update } : {}) }));
-  fastBar?.done();
-
   const zodBar = options.progress ? new ProgressBar('validated path') : undefined;
-  const zodSpec = { ...spec, target: { ...spec.target, table: 'bench_slot_zod' } };
+  const zodSpec = { source: { table: 'bench_profile', column: 'availability' }, target: { table: 'bench_slot_zod', parentKey: 'profileId', idColumn: 'id' } } as const;
   const zod = await timed(() => extractJson({ database: url, name: 'bench zod', ...zodSpec, shapes: availabilityShapes, map: availabilityMap, ...(zodBar ? { onProgress: zodBar.update } : {}) }));
   zodBar?.done();
 
+  log('the same statement writing the ownership ledger too');
+  const setLedger = await timed(() => exec(url, setSqlWithLedger()));
+
   log('verifying parity');
-  const fastReport = await verifyExtraction({ database: url, ...spec, fast: availabilityFast });
   const zodReport = await verifyExtraction({ database: url, ...zodSpec, shapes: availabilityShapes, map: availabilityMap });
+  // The set statement drops only the bad elements of a malformed document; of the valid ones it writes what the validated path writes.
+  const columns = `"profileId", "dayOfWeek", "startTime", "endTime", "timezone", "isRecurring"`;
+  const valid = `select ${columns} from bench_slot_set where "profileId" not in (select parent_key from "_evolve".extract_dead_letter where migration = 'bench zod')`;
   const same = await exec(
     url,
-    `select count(*)::int as n from ((select id, "dayOfWeek", "startTime", "endTime" from bench_slot_fast except select id, "dayOfWeek", "startTime", "endTime" from bench_slot_zod)
-      union all (select id, "dayOfWeek", "startTime", "endTime" from bench_slot_zod except select id, "dayOfWeek", "startTime", "endTime" from bench_slot_fast)) d`,
+    `select count(*)::int as n from ((${valid} except all select ${columns} from bench_slot_zod) union all (select ${columns} from bench_slot_zod except all ${valid})) d`,
   );
 
   log(`naive prisma.create loop on ${Math.min(parents, options.naiveSample)} profiles`);
@@ -127,7 +122,6 @@ export async function runExtractBench(options: ExtractBenchOptions): Promise<Rec
 
   const rate = (rows: number, seconds: number): number => Math.round(rows / seconds);
   const setRate = rate(setRows, set.seconds);
-  const fastRate = rate(fast.value.children, fast.seconds);
   const zodRate = rate(zod.value.children, zod.seconds);
   const naiveRate = rate(naive.rows, naive.seconds);
   return {
@@ -136,7 +130,6 @@ export async function runExtractBench(options: ExtractBenchOptions): Promise<Rec
     children: zod.value.children,
     invalid_docs: zod.value.invalid,
     toolkit_rows_per_s: zodRate,
-    toolkit_fast_rows_per_s: fastRate,
     set_sql_rows_per_s: setRate,
     naive_rows_per_s: naiveRate,
     naive_measured_rows: naive.rows,
@@ -144,12 +137,12 @@ export async function runExtractBench(options: ExtractBenchOptions): Promise<Rec
     naive_note: `the seed's loop (one prisma.create per slot) ran on ${Math.min(parents, options.naiveSample)} profiles (${naive.rows} slots); its rate is extrapolated`,
     set_sql_rows: setRows,
     toolkit_seconds: Math.round(zod.seconds * 100) / 100,
-    toolkit_fast_seconds: Math.round(fast.seconds * 100) / 100,
     set_sql_seconds: Math.round(set.seconds * 100) / 100,
     validated_vs_set: Math.round((zodRate / setRate) * 100) / 100,
-    fast_vs_set: Math.round((fastRate / setRate) * 100) / 100,
     toolkit_vs_naive: Math.round((zodRate / naiveRate) * 10) / 10,
-    parity_ok: fastReport.ok && zodReport.ok && same.rows[0]?.n === 0 && fast.value.children === zod.value.children,
+    parity_ok: zodReport.ok && same.rows[0]?.n === 0,
+    set_sql_with_ledger_rows_per_s: rate(setLedger.value.rowCount ?? 0, setLedger.seconds),
+    validated_vs_set_with_ledger: Math.round((zodRate / rate(setLedger.value.rowCount ?? 0, setLedger.seconds)) * 100) / 100,
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
   };
 }

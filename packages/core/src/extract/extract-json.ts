@@ -8,8 +8,8 @@ import { runBatchedStatement } from '../operations/batched-statement.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
 import { DataMigrationStore, DEFAULT_TRACKING, type TrackingLocation } from '../tracking/data-migration-store.js';
 import { parseDocument, type ShapeSet } from './document-parser.js';
-import { FastExtractWriter, ShapeExtractWriter, type ExtractParent, type ExtractPlan, type InvalidPolicy } from './extract-writers.js';
-import type { FastMap } from './fast-map-sql.js';
+import type { ExtractParent, ExtractPlan, InvalidPolicy } from './extract-plan.js';
+import { ShapeExtractWriter } from './extract-writers.js';
 
 /** Name of the dead-letter table (in the tracking state schema). */
 export const DEAD_LETTER_TABLE = 'extract_dead_letter';
@@ -68,23 +68,18 @@ export interface ExtractSpec {
   readonly onInvalid?: InvalidPolicy;
 }
 
-/** `extractJson` with zod shapes and a TypeScript map (the validated path). */
+/** `extractJson` with zod shapes and a TypeScript map. */
 export interface ExtractWithShapes<Element> extends ExtractSpec {
   readonly shapes: ShapeSet<Element>;
   /** Child column values of one element; every key must be a column of the target table. */
   readonly map: (element: Element, parent: ExtractParent) => Readonly<Record<string, unknown>>;
 }
 
-/** `extractJson` with a declarative map (the set-based fast path). */
-export interface ExtractWithFastMap extends ExtractSpec {
-  readonly fast: FastMap;
-}
-
-/** What is extracted and how: validated shapes with a map, or a declarative fast map. */
-export type ExtractDefinition<Element> = (ExtractWithShapes<Element> | ExtractWithFastMap) & { readonly tracking?: Partial<TrackingLocation> };
+/** What is extracted and how: validated shapes with a map, and where the tracking tables live. */
+export type ExtractDefinition<Element> = ExtractWithShapes<Element> & { readonly tracking?: Partial<TrackingLocation> };
 
 /** Options of `extractJson`. */
-export type ExtractJsonOptions<Element> = ExtractBatchingOptions & (ExtractWithShapes<Element> | ExtractWithFastMap);
+export type ExtractJsonOptions<Element> = ExtractBatchingOptions & ExtractWithShapes<Element>;
 
 /** What `extractJson` did. */
 export interface ExtractResult extends BackfillResult {
@@ -114,9 +109,6 @@ async function resolve(client: pg.ClientBase, options: ExtractDefinition<unknown
     throw new InvalidArgumentError('source.column', `${source.qualified}."${options.source.column}" is ${documentColumn.type}, not json/jsonb`);
   }
   requireColumns(source, options.source.select ?? [], '"source.select"');
-  if ('fast' in options && (options.source.select ?? []).length > 0) {
-    throw new InvalidArgumentError('source.select', 'parent columns reach a TypeScript map only; the fast path maps elements alone');
-  }
   const target = await readTableInfo(client, options.target.schema ?? sourceSchema, options.target.table);
   const require = (column: string, role: string): { name: string; type: string } => {
     const info = target.columns.get(column);
@@ -131,8 +123,9 @@ async function resolve(client: pg.ClientBase, options: ExtractDefinition<unknown
   if (options.target.idColumn) require(options.target.idColumn, '"target.idColumn"');
   for (const column of Object.keys(options.target.fixed ?? {})) require(column, '"target.fixed"');
   for (const column of options.target.distinctOn ?? []) require(column, '"target.distinctOn"');
-  const mapped = 'fast' in options ? Object.keys(options.fast.columns) : await mappedColumns(options);
-  const columns = mapped.map((column) => require(column, 'fast' in options ? '"fast.columns"' : 'the values "map" returns'));
+  const mapped = await mappedColumns(options);
+  const encoding = await client.query<{ encoding: string }>(`select current_setting('server_encoding') as encoding`);
+  const columns = mapped.map((column) => require(column, 'the values "map" returns'));
   return {
     tracking,
     sourceSchema,
@@ -157,6 +150,7 @@ async function resolve(client: pg.ClientBase, options: ExtractDefinition<unknown
       deadLetters: quoteQualified(tracking.stateSchema, DEAD_LETTER_TABLE),
       owned: quoteQualified(tracking.stateSchema, OWNED_ROWS_TABLE),
       onInvalid: options.onInvalid ?? 'record',
+      serverUtf8: encoding.rows[0]?.encoding === 'UTF8',
     },
   };
 }
@@ -198,20 +192,25 @@ function connectionString(database: string | pg.Pool): string {
 /**
  * Moves JSON documents into child rows, batched over the parents in keyset order, with the backfill
  * engine's machinery: checkpoints in each batch's transaction, resume after a crash, progress,
- * cancellation, parallel workers, lock timeouts with retries.
+ * cancellation, parallel workers, lock timeouts with retries. Documents are validated by zod `shapes` and
+ * mapped by `map` in this process, one batch ahead of the batch being written.
  *
  * Guarantees:
- * - **Idempotent**: each batch deletes the children (and dead letters) its parents had before inserting
- *   theirs, in the same transaction, and child ids are deterministic. A re-run or a resume therefore
- *   never duplicates anything.
+ * - **Transactional batches**: a batch's children, their ledger rows, its dead letters and its checkpoint
+ *   commit together or not at all.
+ * - **Idempotent**: each batch deletes the children (and dead letters) this extraction recorded for its
+ *   parents before writing theirs, in the same transaction, and child ids are deterministic. A re-run or a
+ *   resume therefore never duplicates anything; rows the application wrote are never deleted.
+ * - **Fails closed** on children another extraction recorded under the same ids (nothing of that batch is
+ *   written).
  * - **Invalid documents** (no shape accepts them) never stop the run unless `onInvalid: 'fail'`. They go
  *   to `_evolve.extract_dead_letter` with their parent key, the issue paths and the raw value; a sample
  *   goes to `DataMigration.errorLog`; they are counted in `failedRecords`.
  * - The source column is only read.
- * - **Locks**: row locks on the children of one batch; ACCESS SHARE on the source.
- * - With `fast` (a declarative map) each batch is one set-based statement in PostgreSQL. With `shapes` and
- *   `map`, documents are validated by zod and mapped in TypeScript; either way children are written with
- *   one statement per batch.
+ * - **Locks**: row locks on the children of one batch; ACCESS SHARE on the source and the child table
+ *   (ROW EXCLUSIVE on the child table while writing).
+ * - Children are streamed with `COPY` when their ids are deterministic text keys and no `fixed` expression
+ *   applies, and inserted with one `INSERT … SELECT` per batch otherwise (see `writeChildBatch`).
  */
 export async function extractJson<Element>(options: ExtractJsonOptions<Element>): Promise<ExtractResult> {
   const url = connectionString(options.database);
@@ -232,13 +231,14 @@ export async function extractJson<Element>(options: ExtractJsonOptions<Element>)
       total: 'estimate',
     },
     async () => ({
-      writer: 'fast' in options ? new FastExtractWriter(plan, options.fast) : new ShapeExtractWriter(plan, options.shapes, options.map),
+      writer: new ShapeExtractWriter(plan, options.shapes, options.map),
       fingerprint: {
-        mode: 'fast' in options ? 'fast' : 'shapes',
+        mode: 'shapes',
         column: plan.source.column,
         where: plan.source.where,
         target: plan.target,
-        fast: 'fast' in options ? options.fast : Object.keys(options.shapes),
+        // Named as before the fast path was removed, so runs started earlier keep their spec hash and resume.
+        fast: Object.keys(options.shapes),
         onInvalid: plan.onInvalid,
       },
     }),
@@ -274,8 +274,8 @@ export interface ExtractionReport {
 
 /**
  * Checks an extraction parent by parent. It re-parses every document the way the extraction does and
- * compares the number of valid elements with the child rows of that parent; for the fast path it does
- * the same in SQL. Read-only; pages through the parents by key.
+ * compares the number of valid elements with the child rows of that parent. Read-only (no locks beyond
+ * ACCESS SHARE); pages through the parents by key.
  */
 export async function verifyExtraction<Element>(options: ExtractJsonOptions<Element>): Promise<ExtractionReport> {
   return withClient(connectionString(options.database), (client) => verifyExtractionOn(client, options));
@@ -301,13 +301,7 @@ export async function verifyExtractionOn<Element>(client: pg.ClientBase, options
       after = rows[rows.length - 1]?.k ?? null;
       const keys = rows.map((row) => row.k);
       const expected = new Map<string, number>();
-      if ('fast' in options) {
-        const writer = new FastExtractWriter({ ...plan, onInvalid: 'skip' }, options.fast);
-        for (const [k, n] of await fastExpectedCounts(client, writer, plan, keys)) expected.set(k, n);
-        for (const k of keys) if (!expected.has(k)) expected.set(k, -1);
-      } else {
-        for (const row of rows) expected.set(row.k, expectedCount(parseDocument(row.doc, options.shapes), options, row.k));
-      }
+      for (const row of rows) expected.set(row.k, expectedCount(parseDocument(row.doc, options.shapes), options, row.k));
       const { rows: actual } = await client.query<{ k: string; n: number }>(
         `select ${parent}::text as k, count(*)::int as n from ${plan.target.table} where ${parent} = any($1::${plan.source.key.type}[]) group by 1`,
         [keys],
@@ -353,14 +347,6 @@ function expectedCount<Element>(parsed: ReturnType<typeof parseDocument<Element>
   if (distinctOn.length === 0) return parsed.elements.length;
   const seen = new Set(parsed.elements.map((element) => JSON.stringify(distinctOn.map((column) => options.map(element, { key, row: {} })[column] ?? null))));
   return seen.size;
-}
-
-async function fastExpectedCounts(client: pg.ClientBase, writer: FastExtractWriter, plan: ExtractPlan, keys: readonly string[]): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  const range = `t.${quoteIdent(plan.source.key.name)} = any($1::${plan.source.key.type}[])`;
-  const { rows } = await client.query<{ k: string; n: number }>(writer.countSql(range), [keys]);
-  for (const row of rows) counts.set(row.k, row.n);
-  return counts;
 }
 
 /**

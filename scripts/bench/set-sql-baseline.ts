@@ -1,5 +1,13 @@
-import { InvalidArgumentError } from '../errors.js';
-import { quoteIdent, quoteLiteral } from '../sql.js';
+/**
+ * The set-SQL baseline of `pnpm bench extract-json`: one `INSERT … SELECT … FROM jsonb_array_elements(…)`
+ * statement over the whole table, with the same validation rules as the availability shapes written as SQL
+ * expressions. These builders were the toolkit's declarative "fast path" (`fast-map-sql.ts`), removed from
+ * `@prisma-evolve/core` because it was slower than the validated path (docs/extraction.md); they live on
+ * here unchanged, so the baseline statement and its figures stay comparable with earlier runs.
+ */
+import { quoteIdent, quoteLiteral } from '@prisma-evolve/core';
+import { DAY_NUMBERS } from '../../prisma/legacy-shapes.js';
+
 
 /** A scalar a declarative column may produce. */
 export type FastScalar = string | number | boolean;
@@ -36,7 +44,7 @@ const JSON_TYPE: Record<FastColumn['type'], string> = { int: 'number', numeric: 
 function literal(value: FastScalar): string {
   if (typeof value === 'string') return quoteLiteral(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (!Number.isFinite(value)) throw new InvalidArgumentError('fast map default', `${value} is not a finite number`);
+  if (!Number.isFinite(value)) throw new Error(`${value} is not a finite number`);
   return String(value);
 }
 
@@ -50,7 +58,7 @@ function sqlType(type: FastColumn['type']): string {
  * the string is not in the lookup), `final` applies bounds, pattern and default to `t<i>`/`r<i>`. The
  * result is NULL when the value is absent without a default or present but invalid. Pure.
  */
-export function fastColumnStages(column: FastColumn, i: number): { raw: string; typed: string; final: string; present: string } {
+function fastColumnStages(column: FastColumn, i: number): { raw: string; typed: string; final: string; present: string } {
   const raw = column.from.length === 0 ? 'el' : column.from.length === 1 ? `el -> ${quoteLiteral(column.from[0] as string)}` : `COALESCE(${column.from.map((key) => `el -> ${quoteLiteral(key)}`).join(', ')})`;
   const r = `r${i}`;
   const t = `t${i}`;
@@ -100,7 +108,28 @@ export function fastArraySql(map: FastMap): string {
   return `CASE WHEN doc IS NULL OR jsonb_typeof(doc) = 'null' THEN '[]'::jsonb WHEN jsonb_typeof(doc) = 'array' THEN doc ${keyed.join(' ')} END`;
 }
 
-/** Quoted column list of a fast map, in declaration order. Pure. */
-export function fastColumns(map: FastMap): string[] {
-  return Object.keys(map.columns).map(quoteIdent);
+/** Seed 003's availability rules, declaratively (the same documents `availabilityShapes` accepts). */
+export const availabilitySql: FastMap = {
+  arrays: ['slots', 'weekly'],
+  columns: {
+    dayOfWeek: { from: ['dayOfWeek', 'day'], type: 'int', lookup: DAY_NUMBERS, min: 0, max: 6 },
+    startTime: { from: ['start', 'startTime'], type: 'text', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+    endTime: { from: ['end', 'endTime'], type: 'text', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
+    isRecurring: { from: ['recurring'], type: 'boolean', default: true },
+    timezone: { from: ['timezone'], type: 'text', default: 'Australia/Sydney' },
+  },
+};
+
+/**
+ * The single-statement limit into `table`: the same safe expressions, no batching, no dead letters, no
+ * ledger, bad elements dropped.
+ */
+export function setSqlStatement(table: string): string {
+  const names = Object.keys(availabilitySql.columns);
+  const elements = `(select p.id as pk, e.ord, e.el from (select id, availability as doc from bench_profile) p
+      cross join lateral jsonb_array_elements(coalesce(${fastArraySql(availabilitySql).replaceAll('doc', 'p.doc')}, '[]'::jsonb)) with ordinality e(el, ord)) elements`;
+  return `insert into ${table} ("id", "profileId", ${names.map(quoteIdent).join(', ')})
+    select md5(m.pk || ':' || m.ord), m.pk, ${names.map((_, i) => `m.${quoteIdent(`c${i}`)}`).join(', ')}
+    from (${fastMappedSql(availabilitySql, elements)}) m
+    where ${names.map((_, i) => `m.${quoteIdent(`c${i}`)} is not null`).join(' and ')}`;
 }
