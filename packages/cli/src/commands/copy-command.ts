@@ -86,18 +86,21 @@ async function run(context: CommandContext, resolved: Resolved, started: number)
 }
 
 function catchUpText(tables: readonly CatchUpReport[]): string {
-  return tables.map((t) => `  ${t.name.padEnd(24)} ${t.mode.padEnd(14)} ${t.detail}${t.deadLetters ? `; dead letters ${t.deadLetters > 0 ? '+' : ''}${t.deadLetters}` : ''}${t.collapsed ? `; collapsed +${t.collapsed}` : ''}`).join('\n');
+  return tables.map((t) => `  ${t.name.padEnd(24)} ${(t.status === 'canceled' ? 'CANCELED' : t.mode).padEnd(14)} ${t.detail}${t.deadLetters ? `; dead letters ${t.deadLetters > 0 ? '+' : ''}${t.deadLetters}` : ''}${t.collapsed ? `; collapsed +${t.collapsed}` : ''}`).join('\n');
 }
 
 /** `copy catch-up`: the rows written in the source since the copy read them, under the runner lease. */
 async function catchUp(context: CommandContext, resolved: Resolved, seconds: () => number): Promise<number> {
   const entries = context.flags.table;
+  const phase = positive(context, 'phase');
   const result = await withRunnerLease(resolved.targetUrl, { command: 'copy catch-up', waitMs: context.leaseWaitMs() }, () =>
-    catchUpCopy(resolved.copy, { sourceUrl: resolved.sourceUrl, targetUrl: resolved.targetUrl, ...(entries ? { entries } : {}), signal: context.signal }),
+    catchUpCopy(resolved.copy, { sourceUrl: resolved.sourceUrl, targetUrl: resolved.targetUrl, ...(entries ? { entries } : {}), ...(phase === undefined ? {} : { phase }), signal: context.signal }),
   );
   const { tables } = await readCopyStatus(resolved.copy, resolved.targetUrl);
-  context.print({ tables, catchUp: result.tables, validation: null, seconds: seconds() }, `${catchUpText(result.tables)}\n(copy validate compares the databases)`);
-  return 0;
+  const hidden = result.hiddenSessions > 0 ? `\nwarning: ${result.hiddenSessions} sessions of the source database are hidden from this role (no pg_read_all_stats): a transaction of theirs open at the snapshot is covered only by the margin` : '';
+  context.print({ tables, catchUp: result.tables, hiddenSessions: result.hiddenSessions, validation: null, seconds: seconds() }, `${catchUpText(result.tables)}${hidden}\n(copy validate compares the databases)`);
+  // Loud: a canceled run, or rows that could not be applied, is not a finished catch-up.
+  return result.tables.some((t) => t.status === 'canceled' || t.conflicts > 0) ? 1 : 0;
 }
 
 /**

@@ -62,22 +62,26 @@ export interface StagedDeadLetter {
 }
 
 /**
- * Streams the source rows of the range (those changed `since`, when given) into the staging table (inside the
+ * Streams the source rows of the range (those `filter` holds for, when given) into the staging table (inside the
  * target's open transaction), through the entry's `map` when it has one, and analyzes it. Returns the rows the
  * map turned into dead letters (recorded unless `recordDead` is false).
  */
-export async function stageRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange, recordDead = true, since?: string): Promise<readonly StagedDeadLetter[]> {
+export async function stageRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: ClaimedRange, recordDead = true, filter?: string): Promise<readonly StagedDeadLetter[]> {
   let dead: readonly StagedDeadLetter[] = [];
+  let rows = 0;
   if (plan.table.map) {
-    dead = await stageMappedRange(plan, source, target, range.lo, range.hi, recordDead, since);
+    const mapped = await stageMappedRange(plan, source, target, range.lo, range.hi, recordDead, filter);
+    dead = mapped.dead;
+    rows = mapped.staged;
   } else {
-    const reader = source.query(copyTo(`copy (${plan.sourceQuery(range.lo, range.hi, since)}) to stdout`));
+    const reader = source.query(copyTo(`copy (${plan.sourceQuery(range.lo, range.hi, filter)}) to stdout`));
     const writer = target.query(copyFrom(`copy ${quoteIdent(plan.stage)} (${plan.copyColumns.join(', ')}) from stdin`));
     await pipeline(reader, writer);
+    rows = writer.rowCount;
   }
   // A temporary table has no statistics until analyzed: without them the planner may join the id map by
   // nested loops over the whole batch (seconds per 10,000 rows instead of milliseconds).
-  await target.query(`analyze ${quoteIdent(plan.stage)}`);
+  if (rows > 0) await target.query(`analyze ${quoteIdent(plan.stage)}`);
   return dead;
 }
 

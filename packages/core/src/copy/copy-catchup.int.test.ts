@@ -88,6 +88,7 @@ describe('catchUpCopy', () => {
     );
     const first = await catchUpCopy(plan, options());
     const by = Object.fromEntries(first.tables.map((t) => [t.name, t]));
+    for (const table of first.tables) expect(table).toMatchObject({ status: 'done', conflicts: 0 });
     expect(by['users']).toMatchObject({ mode: 'changed-since', inserted: 2, updated: 1, collapsed: 1 });
     // Person 10's user 777 was a dead letter; it now refers to user 3 and is copied.
     expect(by['persons']).toMatchObject({ mode: 'changed-since', inserted: 3, updated: 1, deadLetters: -1 });
@@ -118,11 +119,17 @@ describe('catchUpCopy', () => {
     expect(second.tables.find((t) => t.name === 'grades')?.deletedInSource).toBe(1);
   });
 
-  it('refuses an entry that is not copied yet, and a changed reference the id map cannot resolve, naming the row', async () => {
-    await q(source.url, `update persons set user_id = 4242, updated_at = now() where id = 11`);
-    await expect(catchUpCopy(plan, { ...options(), entries: ['persons'] })).rejects.toThrow(/source row 11 changed its userId to 4242, which no copied "users" row has/);
+  it('records a changed reference nobody has as a conflict (the row kept, validation failing, naming it) and clears it once the source is fixed; skips an entry not copied yet', async () => {
+    await q(source.url, `update persons set user_id = 4242, name = 'changed too', updated_at = now() where id = 11`);
+    const blocked = await catchUpCopy(plan, { ...options(), entries: ['persons'] });
+    expect(blocked.tables[0]).toMatchObject({ name: 'persons', conflicts: 1, updated: 0 });
+    expect(await q(target.url, `select name from "Person" p join _evolve.id_map m on m.entry = 'persons' and m.old_key = '11' and m.new_id = p.id::text`)).toEqual([{ name: 'p11' }]);
+    const failing = (await validateCopy(plan, options())).checks.find((c) => c.name === 'conflicts persons');
+    expect(failing).toMatchObject({ ok: false, detail: expect.stringContaining('11: userId = 4242: no "users" row with that key was copied') });
     await q(source.url, `update persons set user_id = 4, updated_at = now() where id = 11`);
+    const fixed = await catchUpCopy(plan, { ...options(), entries: ['persons'] });
+    expect(fixed.tables[0]).toMatchObject({ conflicts: 0, updated: 1 });
     const other = defineCopy({ name: 'never-run', tables: { users: { table: 'User', from: 'users', key: 'id', id: { column: 'id', generate: 'uuid' }, columns: { username: 'username' } } } });
-    await expect(catchUpCopy(other, options())).rejects.toThrow(/"users".*is not copied yet/);
+    expect((await catchUpCopy(other, options())).tables).toEqual([expect.objectContaining({ name: 'users', status: 'skipped', detail: expect.stringMatching(/not copied yet/) })]);
   });
 });

@@ -2,28 +2,35 @@ import pg from 'pg';
 import { CopyFailedError } from '../errors.js';
 import { withClient } from '../db/with-client.js';
 import { quoteIdent, quoteLiteral } from '../sql.js';
-import { COPY_SESSION, resolveStaged, stageRange, type StagedDeadLetter } from './copy-batch.js';
-import { planEntry, readTargetColumns, type EntryPlan, type TargetColumns } from './copy-planner.js';
+import { COPY_SESSION, resolveStaged, stageRange } from './copy-batch.js';
+import { applyKnown, classifyStaged, knownTableDdl } from './copy-catchup-rows.js';
+import { resolveDeferred } from './copy-deferred.js';
+import { planEntry, readTargetColumns, sourceRelation, type EntryPlan, type TargetColumns } from './copy-planner.js';
 import { exportSourceSnapshot, openSourceReader, selectEntries, type SourceSnapshot } from './copy-runner.js';
 import type { CopyPlan } from './copy-spec.js';
-import { COPY_SCHEMA, ensureCopyStore, readTableState } from './copy-store.js';
+import { COPY_SCHEMA, ensureCopyStore, readTableFigures, readTableState } from './copy-store.js';
 
 /**
  * Catch-up: after a copy, the source rows written since each range was read are brought over, range by range,
  * each range in one target transaction with its counts and new snapshot time. A row is new (copied as `run`
- * copies it: dead letters, dedupe, ids, id map), changed (its target row updated where a column differs), a
- * duplicate that collapsed (left alone: the survivor's values stand) or a dead letter (tried again).
+ * copies it), copied before (its target row updated where a column differs, or a recorded conflict), a
+ * duplicate that collapsed (left alone) or a dead letter (tried again). Deferred references get their second
+ * pass at the end.
  */
 
 /** Default allowance for clocks and late commits when looking for changed rows by time (seconds). */
 export const DEFAULT_CATCH_UP_MARGIN_S = 300;
 
+/** Above this many dead letters and conflicts, an entry with `changedSince` is compared by key (every row read) instead. */
+export const MAX_RETRY_KEYS = 100_000;
+
 /** What catch-up did to one entry (the CLI's `catchUp[]`). */
 export interface CatchUpReport {
   readonly name: string;
-  /** `changed-since`: rows found by `catchUp.changedSince`; `keys`: every row compared; `skipped`: see detail. */
+  /** `changed-since`: rows found by `catchUp.changedSince` (and the dead letters and conflicts); `keys`: every row compared. */
   readonly mode: 'changed-since' | 'keys' | 'skipped';
-  /** Source rows read (changed, or all in `keys` mode). */
+  readonly status: 'done' | 'canceled' | 'skipped';
+  /** Source rows read. */
   readonly examined: number;
   readonly inserted: number;
   readonly updated: number;
@@ -32,6 +39,8 @@ export interface CatchUpReport {
   readonly collapsed: number;
   /** `keys` mode: rows copied earlier whose source row is gone (the target keeps them; counted, not deleted). */
   readonly deletedInSource: number;
+  /** Source rows that could not be applied to their copied row, open after this run (`_evolve.copy_conflict`). */
+  readonly conflicts: number;
   readonly detail: string;
 }
 
@@ -40,179 +49,199 @@ export interface CatchUpOptions {
   readonly sourceUrl: string;
   readonly targetUrl: string;
   readonly entries?: readonly string[];
+  readonly phase?: number;
   /** Rows changed up to this many seconds before a range's snapshot time are read again (default 300). */
   readonly marginSeconds?: number;
   readonly signal?: AbortSignal;
 }
 
-interface RangeRow {
-  readonly range_no: number;
-  readonly lo: string | null;
-  readonly hi: string | null;
-  readonly snapshot_at: Date | null;
-  readonly accounted: string;
-}
+type Figures = Pick<CatchUpReport, 'examined' | 'inserted' | 'updated' | 'deadLetters' | 'collapsed' | 'deletedInSource'>;
 
-/** SQL over the staged row `st`: the target id of the row its key was copied to (through the id map, or the key). Pure. */
-function copiedIdSql(plan: EntryPlan): string {
-  return plan.idMap ? `(select m.new_id from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = $2 and m.old_key = st.__key)` : 'st.__key';
+/** A PostgreSQL text[] literal. Pure. */
+function textArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
 
 /**
- * Updates the target rows of staged keys copied earlier where a column differs, then takes every staged key
- * known before (copied, collapsed) out of the stage. A changed reference the id map cannot resolve fails the
- * range, naming the key and the column. Returns rows updated and keys known.
+ * The source predicate of the rows to read again since `at` (less the margin): changed since, never stamped, or
+ * a dead letter or conflict of the entry. A `timestamp` or `date` stamp is compared in the source server's own
+ * time zone (it holds local times); any other type is refused, naming it. Undefined: read every row (keys mode).
  */
-async function updateCopied(plan: EntryPlan, target: pg.ClientBase): Promise<{ updated: number; known: number }> {
-  const stage = quoteIdent(plan.stage);
-  const table = plan.table;
-  if (table.id === false) return { updated: 0, known: 0 };
-  const id = quoteIdent(table.id.column);
-  // Binds the copy and entry names as far as the statement uses them ($1, $2).
-  const bound = (sql: string): [string, string[]] => [sql, sql.includes('$2') ? [plan.copy, table.entry] : sql.includes('$1') ? [plan.copy] : []];
-  // A duplicate that collapsed onto its survivor is known, and left alone: the survivor's values stand.
-  if (table.dedupe) {
-    await target.query(...bound(`update ${stage} st set __dup = true from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = $2 and m.old_key = st.__key and m.dup`));
-  }
-  const copied = `(st.__dup or exists (select 1 from ${plan.targetQualified} t where t.${id} = (${copiedIdSql(plan)})::${plan.idType}))`;
-  for (const c of plan.columns.filter((column) => column.refEntry)) {
-    const { rows } = await target.query<{ key: string; old: string }>(
-      ...bound(`select st.__key as key, st.${c.stage} as old from ${stage} st where not st.__dup and ${copied} and st.${c.stage} is not null
-         and not exists (select 1 from ${COPY_SCHEMA}.id_map r where r.copy = $1 and r.entry = ${quoteLiteral(c.refEntry as string)} and r.old_key = st.${c.stage}) limit 1`),
-    );
-    if (rows[0]) throw new CopyFailedError(plan.copy, table.entry, `source row ${rows[0].key} changed its ${c.target} to ${rows[0].old}, which no copied "${c.refEntry}" row has: copy that row first or fix the source`);
-  }
-  const value = (c: EntryPlan['columns'][number]): string =>
-    c.refEntry ? `(select r.new_id from ${COPY_SCHEMA}.id_map r where r.copy = $1 and r.entry = ${quoteLiteral(c.refEntry)} and r.old_key = st.${c.stage})::${c.baseType}` : `st.${c.stage}::${c.baseType}`;
-  let updated = 0;
-  if (plan.columns.length > 0) {
-    const { rowCount } = await target.query(
-      ...bound(`update ${plan.targetQualified} t set ${plan.columns.map((c) => `${quoteIdent(c.target)} = ${value(c)}`).join(', ')}
-       from ${stage} st where t.${id} = (${copiedIdSql(plan)})::${plan.idType} and not st.__dup
-         and (${plan.columns.map((c) => `t.${quoteIdent(c.target)}::text is distinct from (${value(c)})::text`).join(' or ')})`),
-    );
-    updated = rowCount ?? 0;
-  }
-  // Known keys (copied rows and collapsed duplicates) leave the stage: what stays is new.
-  const { rowCount: known } = await target.query(...bound(`delete from ${stage} st where ${copied}`));
-  return { updated, known: known ?? 0 };
-}
-
-/** Staged keys that were dead letters: their dead letters are removed and the rows go through the copy again. Returns how many. */
-async function retryDeadLetters(plan: EntryPlan, target: pg.ClientBase, mapped: readonly StagedDeadLetter[]): Promise<{ retried: number; stillDead: number; newDead: number }> {
-  const { rowCount } = await target.query(
-    `delete from ${COPY_SCHEMA}.copy_dead_letter d using ${quoteIdent(plan.stage)} st where d.copy = $1 and d.entry = $2 and d.source_key = st.__key`,
+async function changedFilter(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, marginSeconds: number): Promise<((at: Date) => string) | undefined> {
+  const changed = plan.table.changedSince;
+  if (!changed) return undefined;
+  // A row filtered by `where` is read again only when it changes (its own values decide); any other dead letter
+  // (a reference nobody had, a rejected value) and every conflict is read again each time.
+  const retry = await target.query<{ key: string }>(
+    `select source_key as key from ${COPY_SCHEMA}.copy_dead_letter where copy = $1 and entry = $2 and reason not like 'filtered by where:%'
+     union select source_key from ${COPY_SCHEMA}.copy_conflict where copy = $1 and entry = $2 limit ${MAX_RETRY_KEYS + 1}`,
     [plan.copy, plan.table.entry],
   );
-  if (mapped.length === 0) return { retried: rowCount ?? 0, stillDead: 0, newDead: 0 };
-  // Rows the map threw on: a dead letter before stays one (with today's reason); a copied row fails the range.
-  const { rows } = await target.query<{ key: string; dead: boolean; copied: boolean }>(
-    `select k as key, exists (select 1 from ${COPY_SCHEMA}.copy_dead_letter d where d.copy = $1 and d.entry = $2 and d.source_key = k) as dead,
-            exists (select 1 from ${COPY_SCHEMA}.id_map m where m.copy = $1 and m.entry = $2 and m.old_key = k) as copied
-     from unnest($3::text[]) k`,
-    [plan.copy, plan.table.entry, mapped.map((d) => d.key)],
-  );
-  const copied = rows.find((r) => r.copied);
-  if (copied) throw new CopyFailedError(plan.copy, plan.table.entry, `source row ${copied.key} was copied, and map now throws on its changed values: ${mapped.find((d) => d.key === copied.key)?.reason}`);
-  await target.query(
-    `insert into ${COPY_SCHEMA}.copy_dead_letter (copy, entry, source_key, reason, row) select $1, $2, k, r, w from unnest($3::text[], $4::text[], $5::jsonb[]) as d(k, r, w)
-     on conflict (copy, entry, source_key) do update set reason = excluded.reason, row = excluded.row, at = now()`,
-    [plan.copy, plan.table.entry, mapped.map((d) => d.key), mapped.map((d) => d.reason), mapped.map((d) => d.row)],
-  );
-  const stillDead = rows.filter((r) => r.dead).length;
-  return { retried: rowCount ?? 0, stillDead, newDead: mapped.length - stillDead };
+  if (retry.rows.length > MAX_RETRY_KEYS) return undefined;
+  const probe = await source.query(`select (${changed}) as c from ${sourceRelation(plan.table.from)} s limit 0`);
+  const oid = probe.fields[0]?.dataTypeID;
+  const zone = (await source.query<{ tz: string }>(`select reset_val as tz from pg_settings where name = 'TimeZone'`)).rows[0]?.tz ?? 'UTC';
+  const local = (iso: string): string => `(${quoteLiteral(iso)}::timestamptz at time zone ${quoteLiteral(zone)})`;
+  const cast: Record<number, (iso: string) => string> = { 1184: (iso) => `${quoteLiteral(iso)}::timestamptz`, 1114: local, 1082: (iso) => `${local(iso)}::date` };
+  const toSql = oid === undefined ? undefined : cast[oid];
+  if (!toSql) {
+    const type = (await source.query<{ t: string }>('select format_type($1::oid, null) as t', [oid ?? 0])).rows[0]?.t;
+    throw new CopyFailedError(plan.copy, plan.table.entry, `catchUp.changedSince must be a timestamptz, timestamp or date (it is ${type})`);
+  }
+  const keys = retry.rows.length ? ` or (${plan.keySql})::text = any(${quoteLiteral(textArray(retry.rows.map((r) => r.key)))}::text[])` : '';
+  return (at) => `(${changed}) >= ${toSql(new Date(at.getTime() - marginSeconds * 1000).toISOString())} or (${changed}) is null${keys}`;
 }
 
-/** Catches up one range in the caller's open target transaction; returns its figures. */
-async function catchUpRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: RangeRow, snapshot: SourceSnapshot, marginSeconds: number): Promise<Omit<CatchUpReport, 'name' | 'mode' | 'detail'> & { keys: boolean }> {
-  const since = plan.table.changedSince && range.snapshot_at ? new Date(range.snapshot_at.getTime() - marginSeconds * 1000).toISOString() : undefined;
-  const mapped = await stageRange(plan, source, target, { rangeNo: range.range_no, lo: range.lo, hi: range.hi }, false, since);
+/** Catches up one range in the caller's open target transaction (its tracker row locked); returns its figures. */
+async function catchUpRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: { range_no: number; lo: string | null; hi: string | null; accounted: string }, filter: string | undefined, snapshot: SourceSnapshot): Promise<Figures> {
+  const mapped = await stageRange(plan, source, target, { rangeNo: range.range_no, lo: range.lo, hi: range.hi }, false, filter);
   const staged = Number((await target.query<{ n: string }>(`select count(*) as n from ${quoteIdent(plan.stage)}`)).rows[0]?.n ?? 0);
-  const dead = await retryDeadLetters(plan, target, mapped);
-  const { updated, known } = await updateCopied(plan, target);
+  const sorted = await classifyStaged(target, plan, mapped);
+  // New rows first: a copied row may now refer to one of them.
   const outcome = await resolveStaged(plan, target, 0);
-  const deadDelta = outcome.dead + dead.newDead - dead.retried;
+  const updated = await applyKnown(target, plan);
+  const deadLetters = outcome.dead + sorted.mapped.newDead - sorted.retried;
   await target.query(
     `update ${COPY_SCHEMA}.copy_range set inserted = inserted + $4, dead = dead + $5, collapsed = collapsed + $6, snapshot_at = $7 where copy = $1 and entry = $2 and range_no = $3`,
-    [plan.copy, plan.table.entry, range.range_no, outcome.inserted, deadDelta, outcome.collapsed, snapshot.at],
+    [plan.copy, plan.table.entry, range.range_no, outcome.inserted, deadLetters, outcome.collapsed, snapshot.at],
   );
   // Every row of the range was read (keys mode): the rows accounted for before that were not met are gone from the source.
-  const met = known + dead.retried + dead.stillDead;
-  return { examined: staged + mapped.length, inserted: outcome.inserted, updated, deadLetters: deadDelta, collapsed: outcome.collapsed, deletedInSource: since === undefined ? Math.max(0, Number(range.accounted) - met) : 0, keys: since === undefined };
+  const met = sorted.known + sorted.retried + sorted.mapped.stillDead;
+  return { examined: staged + mapped.length, inserted: outcome.inserted, updated, deadLetters, collapsed: outcome.collapsed, deletedInSource: filter === undefined ? Math.max(0, Number(range.accounted) - met) : 0 };
+}
+
+/** The entry's ranges in key order. Read-only. */
+async function rangesOf(plan: EntryPlan, target: pg.ClientBase): Promise<{ range_no: number; lo: string | null; hi: string | null }[]> {
+  return (await target.query<{ range_no: number; lo: string | null; hi: string | null }>(`select range_no, lo, hi from ${COPY_SCHEMA}.copy_range where copy = $1 and entry = $2 order by range_no`, [plan.copy, plan.table.entry])).rows;
+}
+
+/**
+ * Tries the entry's conflicts again, range by range (each in its own target transaction; ranges without one are
+ * skipped): their rows are read again and applied to their copied rows, counts and snapshot times untouched.
+ * Idempotent. Returns the rows updated.
+ */
+async function retrySelfConflicts(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase): Promise<number> {
+  const { rows: keys } = await target.query<{ key: string }>(`select source_key as key from ${COPY_SCHEMA}.copy_conflict where copy = $1 and entry = $2 limit ${MAX_RETRY_KEYS}`, [plan.copy, plan.table.entry]);
+  if (keys.length === 0) return 0;
+  const filter = `(${plan.keySql})::text = any(${quoteLiteral(textArray(keys.map((k) => k.key)))}::text[])`;
+  let updated = 0;
+  for (const range of await rangesOf(plan, target)) {
+    if ((await source.query<{ any: boolean }>(`select exists (${plan.sourceQuery(range.lo, range.hi, filter)}) as any`)).rows[0]?.any !== true) continue;
+    await target.query('begin');
+    try {
+      const mapped = await stageRange(plan, source, target, { rangeNo: range.range_no, lo: range.lo, hi: range.hi }, false, filter);
+      await classifyStaged(target, plan, mapped);
+      updated += await applyKnown(target, plan);
+      await target.query('commit');
+    } catch (error) {
+      await target.query('rollback').catch(() => undefined);
+      throw error;
+    }
+  }
+  return updated;
 }
 
 /** Catches up one entry, range after range (each in its own target transaction). */
 async function catchUpEntry(plan: EntryPlan, sourceUrl: string, target: pg.ClientBase, snapshot: SourceSnapshot, options: CatchUpOptions): Promise<CatchUpReport> {
   const name = plan.table.entry;
-  const none = { name, examined: 0, inserted: 0, updated: 0, deadLetters: 0, collapsed: 0, deletedInSource: 0 };
-  if (plan.table.id === false) return { ...none, mode: 'skipped', detail: 'no id column (id: false): a changed row cannot be told from a new one; copy this table again instead' };
-  if ((await readTableState(target, plan.copy, name))?.status !== 'done') throw new CopyFailedError(plan.copy, name, 'is not copied yet: copy run first, then catch up');
-  const totals = { ...none, keys: false };
+  const none: Figures = { examined: 0, inserted: 0, updated: 0, deadLetters: 0, collapsed: 0, deletedInSource: 0 };
+  const skipped = (detail: string): CatchUpReport => ({ name, mode: 'skipped', status: 'skipped', ...none, conflicts: 0, detail });
+  if (plan.table.id === false) return skipped('no id column (id: false): a changed row cannot be told from a new one; copy this table again instead');
+  if ((await readTableState(target, plan.copy, name))?.status !== 'done') return skipped('not copied yet: copy run first, then catch up');
+  const totals = { ...none };
+  const margin = options.marginSeconds ?? DEFAULT_CATCH_UP_MARGIN_S;
+  let keysMode = false;
+  let canceled = false;
   const source = await openSourceReader(sourceUrl, snapshot.id);
   try {
     await target.query(plan.stageDdl);
-    const { rows: ranges } = await target.query<RangeRow>(
-      `select range_no, lo, hi, snapshot_at, (inserted + dead + collapsed)::text as accounted from ${COPY_SCHEMA}.copy_range where copy = $1 and entry = $2 order by range_no`,
-      [plan.copy, name],
-    );
-    for (const range of ranges) {
-      if (options.signal?.aborted) break;
+    await target.query(knownTableDdl(plan));
+    const filterAt = await changedFilter(plan, source, target, margin);
+    for (const range of await rangesOf(plan, target)) {
+      if (options.signal?.aborted) {
+        canceled = true;
+        break;
+      }
       await target.query('begin');
       try {
-        // Locks the range row: a second catch-up of the same range waits for this one.
-        await target.query(`select 1 from ${COPY_SCHEMA}.copy_range where copy = $1 and entry = $2 and range_no = $3 for update`, [plan.copy, name, range.range_no]);
-        const figures = await catchUpRange(plan, source, target, range, snapshot, options.marginSeconds ?? DEFAULT_CATCH_UP_MARGIN_S);
+        // The tracker row, read under its lock: a newer catch-up of this range (a later snapshot) wins.
+        const { rows } = await target.query<{ snapshot_at: Date | null; accounted: string }>(
+          `select snapshot_at, (inserted + dead + collapsed)::text as accounted from ${COPY_SCHEMA}.copy_range where copy = $1 and entry = $2 and range_no = $3 for update`,
+          [plan.copy, name, range.range_no],
+        );
+        const row = rows[0];
+        if (!row || (row.snapshot_at && row.snapshot_at.toISOString() >= snapshot.at)) {
+          await target.query('commit');
+          continue;
+        }
+        const filter = filterAt && row.snapshot_at ? filterAt(row.snapshot_at) : undefined;
+        keysMode ||= filter === undefined;
+        // Nothing to read again in this range: only its time moves on.
+        const probe = filter === undefined ? undefined : await source.query<{ any: boolean }>(`select exists (${plan.sourceQuery(range.lo, range.hi, filter)}) as any`);
+        const figures = probe?.rows[0]?.any === false ? none : await catchUpRange(plan, source, target, { ...range, accounted: row.accounted }, filter, snapshot);
+        if (figures === none) await target.query(`update ${COPY_SCHEMA}.copy_range set snapshot_at = $4 where copy = $1 and entry = $2 and range_no = $3`, [plan.copy, name, range.range_no, snapshot.at]);
         await target.query('commit');
-        for (const key of ['examined', 'inserted', 'updated', 'deadLetters', 'collapsed', 'deletedInSource'] as const) totals[key] += figures[key];
-        totals.keys ||= figures.keys;
+        for (const key of Object.keys(totals) as (keyof Figures)[]) totals[key] += figures[key];
       } catch (error) {
         await target.query('rollback').catch(() => undefined);
         throw error;
       }
     }
+    // A tree row moved under a parent that a later range brought in: its conflict is tried again now.
+    if (!canceled && plan.columns.some((c) => c.refEntry === name && !c.deferred)) totals.updated += await retrySelfConflicts(plan, source, target);
     await target.query(`update ${COPY_SCHEMA}.copy_table t set source_rows = (select sum(inserted + dead + collapsed) from ${COPY_SCHEMA}.copy_range r where r.copy = t.copy and r.entry = t.entry) where copy = $1 and entry = $2`, [plan.copy, name]);
   } finally {
     await source.end().catch(() => undefined);
   }
-  const { keys, ...figures } = totals;
-  const mode = plan.table.changedSince && !keys ? 'changed-since' : 'keys';
-  const detail = `${figures.examined} source rows read${mode === 'changed-since' ? ` (changed since each range's snapshot, less ${options.marginSeconds ?? DEFAULT_CATCH_UP_MARGIN_S} s)` : ' (every row, by key)'}: ${figures.inserted} new, ${figures.updated} updated${figures.deletedInSource ? `, ${figures.deletedInSource} deleted in the source (kept in the target)` : ''}`;
-  return { ...figures, mode, detail };
+  const conflicts = Number((await target.query<{ n: string }>(`select count(*) as n from ${COPY_SCHEMA}.copy_conflict where copy = $1 and entry = $2`, [plan.copy, name])).rows[0]?.n ?? 0);
+  const mode = plan.table.changedSince && !keysMode ? 'changed-since' : 'keys';
+  const read = mode === 'changed-since' ? ` (changed since each range's snapshot less ${margin} s, never stamped, dead letters and conflicts)` : ' (every row, by key)';
+  const detail = `${totals.examined} source rows read${read}: ${totals.inserted} new, ${totals.updated} updated${totals.deletedInSource ? `, ${totals.deletedInSource} deleted in the source (kept in the target)` : ''}${conflicts ? `, ${conflicts} conflicts (copy status lists them)` : ''}${canceled ? '; canceled: run catch-up again' : ''}`;
+  return { name, mode, status: canceled ? 'canceled' : 'done', ...totals, conflicts, detail };
 }
 
 /**
  * Brings the source rows written since the copy read them into the target: new rows are copied (dead letters,
- * dedupe, new ids and id map as `runCopy` does), changed rows update their target row where a column differs,
- * dead letters are tried again, collapsed duplicates are left to their survivor. An entry with
- * `catchUp.changedSince` reads only the rows changed since each range's snapshot time (less `marginSeconds`);
- * any other entry compares every row by key and also counts rows deleted in the source (never deleted in the
- * target). Each range commits its rows, id map, dead letters, counts and new snapshot time in one target
- * transaction under a lock on its tracker row: killed at any point, a rerun continues correctly (a range done
- * is read again from its new time). Idempotent: a second catch-up with no source write changes nothing.
- * Locks: none on the source beyond its snapshot; row locks and updates in the target tables.
- * Throws `CopyFailedError` for an entry not copied yet, a changed reference the id map cannot resolve, or a
- * copied row the map now throws on.
+ * dedupe, new ids and id map as `runCopy` does), dead letters are tried again, rows copied before update their
+ * target row where a column differs, collapsed duplicates are left to their survivor, and a row that cannot be
+ * applied (no longer passes `where`, a reference nobody has, a value the table rejects, its target row gone) is
+ * recorded in `_evolve.copy_conflict` with the reason while its target row stays as it was. An entry with
+ * `catchUp.changedSince` reads only the rows changed since each range's snapshot time (less `marginSeconds`),
+ * rows never stamped, and its dead letters and conflicts; any other entry compares every row by key and also
+ * counts rows deleted in the source (never deleted in the target). Ends with the second pass of deferred
+ * references. Each range commits its rows, id map, dead letters, conflicts, counts and new snapshot time in one
+ * target transaction under a lock on its tracker row: killed at any point, a rerun continues correctly, and a
+ * second catch-up with no source write changes nothing. One catch-up per copy at a time (advisory lock).
+ * Locks: none on the source beyond its snapshot; row locks, inserts and updates in the target tables.
+ * Throws `CopyFailedError` when another catch-up of the copy runs, for a `changedSince` that is not a time, or
+ * dead letters over an entry's `maxDeadLetters`.
  */
-export async function catchUpCopy(plan: CopyPlan, options: CatchUpOptions): Promise<{ tables: CatchUpReport[] }> {
+export async function catchUpCopy(plan: CopyPlan, options: CatchUpOptions): Promise<{ tables: CatchUpReport[]; hiddenSessions: number }> {
   return withClient(options.targetUrl, async (target) => {
     await ensureCopyStore(target);
     await target.query(COPY_SESSION);
-    const columns = await readTargetColumns(target, plan);
-    const selected = await selectEntries(plan, target, options);
+    const lock = `hashtext(${quoteLiteral(`prisma-evolve:copy-catch-up:${plan.name}`)})`;
+    if (!(await target.query<{ ok: boolean }>(`select pg_try_advisory_lock(${lock}) as ok`)).rows[0]?.ok) throw new CopyFailedError(plan.name, undefined, 'another catch-up of this copy is running');
     const coordinator = new pg.Client({ connectionString: options.sourceUrl, application_name: 'prisma-evolve copy catch-up (snapshot)' });
-    await coordinator.connect();
-    const tables: CatchUpReport[] = [];
     try {
+      const columns = await readTargetColumns(target, plan);
+      const selected = await selectEntries(plan, target, options);
+      await coordinator.connect();
+      const tables: CatchUpReport[] = [];
       const snapshot = await exportSourceSnapshot(coordinator);
       for (const table of selected) {
         const entryPlan = planEntry(plan, table, columns.get(`${table.schema}.${table.targetTable}`) as TargetColumns);
         tables.push(await catchUpEntry(entryPlan, options.sourceUrl, target, snapshot, options));
+        const dead = (await readTableFigures(target, plan.name, table.entry)).deadLetters;
+        if (table.maxDeadLetters !== undefined && dead > table.maxDeadLetters) throw new CopyFailedError(plan.name, table.entry, `${dead} dead letters exceed maxDeadLetters ${table.maxDeadLetters}; see _evolve.copy_dead_letter (copy status lists the reasons)`);
         if (options.signal?.aborted) break;
       }
       await coordinator.query('commit');
+      if (!options.signal?.aborted) for (const table of plan.tables) await resolveDeferred(target, planEntry(plan, table, columns.get(`${table.schema}.${table.targetTable}`) as TargetColumns), options.signal);
+      return { tables, hiddenSessions: snapshot.hiddenSessions };
     } finally {
       await coordinator.end().catch(() => undefined);
+      await target.query(`select pg_advisory_unlock(${lock})`).catch(() => undefined);
     }
-    return { tables };
   });
 }

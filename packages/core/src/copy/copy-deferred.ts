@@ -17,34 +17,47 @@ export interface PendingDeferred {
   readonly sample: readonly string[];
 }
 
+/** Rows of a deferred column set per transaction by the second pass. */
+export const DEFERRED_BATCH = 10_000;
+
 /**
- * Sets the entry's deferred references whose referenced entry is copied: per column, one target transaction
- * updating the rows (row locks on them) and removing the resolved keys from the list. Idempotent: a resolved
- * key is gone from the list, so a rerun changes nothing. Returns the rows set per column.
+ * Sets the entry's deferred references whose referenced entry is copied: per column, in batches of
+ * {@link DEFERRED_BATCH} rows in `row_id` order, each in its own target transaction that updates the rows (row
+ * locks on them) and removes their resolved keys from the list. Idempotent and resumable: a resolved key is
+ * gone from the list, so a rerun (or the next batch after a crash) changes nothing twice. Keys the id map does
+ * not hold stay listed. Stops between batches when `signal` is aborted. Returns the rows set per column.
  */
-export async function resolveDeferred(target: pg.ClientBase, plan: EntryPlan): Promise<Record<string, number>> {
+export async function resolveDeferred(target: pg.ClientBase, plan: EntryPlan, signal?: AbortSignal): Promise<Record<string, number>> {
   const table = plan.table;
   const set: Record<string, number> = {};
   if (table.id === false) return set;
   if ((await readTableState(target, plan.copy, table.entry))?.status !== 'done') return set;
   for (const column of plan.columns.filter((c) => c.deferred)) {
     if ((await readTableState(target, plan.copy, column.refEntry as string))?.status !== 'done') continue;
-    const resolved = `${COPY_SCHEMA}.copy_deferred d join ${COPY_SCHEMA}.id_map m on m.copy = d.copy and m.entry = ${quoteLiteral(column.refEntry as string)} and m.old_key = d.old_key`;
-    const where = `d.copy = $1 and d.entry = $2 and d."column" = $3`;
-    await target.query('begin');
-    try {
-      const { rowCount } = await target.query(
-        `update ${plan.targetQualified} t set ${quoteIdent(column.target)} = m.new_id::${column.baseType} from ${resolved}
-         where ${where} and t.${quoteIdent(table.id.column)} = d.row_id::${plan.idType}`,
-        [plan.copy, table.entry, column.target],
-      );
-      await target.query(`delete from ${COPY_SCHEMA}.copy_deferred x using ${resolved} where ${where} and x.copy = d.copy and x.entry = d.entry and x."column" = d."column" and x.row_id = d.row_id`, [plan.copy, table.entry, column.target]);
-      await target.query('commit');
-      set[column.target] = rowCount ?? 0;
-    } catch (error) {
-      await target.query('rollback').catch(() => undefined);
-      throw error;
+    let count = 0;
+    for (let after = ''; !signal?.aborted; ) {
+      await target.query('begin');
+      try {
+        const { rows } = await target.query<{ row_id: string }>(
+          `with batch as (
+             select d.row_id, m.new_id from ${COPY_SCHEMA}.copy_deferred d
+             join ${COPY_SCHEMA}.id_map m on m.copy = d.copy and m.entry = ${quoteLiteral(column.refEntry as string)} and m.old_key = d.old_key
+             where d.copy = $1 and d.entry = $2 and d."column" = $3 and d.row_id > $4 order by d.row_id limit ${DEFERRED_BATCH}),
+           updated as (update ${plan.targetQualified} t set ${quoteIdent(column.target)} = b.new_id::${column.baseType} from batch b where t.${quoteIdent(table.id.column)} = b.row_id::${plan.idType}),
+           gone as (delete from ${COPY_SCHEMA}.copy_deferred x using batch b where x.copy = $1 and x.entry = $2 and x."column" = $3 and x.row_id = b.row_id)
+           select row_id from batch order by row_id`,
+          [plan.copy, table.entry, column.target, after],
+        );
+        await target.query('commit');
+        count += rows.length;
+        if (rows.length < DEFERRED_BATCH) break;
+        after = rows.at(-1)?.row_id as string;
+      } catch (error) {
+        await target.query('rollback').catch(() => undefined);
+        throw error;
+      }
     }
+    set[column.target] = count;
   }
   return set;
 }

@@ -44,14 +44,14 @@ export function copyField(value: unknown): string {
 }
 
 /**
- * Maps the range's rows (those changed `since`, when given) into the staging table; returns the rows that
- * became dead letters (the map threw, or returned a column it does not produce), recorded unless `recordDead`
+ * Maps the range's rows (those `filter` holds for, when given) into the staging table; returns the rows
+ * staged and those that became dead letters (the map threw, or returned a column it does not produce), recorded unless `recordDead`
  * is false (validation and catch-up).
  */
-export async function stageMappedRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, lo: string | null, hi: string | null, recordDead = true, since?: string): Promise<readonly StagedDeadLetter[]> {
+export async function stageMappedRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, lo: string | null, hi: string | null, recordDead = true, filter?: string): Promise<{ readonly dead: readonly StagedDeadLetter[]; readonly staged: number }> {
   const map = plan.table.map;
   if (!map) throw new Error(`entry "${plan.table.entry}" has no map`);
-  const { rows } = await source.query<Record<string, unknown>>({ text: plan.mapQuery(lo, hi, since), types });
+  const { rows } = await source.query<Record<string, unknown>>({ text: plan.mapQuery(lo, hi, filter), types });
   const allowed = new Set(plan.columns.map((c) => c.target));
   const lines: string[] = [];
   const dead: StagedDeadLetter[] = [];
@@ -80,5 +80,5 @@ export async function stageMappedRange(plan: EntryPlan, source: pg.ClientBase, t
       dead.map((d) => d.row),
     ]);
   }
-  return dead;
+  return { dead, staged: lines.length };
 }

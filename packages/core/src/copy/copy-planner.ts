@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { ColumnNotFoundError, TableNotFoundError } from '../errors.js';
+import { ColumnNotFoundError, InvalidArgumentError, TableNotFoundError } from '../errors.js';
 import { boundedName } from '../naming.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
 import { needsIdMap, type CopyPlan, type CopyTable } from './copy-spec.js';
@@ -17,7 +17,7 @@ import { COPY_SCHEMA } from './copy-store.js';
  * base type (without it). Inserts cast to the base type and let the assignment to the column apply the modifier,
  * which rejects a too-long value (an explicit cast to `varchar(20)` would cut it silently).
  */
-export type TargetColumns = ReadonlyMap<string, { readonly type: string; readonly baseType: string }>;
+export type TargetColumns = ReadonlyMap<string, { readonly type: string; readonly baseType: string; readonly notNull?: boolean }>;
 
 /** One column of the staging table and where it goes. */
 export interface StagedColumn {
@@ -46,12 +46,14 @@ export interface EntryPlan {
   readonly idType: string | undefined;
   readonly idMap: boolean;
   /**
-   * `COPY (<this>) TO STDOUT` for the range (lo, hi]; null bounds are open. With `since` (a timestamp), only
-   * the rows whose `catchUp.changedSince` is at or after it (catch-up).
+   * `COPY (<this>) TO STDOUT` for the range (lo, hi]; null bounds are open. With `filter` (an SQL predicate over
+   * the source row `s`, built by catch-up), only the rows it holds for.
    */
-  sourceQuery(lo: string | null, hi: string | null, since?: string): string;
-  /** For an entry with `map`: the range's rows (`__key`, `__dedupe`, `__keep`, then `s.*`) for the transform; `since` as above. */
-  mapQuery(lo: string | null, hi: string | null, since?: string): string;
+  sourceQuery(lo: string | null, hi: string | null, filter?: string): string;
+  /** For an entry with `map`: the range's rows (`__key`, `__dedupe`, `__keep`, then `s.*`) for the transform; `filter` as above. */
+  mapQuery(lo: string | null, hi: string | null, filter?: string): string;
+  /** The source key over `s` (`s."id"`). */
+  readonly keySql: string;
   /** Source query, in one sorted pass, of the row count, NULL and repeated keys, and the range upper bounds for batches of `size` rows. */
   readonly boundsQuery: (size: number) => string;
   /** Source query of the row count. */
@@ -90,18 +92,23 @@ export async function readTargetColumns(client: pg.ClientBase, plan: CopyPlan): 
   for (const table of plan.tables) {
     const key = `${table.schema}.${table.targetTable}`;
     if (!byTable.has(key)) {
-      const { rows } = await client.query<{ name: string; type: string; base_type: string }>(
-        `select a.attname::text as name, format_type(a.atttypid, a.atttypmod) as type, format_type(a.atttypid, null) as base_type
+      const { rows } = await client.query<{ name: string; type: string; base_type: string; not_null: boolean }>(
+        `select a.attname::text as name, format_type(a.atttypid, a.atttypmod) as type, format_type(a.atttypid, null) as base_type, a.attnotnull as not_null
          from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
          where n.nspname = $1 and c.relname = $2 and c.relkind in ('r', 'p') and a.attnum > 0 and not a.attisdropped`,
         [table.schema, table.targetTable],
       );
       if (rows.length === 0) throw new TableNotFoundError(table.schema, table.targetTable);
-      byTable.set(key, new Map(rows.map((r) => [r.name, { type: r.type, baseType: r.base_type }])));
+      byTable.set(key, new Map(rows.map((r) => [r.name, { type: r.type, baseType: r.base_type, notNull: r.not_null }])));
     }
     const columns = byTable.get(key) as TargetColumns;
     const named = [...Object.keys(table.resolvedColumns), ...(table.id === false ? [] : [table.id.column])];
     for (const name of named) if (!columns.has(name)) throw new ColumnNotFoundError(quoteQualified(table.schema, table.targetTable), name, `copy entry "${table.entry}"`);
+    for (const [name, value] of Object.entries(table.resolvedColumns)) {
+      if (value.kind === 'ref' && value.deferred && columns.get(name)?.notNull) {
+        throw new InvalidArgumentError(`tables.${table.entry}.columns.${name}`, `is a deferred reference, and ${quoteQualified(table.schema, table.targetTable)}.${quoteIdent(name)} is NOT NULL: the second pass needs the column to allow NULL until it runs`);
+      }
+    }
   }
   return byTable;
 }
@@ -144,12 +151,8 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     ...(table.id === false ? [] : [`${idValue}::${idBaseType}`]),
     ...columns.map((c) => (c.deferred ? `null::${c.baseType}` : c.refEntry ? `${refValue(c)}::${c.baseType}` : `st.${c.stage}::${c.baseType}`)),
   ];
-  const rangeWhere = (lo: string | null, hi: string | null, since?: string): string => {
-    const terms = [
-      ...(lo === null ? [] : [`${key} > ${quoteLiteral(lo)}`]),
-      ...(hi === null ? [] : [`${key} <= ${quoteLiteral(hi)}`]),
-      ...(since === undefined || !table.changedSince ? [] : [`(${table.changedSince}) >= ${quoteLiteral(since)}::timestamptz`]),
-    ];
+  const rangeWhere = (lo: string | null, hi: string | null, filter?: string): string => {
+    const terms = [...(lo === null ? [] : [`${key} > ${quoteLiteral(lo)}`]), ...(hi === null ? [] : [`${key} <= ${quoteLiteral(hi)}`]), ...(filter === undefined ? [] : [`(${filter})`])];
     return terms.length ? ` where ${terms.join(' and ')}` : '';
   };
   // Nothing to resolve in the target (no reference, dedupe, filter or id map): rows can stream straight into the table.
@@ -165,8 +168,9 @@ export function planEntry(plan: CopyPlan, table: CopyTable, targetColumns: Targe
     columns,
     idType,
     idMap: needsIdMap(plan, table),
-    sourceQuery: (lo, hi, since) => `select ${selectList.join(', ')} from ${relation} s${rangeWhere(lo, hi, since)} order by ${key}`,
-    mapQuery: (lo, hi, since) => `select ${selectList.slice(0, 3).map((e, i) => `${e} as ${['__key', '__dedupe', '__keep'][i]}`).join(', ')}, s.* from ${relation} s${rangeWhere(lo, hi, since)} order by ${key}`,
+    sourceQuery: (lo, hi, filter) => `select ${selectList.join(', ')} from ${relation} s${rangeWhere(lo, hi, filter)} order by ${key}`,
+    mapQuery: (lo, hi, filter) => `select ${selectList.slice(0, 3).map((e, i) => `${e} as ${['__key', '__dedupe', '__keep'][i]}`).join(', ')}, s.* from ${relation} s${rangeWhere(lo, hi, filter)} order by ${key}`,
+    keySql: key,
     boundsQuery: (size) =>
       `select count(*) as rows, count(*) filter (where k is null) as null_keys, count(*) filter (where k = prev) as duplicate_keys,
               coalesce(array_agg(k::text order by n) filter (where n % ${Math.trunc(size)} = 0), '{}') as bounds

@@ -67,22 +67,28 @@ export async function openSourceReader(url: string, snapshot: string): Promise<p
 export interface SourceSnapshot {
   readonly id: string;
   readonly at: SnapshotTime;
+  /** Sessions of the source database whose transactions this role cannot see (no `pg_read_all_stats`). */
+  readonly hiddenSessions: number;
 }
 
 /**
  * Opens `coordinator`'s REPEATABLE READ, READ ONLY transaction and exports its snapshot, with its time: the
- * transaction's start or, when earlier, the start of the oldest transaction then open that has written (its
- * rows may commit after the snapshot with an older timestamp). Sessions of other roles show no start without
- * `pg_read_all_stats`: catch-up's margin covers them. The caller commits.
+ * transaction's start or, when earlier, the start of the oldest transaction then open in the source database,
+ * whether it has written yet or not (it may still write, stamped with its own start, and commit after the
+ * snapshot); on a standby, no later than the last replayed transaction. Sessions of other roles show no start
+ * without `pg_read_all_stats`: they are counted in `hiddenSessions`, and only catch-up's margin covers them.
+ * The caller commits.
  */
 export async function exportSourceSnapshot(coordinator: pg.ClientBase): Promise<SourceSnapshot> {
   await coordinator.query(COPY_SESSION);
   await coordinator.query('begin isolation level repeatable read read only');
-  const { rows } = await coordinator.query<{ id: string; at: Date }>(
+  const { rows } = await coordinator.query<{ id: string; at: Date; hidden: number }>(
     `select pg_export_snapshot() as id,
-            least(now(), (select min(xact_start) from pg_stat_activity where backend_xid is not null and pid <> pg_backend_pid())) as at`,
+            least(now(), case when pg_is_in_recovery() then pg_last_xact_replay_timestamp() end,
+                  (select min(xact_start) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null)) as at,
+            (select count(*)::int from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend' and state is null) as hidden`,
   );
-  return { id: rows[0]?.id as string, at: (rows[0]?.at as Date).toISOString() };
+  return { id: rows[0]?.id as string, at: (rows[0]?.at as Date).toISOString(), hiddenSessions: rows[0]?.hidden ?? 0 };
 }
 
 /** Target foreign keys among the copy's tables, as (child entry, parent entry) pairs. Read-only. */
@@ -217,7 +223,7 @@ export async function runCopy(plan: CopyPlan, options: CopyRunOptions): Promise<
       }
       await coordinator.query('commit');
       // The second pass: deferred references of every entry of the plan whose referenced entry is copied by now.
-      for (const table of plan.tables) await resolveDeferred(target, planEntry(plan, table, columns.get(`${table.schema}.${table.targetTable}`) as TargetColumns));
+      for (const table of plan.tables) await resolveDeferred(target, planEntry(plan, table, columns.get(`${table.schema}.${table.targetTable}`) as TargetColumns), options.signal);
     } finally {
       await coordinator.end().catch(() => undefined);
     }

@@ -55,6 +55,19 @@ describe('copyTable (entries typed by the target model)', () => {
     grade({ from: 'grades', key: 'id', columns: { grade: 'value' } });
     // @ts-expect-error: map returns a field the model does not have
     grade({ from: 'grades', key: 'id', produces: ['value'], map: () => ({ valeu: 1 }) });
+    // @ts-expect-error: one misspelt field beside a right one
+    grade({ from: 'grades', key: 'id', produces: ['value', 'gradedAt'], map: () => ({ value: 1, gradedAtt: 'x' }) });
+    grade({
+      from: 'grades',
+      key: 'id',
+      produces: ['value'],
+      // @ts-expect-error: the same in a block body
+      map: (row) => {
+        const value = Number(row['value']);
+        return { value, valeu: value };
+      },
+    });
+    grade({ from: 'grades', key: 'id', produces: ['value', 'gradedAt'], map: (row) => ({ value: Number(row['value']), gradedAt: String(row['graded_at']) }) });
     // @ts-expect-error: produces names a field the model does not have
     grade({ from: 'grades', key: 'id', produces: ['points'], map: () => ({}) });
     const plan = defineCopy({ name: 'typed', tables: { students: { from: 'students', key: 'id', id: { column: 'id', generate: 'uuid' } }, grades: entry } });

@@ -108,19 +108,27 @@ const copySpec = z.object({
 /**
  * An entry typed by its target model, with the generated Prisma client's create input
  * (`copyTable<Prisma.GradeUncheckedCreateInput>()({ … })`): `columns`, `produces` and `refs` may only name the
- * model's fields, and `map` may only return them, so a renamed or misspelt field is a compile error. The names are
- * the model's field names: they are the table's column names unless the schema maps a field (`@map`), which the
- * generated types do not show (the run-time check against the target catalog still names any column that is
- * missing). Identity at run time. Pure.
+ * model's fields, and `map` may only return them (an extra or misspelt key in its result is a compile error,
+ * whatever else it returns). The names are the model's field names: they are the table's column names unless the
+ * schema maps a field (`@map`), which the generated types do not show (the run-time check against the target
+ * catalog still names any column that is missing). What the types cannot see is checked when the plan is
+ * defined: the id column listed in `columns`, a map result outside `produces` and `refs` (a dead letter). Identity
+ * at run time. Pure.
  */
-export function copyTable<Model extends object>(): (spec: TypedCopyTableSpec<Model>) => CopyTableSpec {
+export function copyTable<Model extends object>(): <Result extends object = ModelFields<Model>>(spec: TypedCopyTableSpec<Model, Result>) => CopyTableSpec {
   return (spec) => spec as CopyTableSpec;
 }
 
+/** Any subset of `Model`'s fields. */
+export type ModelFields<Model extends object> = { readonly [K in keyof Model & string]?: unknown };
+
+/** `Result`, with every key `Model` does not have made impossible (`never`). */
+type OnlyModelFields<Result, Model> = Result & { readonly [K in Exclude<keyof Result, keyof Model>]: never };
+
 /** A {@link CopyTableSpec} whose columns are the fields of `Model` (see {@link copyTable}). */
-export type TypedCopyTableSpec<Model extends object> = Omit<CopyTableSpec, 'columns' | 'map' | 'produces' | 'refs'> & {
+export type TypedCopyTableSpec<Model extends object, Result extends object = ModelFields<Model>> = Omit<CopyTableSpec, 'columns' | 'map' | 'produces' | 'refs'> & {
   readonly columns?: { readonly [K in keyof Model & string]?: string | CopyColumn };
-  readonly map?: (row: Readonly<Record<string, unknown>>) => { readonly [K in keyof Model & string]?: unknown };
+  readonly map?: (row: Readonly<Record<string, unknown>>) => OnlyModelFields<Result, Model>;
   readonly produces?: readonly (keyof Model & string)[];
   readonly refs?: { readonly [K in keyof Model & string]?: string };
 };

@@ -27,6 +27,10 @@ export const COPY_DDL: readonly string[] = [
   `create table if not exists ${COPY_SCHEMA}.copy_dead_letter (
      copy text not null, entry text not null, source_key text not null, reason text not null, row jsonb, at timestamptz not null default now(),
      primary key (copy, entry, source_key))`,
+  // Source rows catch-up could not apply to the row they were copied to (the target row is kept as it was).
+  `create table if not exists ${COPY_SCHEMA}.copy_conflict (
+     copy text not null, entry text not null, source_key text not null, reason text not null, row jsonb, at timestamptz not null default now(),
+     primary key (copy, entry, source_key))`,
   // Deferred references waiting for the second pass: the target row (its id as text), the column and the old key.
   `create table if not exists ${COPY_SCHEMA}.copy_deferred (copy text not null, entry text not null, "column" text not null, row_id text not null, old_key text not null, primary key (copy, entry, "column", row_id))`,
   `create table if not exists ${COPY_SCHEMA}.copy_setting (copy text not null, name text not null, value jsonb, primary key (copy, name))`,
@@ -35,12 +39,28 @@ export const COPY_DDL: readonly string[] = [
    begin execute format('select %L::%s', value, type); return true; exception when others then return false; end $$`,
 ];
 
+/**
+ * Once per database: id map rows written before `id_map.dup` existed are marked duplicates where they share
+ * their new id with a survivor of the same entry (what collapsed onto it). In the caller's transaction.
+ */
+async function markLegacyDuplicates(client: pg.ClientBase): Promise<void> {
+  const done = await client.query(`select 1 from ${COPY_SCHEMA}.copy_setting where copy = '' and name = 'id_map.dup'`);
+  if (done.rowCount) return;
+  await client.query(
+    `update ${COPY_SCHEMA}.id_map m set dup = true
+     from ${COPY_SCHEMA}.copy_survivor sv join ${COPY_SCHEMA}.id_map s on s.copy = sv.copy and s.entry = sv.entry and s.old_key = sv.old_key
+     where m.copy = sv.copy and m.entry = sv.entry and m.new_id = s.new_id and m.old_key <> sv.old_key and not m.dup`,
+  );
+  await client.query(`insert into ${COPY_SCHEMA}.copy_setting (copy, name, value) values ('', 'id_map.dup', 'true') on conflict do nothing`);
+}
+
 /** Creates the tracker tables once per database, under a transaction-level advisory lock (concurrent callers wait). */
 export async function ensureCopyStore(client: pg.ClientBase): Promise<void> {
   await client.query('begin');
   try {
     await client.query(`select pg_advisory_xact_lock(hashtext('prisma-evolve:copy-store'))`);
     for (const ddl of COPY_DDL) await client.query(ddl);
+    await markLegacyDuplicates(client);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback');

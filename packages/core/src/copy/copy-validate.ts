@@ -2,6 +2,7 @@ import pg from 'pg';
 import { withClient } from '../db/with-client.js';
 import { quoteIdent, quoteLiteral } from '../sql.js';
 import { COPY_SESSION, stageRange } from './copy-batch.js';
+import { isRowProblem } from './copy-insert.js';
 import { planEntry, readTargetColumns, type EntryPlan, type TargetColumns } from './copy-planner.js';
 import type { CopyPlan } from './copy-spec.js';
 import { COPY_SCHEMA, readTotals } from './copy-store.js';
@@ -101,6 +102,10 @@ async function contentCheck(plan: CopyPlan, entry: EntryPlan, sourceUrl: string,
         await stageRange(entry, source, target, { rangeNo: range.range_no, lo: range.lo, hi: range.hi }, false);
         const { rows } = await target.query<{ key: string }>(sql, [plan.name, table.entry]);
         if (rows.length) bad.push(`range ${range.range_no} (${range.lo ?? '−∞'}, ${range.hi ?? '+∞'}]: keys ${rows.map((r) => r.key).join(', ')}`);
+      } catch (error) {
+        // A source value that no longer converts to its column's type (changed since the copy) is a difference too.
+        if (!isRowProblem(error)) throw error;
+        bad.push(`range ${range.range_no} (${range.lo ?? '−∞'}, ${range.hi ?? '+∞'}]: a source value does not convert to its column (${error instanceof Error ? error.message : String(error)})`);
       } finally {
         await target.query('rollback');
       }
@@ -113,8 +118,8 @@ async function contentCheck(plan: CopyPlan, entry: EntryPlan, sourceUrl: string,
 
 /**
  * Validates a copy against the source as it is now: counts through the tracker (source = copied + dead
- * letters + collapsed), target row counts, orphans of every target foreign key, deferred references still
- * waiting for their second pass, and the content of every
+ * letters + collapsed), target row counts, orphans of every target foreign key, catch-up's open conflicts,
+ * deferred references still waiting for their second pass, and the content of every
  * range compared row by row. Read-only on both databases (staging rows are rolled back). Loud: `ok` is false
  * on any difference, and each check's detail gives the figures.
  */
@@ -125,6 +130,12 @@ export async function validateCopy(plan: CopyPlan, options: { sourceUrl: string;
     const counts = await withClient(options.sourceUrl, (source) => countChecks(plan, entries, source, target));
     const checks: CopyCheck[] = [...counts, ...(await orphanChecks(entries, target))];
     for (const entry of entries) {
+      const { rows: open } = await target.query<{ n: number; sample: string[] | null }>(
+        `select count(*)::int as n, (array_agg(source_key || ': ' || reason order by source_key))[1:3] as sample from ${COPY_SCHEMA}.copy_conflict where copy = $1 and entry = $2`,
+        [plan.name, entry.table.entry],
+      );
+      const conflicts = open[0]?.n ?? 0;
+      if (conflicts > 0) checks.push({ name: `conflicts ${entry.table.entry}`, ok: false, detail: `${conflicts} source rows catch-up could not apply to their copied row: ${(open[0]?.sample ?? []).join('; ')}${conflicts > 3 ? '; …' : ''}` });
       for (const waiting of await pendingDeferred(target, entry)) {
         checks.push({
           name: `deferred ${entry.table.entry}.${waiting.column}`,
