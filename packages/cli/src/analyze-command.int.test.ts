@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,13 @@ describe('prisma-evolve analyze', () => {
     const later = await cli(dir, ['analyze', '--database-url', db.url, '--baseline', baseline, '--fix', fixFile, '--json']);
     expect(later.exitCode).toBe(1);
     expect(lastJson<{ findings: { check: string; object: string }[] }>(later.stdout).findings.map((f) => `${f.check}:${f.object}`)).toEqual(['no-primary-key:public.C']);
-    expect(readFileSync(fixFile, 'utf8')).toContain("export const phases = [");
+    // A missing primary key has no step (the key is the user's choice): no module that would not load is written.
+    expect(String(later.stderr)).toMatch(/no finding has fix steps: nothing written to .*fixes\.ts/);
+    expect(existsSync(fixFile)).toBe(false);
+    await withClient(db.url, (c) => c.query(`create table "D" (id int primary key, "aId" int references "A"(id))`));
+    const fixable = await cli(dir, ['analyze', '--database-url', db.url, '--baseline', baseline, '--fix', fixFile, '--json']);
+    expect(fixable.exitCode).toBe(1);
+    expect(readFileSync(fixFile, 'utf8')).toMatch(/export const phases = \[[\s\S]*createIndex/);
 
     const health = await cli(dir, ['health', '--database-url', db.url, '--json']);
     expect(health.exitCode).toBe(0);

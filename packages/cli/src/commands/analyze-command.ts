@@ -49,8 +49,13 @@ export const analyze: Command = {
     }
     if (context.flags.fix) {
       const file = path.resolve(context.cwd, context.flags.fix);
-      writeFileSync(file, renderFixModule(reported));
-      console.error(`fix steps written to ${file}: add its phases to your plan`);
+      // A module without steps would not load (a phase needs one): nothing to write is said, not written.
+      if (reported.some((f) => (f.fix?.steps.length ?? 0) > 0)) {
+        writeFileSync(file, renderFixModule(reported));
+        console.error(`fix steps written to ${file}: add its phases to your plan`);
+      } else {
+        console.error(`no finding has fix steps: nothing written to ${file}`);
+      }
     }
     const failing = reported.filter((f) => f.severity !== 'info');
     const text = [reported.length === 0 ? 'no findings' : reported.map(describe).join('\n'), ...(baselineNote ? [baselineNote] : [])].join('\n');
