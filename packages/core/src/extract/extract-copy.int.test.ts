@@ -27,7 +27,20 @@ async function setup(schema: string): Promise<void> {
   await sql(`create table ${schema}.direct (id text primary key, ${columns})`);
   await sql(`create table ${schema}.staged (id text primary key, ${columns}, "updatedAt" timestamptz not null)`);
   await sql(`create table ${schema}.statement (id serial primary key, ${columns})`);
+  // Which statements wrote the children: a refused COPY falls back to the INSERT statement and would still write the right rows.
+  await sql(`create table ${schema}.writes (tbl text, query text);
+    create function ${schema}.log_write() returns trigger language plpgsql as $$ begin insert into ${schema}.writes values (tg_table_name, current_query()); return null; end $$;
+    create trigger log_direct after insert on ${schema}.direct for each statement execute function ${schema}.log_write();
+    create trigger log_staged after insert on ${schema}.staged for each statement execute function ${schema}.log_write();
+    create trigger log_statement after insert on ${schema}.statement for each statement execute function ${schema}.log_write();`);
 }
+
+/** How each table's children were written: `copy`, `staged` (INSERT from the staging table) or `statement`. */
+const writers = async (schema: string) =>
+  (await sql(`select tbl, query from ${schema}.writes`)).map((row) => {
+    const query = String(row['query']).trim().toLowerCase();
+    return `${String(row['tbl'])}: ${query.startsWith('copy') ? 'copy' : query.includes('_evolve_extract_stage_') ? 'staged' : 'statement'}`;
+  });
 
 const rowsOf = (schema: string, table: string) =>
   sql(`select "parentId", ord, label, meta, score, flag from ${schema}.${table} order by "parentId" collate "C", ord`);
@@ -40,6 +53,7 @@ describe('extractJson writes children with COPY', () => {
     const staged = await extractJson({ database: db.url, name: 'hostile staged', source, target: { table: 'staged', parentKey: 'parentId', idColumn: 'id', fixed: { updatedAt: 'now()' } }, shapes, map });
     const statement = await extractJson({ database: db.url, name: 'hostile statement', source, target: { table: 'statement', parentKey: 'parentId' }, shapes, map });
     expect([direct.children, staged.children, statement.children]).toEqual([6 * HOSTILE.length, 6 * HOSTILE.length, 6 * HOSTILE.length]);
+    expect(await writers('hostile')).toEqual(['direct: copy', 'staged: staged', 'statement: statement']);
 
     const expected = (await sql(`select id as "parentId", doc from hostile.parent order by id`)).flatMap((parent) =>
       (parent['doc'] as z.infer<typeof element>[]).map((e) => ({ parentId: parent['parentId'], ord: e.i, label: e.label, meta: e.meta ?? null, score: e.score, flag: e.flag })),
@@ -63,10 +77,12 @@ describe('extractJson writes children with COPY', () => {
   it('adopts a row that already has its id and no extraction recorded (the COPY is refused, the statement replaces it)', async () => {
     await setup('adopt');
     await sql(`insert into adopt.direct values (md5('parentId:adopt:p1:3'), 'adopt:p1', 3, 'stale', null, -1, false)`);
+    await sql(`delete from adopt.writes`);
     const result = await extractJson({ database: db.url, name: 'adopt', source: { schema: 'adopt', table: 'parent', column: 'doc' }, target: { table: 'direct', parentKey: 'parentId', idColumn: 'id' }, shapes, map });
     expect(result.children).toBe(6 * HOSTILE.length);
     expect(await sql(`select label, score from adopt.direct where id = md5('parentId:adopt:p1:3')`)).toEqual([{ label: HOSTILE[2], score: 2.25 }]);
     expect(await sql(`select count(*)::int as n from "_evolve".extract_owned_rows where migration = 'adopt' and row_key = md5('parentId:adopt:p1:3')`)).toEqual([{ n: 1 }]);
+    expect(await writers('adopt')).toEqual(['direct: statement']);
   });
 
   it('reports a value its column refuses as PostgreSQL words it, and writes nothing of that batch', async () => {
