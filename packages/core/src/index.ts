@@ -205,7 +205,7 @@ export { rewriteMigrationSql, rewriteMigrationFolder, renderRewritePhaseModule }
 export type { RewriteResult, Refusal, RewriteOptions, RewritePhaseStep, ConfirmedRename, RequiredColumnBackfill, IntendedDrop, DeclaredColumn } from './lint/migration-rewriter.js';
 export { defineCopy, copyTable, col, expr, ref, multilingual, loadOrder } from './copy/copy-spec.js';
 export type { CopySpec, CopyTableSpec, TypedCopyTableSpec, CopyPlan, CopyTable, CopyColumn } from './copy/copy-spec.js';
-export { runCopy } from './copy/copy-runner.js';
+export { runCopy, copyHistoryStep } from './copy/copy-runner.js';
 export type { CopyRunOptions, CopyProgress, CopyTableReport } from './copy/copy-runner.js';
 export { validateCopy } from './copy/copy-validate.js';
 export type { CopyValidation, CopyCheck } from './copy/copy-validate.js';

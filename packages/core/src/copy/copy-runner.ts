@@ -8,7 +8,8 @@ import { loadOrder, type CopyPlan, type CopyTable } from './copy-spec.js';
 import { ProgressTracker, type BackfillProgress } from '../backfill/progress-tracker.js';
 import { ensureRanges } from './copy-ranges.js';
 import { resolveDeferred } from './copy-deferred.js';
-import { ensureCopyStore, finishTable, readTableFigures, readTableState, readTotals } from './copy-store.js';
+import { BatchHistoryRecorder } from '../monitor/batch-history.js';
+import { COPY_SCHEMA, ensureCopyStore, finishTable, readTableFigures, readTableState, readTotals } from './copy-store.js';
 
 /** How `runCopy` runs. */
 export interface CopyRunOptions {
@@ -109,8 +110,16 @@ async function foreignKeyEdges(client: pg.ClientBase, plan: CopyPlan): Promise<[
   );
 }
 
-/** One worker: claims ranges until none is left, each in its own target transaction with its source rows. */
-async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, snapshot: SourceSnapshot, options: CopyRunOptions, report: () => Promise<void>): Promise<void> {
+/** The batch-history step name of a copy entry (`copy:<copy>/<entry>`). Pure. */
+export function copyHistoryStep(copy: string, entry: string): string {
+  return `copy:${copy}/${entry}`;
+}
+
+/**
+ * One worker: claims ranges until none is left, each in its own target transaction with its source rows. Each
+ * committed range (and a range that failed for good) goes to the batch history after its transaction.
+ */
+async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, snapshot: SourceSnapshot, options: CopyRunOptions, report: () => Promise<void>, history: BatchHistoryRecorder, name: string): Promise<void> {
   let source = await openSourceReader(sourceUrl, snapshot.id);
   // Ranges a straight stream could not take (a rejected row): they go through staging.
   const staged = new Set<number>();
@@ -120,6 +129,8 @@ async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, sna
       await target.query(plan.stageDdl);
       // The referenced entries are complete before this one starts: their maps do not change while it copies.
       const maps = plan.directQuery ? await loadIdMaps(target, plan) : undefined;
+      let started = new Date();
+      const states: string[] = [];
       for (let attempt = 1; !options.signal?.aborted; ) {
         try {
           await target.query('begin');
@@ -128,10 +139,13 @@ async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, sna
             await target.query('commit');
             return;
           }
-          if (maps && !staged.has(range.rangeNo)) await copyRangeDirect(plan, source, target, range, maps, snapshot.at);
-          else await copyRange(plan, source, target, range, snapshot.at);
+          const outcome = maps && !staged.has(range.rangeNo) ? await copyRangeDirect(plan, source, target, range, maps, snapshot.at) : await copyRange(plan, source, target, range, snapshot.at);
           await target.query('commit');
+          const rows = outcome.inserted + outcome.dead + outcome.collapsed;
+          await history.record(target, { kind: 'batch', worker: name, startedAt: started, durationMs: Date.now() - started.getTime(), rows, updated: outcome.inserted, size: rows, attempts: attempt, retryStates: [...states] });
           attempt = 1;
+          states.length = 0;
+          started = new Date();
           await report();
         } catch (error) {
           await target.query('rollback').catch(() => undefined);
@@ -142,7 +156,13 @@ async function worker(plan: EntryPlan, sourceUrl: string, targetUrl: string, sna
             staged.add(error.rangeNo);
             continue;
           }
-          if (!isRetryable(error) || attempt >= DEFAULT_RETRY_POLICY.maxAttempts) throw error;
+          states.push(String((error as { code?: string }).code ?? 'error'));
+          if (!isRetryable(error) || attempt >= DEFAULT_RETRY_POLICY.maxAttempts) {
+            const detail = error instanceof Error ? error.message : String(error);
+            await history.record(target, { kind: 'failure', worker: name, startedAt: started, durationMs: Date.now() - started.getTime(), attempts: attempt, retryStates: [...states], detail });
+            await history.flush(target);
+            throw error;
+          }
           await sleep(retryDelayMs(attempt++, DEFAULT_RETRY_POLICY));
         }
       }
@@ -211,7 +231,12 @@ export async function runCopy(plan: CopyPlan, options: CopyRunOptions): Promise<
           // parent in an earlier range is in the id map when its children come.
           const tree = Object.values(table.resolvedColumns).some((c) => c.kind === 'ref' && c.entry === table.entry && !c.deferred);
           const workers = tree ? 1 : Math.max(1, options.workers ?? 1);
-          await Promise.all(Array.from({ length: workers }, () => worker(entryPlan, options.sourceUrl, options.targetUrl, snapshot, options, report)));
+          const history = new BatchHistoryRecorder(COPY_SCHEMA, copyHistoryStep(plan.name, table.entry));
+          try {
+            await Promise.all(Array.from({ length: workers }, (_, i) => worker(entryPlan, options.sourceUrl, options.targetUrl, snapshot, options, report, history, `w${i + 1}`)));
+          } finally {
+            await history.flush(target, true);
+          }
         }
         const done = before?.status === 'done' || (await finishTable(target, plan.name, table.entry));
         const { rangesDone: _done, ranges: _ranges, ...figures } = await readTableFigures(target, plan.name, table.entry);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { batchHistoryDdl } from '../monitor/batch-history.js';
 
 /**
  * The tracker of legacy copies, in the target's `_evolve` schema: per entry its state and source row count,
@@ -59,7 +60,7 @@ export async function ensureCopyStore(client: pg.ClientBase): Promise<void> {
   await client.query('begin');
   try {
     await client.query(`select pg_advisory_xact_lock(hashtext('prisma-evolve:copy-store'))`);
-    for (const ddl of COPY_DDL) await client.query(ddl);
+    for (const ddl of [...COPY_DDL, ...batchHistoryDdl(COPY_SCHEMA)]) await client.query(ddl);
     await markLegacyDuplicates(client);
     await client.query('commit');
   } catch (error) {

@@ -112,6 +112,14 @@ describe('runCopy → validateCopy on a dirty legacy database', () => {
     }
     const thrown = await q<{ reason: string }>(target.url, `select reason from _evolve.copy_dead_letter where entry = 'notes' and source_key = '41'`);
     expect(thrown).toEqual([{ reason: 'map threw: a note without a body' }]);
+    // Every committed range is in the batch history, after its transaction: one row per range, its rows adding up.
+    const history = await q<{ batches: number; rows: number; ranges: number }>(
+      target.url,
+      `select (select count(*)::int from _evolve.batch_history where step = 'copy:lms/grades' and kind = 'batch') as batches,
+              (select sum(rows)::int from _evolve.batch_history where step = 'copy:lms/grades') as rows,
+              (select count(*)::int from _evolve.copy_range where copy = 'lms' and entry = 'grades') as ranges`,
+    );
+    expect(history).toEqual([{ batches: history[0]?.ranges, rows: 2500, ranges: expect.any(Number) }]);
     const [users, persons, grades] = result.tables;
     // 200 users, usernames repeat every 180: 20 collapse onto their survivor.
     expect(users).toMatchObject({ sourceRows: 200, copiedRows: 180, collapsed: 20, deadLetters: 0 });
