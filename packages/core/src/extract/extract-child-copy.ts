@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
@@ -44,7 +44,7 @@ export function copyMode(plan: ExtractPlan): CopyMode {
 
 /** The deterministic child id, as PostgreSQL's `md5('<parentKey>:' || parent || ':' || ordinal)` on a UTF-8 server. Pure. */
 export function childId(parentKey: string, parent: string, ordinal: number): string {
-  return createHash('md5').update(`${parentKey}:${parent}:${ordinal}`, 'utf8').digest('hex');
+  return hash('md5', `${parentKey}:${parent}:${ordinal}`, 'hex');
 }
 
 /** Text that COPY's text format would read differently: a backslash, tab, newline or carriage return. */
