@@ -1,13 +1,12 @@
 import pg from 'pg';
 import { runBatchedTableJob, type BackfillResult } from '../backfill/backfill.js';
 import type { BackfillCommonOptions } from '../backfill/backfill-options.js';
-import { readTableInfo, relationExists, requireColumns, type TableInfo } from '../db/table-catalog.js';
+import { readTableInfo, requireColumns } from '../db/table-catalog.js';
 import { withClient } from '../db/with-client.js';
 import { ColumnNotFoundError, InvalidArgumentError, NoUsableKeyError } from '../errors.js';
-import { runBatchedStatement } from '../operations/batched-statement.js';
-import { quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
+import { quoteIdent, quoteQualified } from '../sql.js';
 import { DataMigrationStore, DEFAULT_TRACKING, type TrackingLocation } from '../tracking/data-migration-store.js';
-import { parseDocument, type ShapeSet } from './document-parser.js';
+import type { ShapeSet } from './document-parser.js';
 import type { ExtractParent, ExtractPlan, InvalidPolicy } from './extract-plan.js';
 import { ShapeExtractWriter } from './extract-writers.js';
 
@@ -89,13 +88,15 @@ export interface ExtractResult extends BackfillResult {
   readonly invalid: number;
 }
 
-interface Resolved {
+/** An extraction resolved against the catalog. */
+export interface Resolved {
   readonly plan: ExtractPlan;
   readonly tracking: TrackingLocation;
   readonly sourceSchema: string;
 }
 
-async function resolve(client: pg.ClientBase, options: ExtractDefinition<unknown>, name: string): Promise<Resolved> {
+/** Reads the catalog for an extraction and builds its plan; errors name the option at fault. Read-only. */
+export async function resolve(client: pg.ClientBase, options: ExtractDefinition<unknown>, name: string): Promise<Resolved> {
   const tracking = { ...DEFAULT_TRACKING, ...options.tracking };
   const sourceSchema = options.source.schema ?? 'public';
   const source = await readTableInfo(client, sourceSchema, options.source.table);
@@ -182,7 +183,8 @@ async function ensureDeadLetters(client: pg.ClientBase, tracking: TrackingLocati
 }
 
 
-function connectionString(database: string | pg.Pool): string {
+/** The connection string of `database` (a URL, or a pool created from one). Pure. */
+export function connectionString(database: string | pg.Pool): string {
   if (typeof database === 'string') return database;
   const url = database.options.connectionString;
   if (!url) throw new InvalidArgumentError('database', 'extraction needs a connection string (or a pool created from one)');
@@ -255,146 +257,4 @@ export async function extractJson<Element>(options: ExtractJsonOptions<Element>)
     });
   }
   return { ...result, children: result.updated, invalid: result.skipped };
-}
-
-/** Per-parent parity of an extraction. */
-export interface ExtractionReport {
-  readonly parents: number;
-  /** Parents whose document was valid (or empty). */
-  readonly validDocuments: number;
-  readonly invalidDocuments: number;
-  /** Children the valid documents should have (after `distinctOn`). */
-  readonly expectedChildren: number;
-  readonly children: number;
-  /** Parents whose child count differs, with both counts (at most 10). */
-  readonly mismatches: readonly { readonly key: string; readonly expected: number; readonly actual: number }[];
-  readonly mismatchCount: number;
-  readonly ok: boolean;
-}
-
-/**
- * Checks an extraction parent by parent. It re-parses every document the way the extraction does and
- * compares the number of valid elements with the child rows of that parent. Read-only (no locks beyond
- * ACCESS SHARE); pages through the parents by key.
- */
-export async function verifyExtraction<Element>(options: ExtractJsonOptions<Element>): Promise<ExtractionReport> {
-  return withClient(connectionString(options.database), (client) => verifyExtractionOn(client, options));
-}
-
-/** {@link verifyExtraction} on a connection you hold (e.g. in a plan's verify step). Read-only. */
-export async function verifyExtractionOn<Element>(client: pg.ClientBase, options: ExtractDefinition<Element>): Promise<ExtractionReport> {
-  {
-    const { plan } = await resolve(client, options as ExtractDefinition<unknown>, 'verify');
-    const key = quoteIdent(plan.source.key.name);
-    const parent = quoteIdent(plan.target.parentKey);
-    let after: string | null = null;
-    const totals = { parents: 0, valid: 0, invalid: 0, expected: 0, children: 0, mismatchCount: 0 };
-    const mismatches: { key: string; expected: number; actual: number }[] = [];
-    for (;;) {
-      const page: pg.QueryResult<{ k: string; doc: unknown }> = await client.query<{ k: string; doc: unknown }>(
-        `select t.${key}::text as k, t.${quoteIdent(plan.source.column)} as doc from ${plan.source.table} t
-         where (${plan.source.where}) ${after === null ? '' : `and t.${key} > $1::${plan.source.key.type}`} order by t.${key} limit 5000`,
-        after === null ? [] : [after],
-      );
-      const rows = page.rows;
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]?.k ?? null;
-      const keys = rows.map((row) => row.k);
-      const expected = new Map<string, number>();
-      for (const row of rows) expected.set(row.k, expectedCount(parseDocument(row.doc, options.shapes), options, row.k));
-      const { rows: actual } = await client.query<{ k: string; n: number }>(
-        `select ${parent}::text as k, count(*)::int as n from ${plan.target.table} where ${parent} = any($1::${plan.source.key.type}[]) group by 1`,
-        [keys],
-      );
-      const counts = new Map(actual.map((row) => [row.k, row.n]));
-      for (const k of keys) {
-        const want = expected.get(k) ?? 0;
-        const got = counts.get(k) ?? 0;
-        totals.parents += 1;
-        totals.children += got;
-        if (want < 0) {
-          totals.invalid += 1;
-          if (got !== 0) record(k, 0, got);
-          continue;
-        }
-        totals.valid += 1;
-        totals.expected += want;
-        if (want !== got) record(k, want, got);
-      }
-    }
-    function record(k: string, expected: number, actual: number): void {
-      totals.mismatchCount += 1;
-      if (mismatches.length < 10) mismatches.push({ key: k, expected, actual });
-    }
-    return {
-      parents: totals.parents,
-      validDocuments: totals.valid,
-      invalidDocuments: totals.invalid,
-      expectedChildren: totals.expected,
-      children: totals.children,
-      mismatches,
-      mismatchCount: totals.mismatchCount,
-      ok: totals.mismatchCount === 0,
-    };
-  }
-}
-
-/** Expected children of one parsed document; -1 for an invalid one. */
-function expectedCount<Element>(parsed: ReturnType<typeof parseDocument<Element>>, options: ExtractWithShapes<Element>, key: string): number {
-  if (parsed.kind === 'invalid') return -1;
-  if (parsed.kind === 'empty') return 0;
-  const distinctOn = options.target.distinctOn ?? [];
-  if (distinctOn.length === 0) return parsed.elements.length;
-  const seen = new Set(parsed.elements.map((element) => JSON.stringify(distinctOn.map((column) => options.map(element, { key, row: {} })[column] ?? null))));
-  return seen.size;
-}
-
-/**
- * Removes what an extraction wrote: the child rows its ledger records (for parents matching
- * `source.where` when given; never rows the application wrote itself, even for the same parents), in
- * batches of short transactions, then the dead letters and checkpoints of `name`, and resets its tracking
- * row so the extraction can run again. Idempotent. Returns the number of recorded rows removed (rows the
- * application had deleted already count too).
- */
-export async function undoExtraction(options: { database: string; name: string; spec: ExtractSpec; tracking?: Partial<TrackingLocation>; signal?: AbortSignal }): Promise<number> {
-  const tracking = { ...DEFAULT_TRACKING, ...options.tracking };
-  const sourceSchema = options.spec.source.schema ?? 'public';
-  const owned = quoteQualified(tracking.stateSchema, OWNED_ROWS_TABLE);
-  const result = await withClient(options.database, async (client) => {
-    const source = await readTableInfo(client, sourceSchema, options.spec.source.table);
-    const target = await readTableInfo(client, options.spec.target.schema ?? sourceSchema, options.spec.target.table);
-    return { source, target, ledger: await relationExists(client, owned) };
-  });
-  const deleted = result.ledger ? await removeOwnedRows(options, owned, result) : 0;
-  await withClient(options.database, async (client) => {
-    await client.query(`delete from ${quoteQualified(tracking.stateSchema, DEAD_LETTER_TABLE)} where migration = $1`, [options.name]).catch(() => undefined);
-    await client.query(`delete from ${quoteQualified(tracking.stateSchema, 'backfill_state')} where migration = $1`, [options.name]).catch(() => undefined);
-    // A later extractJson of the same name must run again, not report "already completed".
-    await new DataMigrationStore(tracking).reset(client, options.name).catch(() => undefined);
-  });
-  return deleted;
-}
-
-/** Deletes, in batches, the child rows the ledger records for `options.name` (restricted by `source.where`). */
-async function removeOwnedRows(
-  options: { database: string; name: string; spec: ExtractSpec; signal?: AbortSignal },
-  owned: string,
-  result: { source: TableInfo; target: TableInfo },
-): Promise<number> {
-  const targetKey = result.target.primaryKey[0];
-  if (result.target.primaryKey.length !== 1 || !targetKey) throw new NoUsableKeyError(result.target.qualified, 'undoExtraction needs the single-column primary key the extraction recorded rows by');
-  const keyType = result.target.columns.get(targetKey)?.type ?? 'text';
-  const parents = options.spec.source.where
-    ? ` and x.parent_key in (select t.${quoteIdent(result.source.primaryKey[0] ?? 'id')}::text from ${result.source.qualified} t where ${options.spec.source.where})`
-    : '';
-  const deleted = await runBatchedStatement(
-    options.database,
-    options.name,
-    result.target.qualified,
-    `with gone as (delete from ${owned} o where o.ctid in (select x.ctid from ${owned} x where x.migration = ${quoteLiteral(options.name)}${parents} limit 5000) returning o.row_key),
-          removed as (delete from ${result.target.qualified} c where c.${quoteIdent(targetKey)} = any(array(select row_key::${keyType} from gone)) returning 1)
-     select row_key from gone`,
-    { timeouts: { lockMs: 2_000, statementMs: 60_000 }, ...(options.signal ? { signal: options.signal } : {}) },
-  );
-  return deleted.rows;
 }
