@@ -108,7 +108,10 @@ function stageTable(columns: number): string {
 
 /**
  * COPYs the children (consumed from `children` as they come; `written` receives each) and records each in the
- * ledger, in the caller's open transaction. Returns the number of ledger rows written (one per child).
+ * ledger, in the caller's open transaction (nothing commits here; a failure leaves that transaction aborted,
+ * so the caller rolls back to its savepoint). Returns the number of ledger rows written (one per child). Not
+ * idempotent by itself: the caller deletes what the extraction wrote for these parents first. Locks: ROW
+ * EXCLUSIVE on the child table and the ledger, row locks on the rows inserted.
  */
 export async function copyChildren(client: pg.ClientBase, plan: ExtractPlan, mode: 'direct' | 'staged', children: Iterable<ChildRow>, written: ChildRow[]): Promise<number> {
   const { target } = plan;

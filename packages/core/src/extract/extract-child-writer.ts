@@ -11,8 +11,9 @@ import type { ExtractPlan } from './extract-plan.js';
  * - **COPY** (`extract-child-copy.ts`) when this process knows every child's key: the key is the
  *   deterministic `idColumn` (a text column) and the server encodes text as UTF-8. Streamed while the
  *   children are produced, under a savepoint. A row the table refuses (an id that already exists, a value that
- *   does not convert, a constraint) rolls the savepoint back and the batch is written by the statement below,
- *   which adopts or refuses existing ids and reports errors exactly as it always has.
+ *   does not convert, a constraint; see {@link refusedByTable}) rolls the savepoint back and the batch is
+ *   written by the statement below, which adopts or refuses existing ids and reports errors exactly as it
+ *   always has.
  * - **One `INSERT … SELECT … FROM unnest(…)`** otherwise: the insert and its ledger rows in one statement
  *   (`RETURNING` the keys PostgreSQL assigned), existing ids handled by `ON CONFLICT` (see {@link onSameChild}).
  */
@@ -81,10 +82,15 @@ export interface ChildBatch {
   readonly dead: readonly DeadLetter[];
 }
 
-/** A value the table refused (SQLSTATE class 22 data exception or 23 integrity constraint violation). */
+/**
+ * An error the statement path may not share: a value the table refused (SQLSTATE class 22 data exception or 23
+ * integrity constraint violation), or class 42 (e.g. a role without the TEMPORARY privilege the staging table
+ * needs). The statement path then writes the batch, or reports the same error in its own words. Timeouts,
+ * deadlocks and lost connections are not among them: the batch is retried whole instead.
+ */
 function refusedByTable(error: unknown): boolean {
   const state = String((error as { code?: unknown }).code ?? '');
-  return state.startsWith('22') || state.startsWith('23');
+  return state.startsWith('22') || state.startsWith('23') || state.startsWith('42');
 }
 
 /**

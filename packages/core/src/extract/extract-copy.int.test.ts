@@ -117,4 +117,32 @@ describe('extractJson writes children with COPY', () => {
     expect(await sql(`select count(*)::int as n, count(distinct ("parentId", ord))::int as d from ahead.child`)).toEqual([{ n: expected, d: expected }]);
     expect((await verifyExtraction(spec)).ok).toBe(true);
   });
+
+  it('falls back to the INSERT statement for a role without the TEMPORARY privilege the staging table needs', async () => {
+    const role = `evolve_notemp_${process.pid}`;
+    const database = new URL(db.url).pathname.slice(1);
+    await sql(`create role ${role} login; revoke temporary on database "${database}" from public; grant create on database "${database}" to ${role}`);
+    try {
+      await sql(`create schema notemp authorization ${role}; create table notemp.parent (id int primary key, doc jsonb);
+        create table notemp.child (id text primary key, "parentId" int not null, ord int not null, "updatedAt" timestamptz not null);
+        insert into notemp.parent select g, jsonb_build_array(jsonb_build_object('i', 1), jsonb_build_object('i', 2)) from generate_series(1, 50) g;
+        alter table notemp.parent owner to ${role}; alter table notemp.child owner to ${role}`);
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = '';
+      const list = { list: z.array(z.object({ i: z.number().int() })) };
+      const result = await extractJson({
+        database: url.toString(),
+        name: 'notemp',
+        tracking: { schema: 'notemp', stateSchema: 'notemp' },
+        source: { schema: 'notemp', table: 'parent', column: 'doc' },
+        target: { table: 'child', parentKey: 'parentId', idColumn: 'id', fixed: { updatedAt: 'now()' } },
+        shapes: list,
+        map: mapColumns((e: { i: number }) => ({ ord: e.i }), ['ord']),
+      });
+      expect(result).toMatchObject({ status: 'completed', children: 100 });
+    } finally {
+      await sql(`drop schema if exists notemp cascade; drop owned by ${role}; grant temporary on database "${database}" to public; drop role ${role}`);
+    }
+  });
 });
