@@ -55,7 +55,8 @@ export class ExtractBatchReader<Element> {
    * The batch `request` asks for, in the caller's open transaction: its parent keys and its children (produced
    * lazily; `dead` is complete once they are consumed). Also reads the next batch's parents and starts parsing
    * them. Throws, when its children are consumed, what parsing a document threw (e.g. {@link InvalidDocumentError}
-   * with `onInvalid: 'fail'`).
+   * with `onInvalid: 'fail'`). Read-only (ACCESS SHARE on the source); what was read ahead is used only by the
+   * batch asking for exactly that range on the same connection, so a retried or resized batch reads afresh.
    */
   async read(client: pg.ClientBase, request: BatchRequest): Promise<ChildBatch> {
     const held = this.ahead.get(client);
