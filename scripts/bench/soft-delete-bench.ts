@@ -1,7 +1,8 @@
 /**
- * `pnpm bench soft-delete`: the same query mix (findMany with nested include, findUnique, count, update,
- * delete) through a bare Prisma 7 client, through our soft-delete extension, and through
- * prisma-extension-soft-delete (the peer), on one schema and data set.
+ * `pnpm bench soft-delete`: the same query mix (findMany with nested include, findUnique, count, update of a
+ * live post, delete) through a bare Prisma 7 client, through our soft-delete extension, through a query
+ * extension that passes every query through (Prisma's own price of an extension), and through
+ * prisma-extension-soft-delete (the peer), on one schema and data set, in alternating rounds.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +41,10 @@ async function cycle(client: Client, i: number, victims: number[]): Promise<void
   await client.user.findMany({ where: { id: { gte: user, lt: user + 10 } }, include: { posts: { include: { comments: true } } } });
   await client.user.findUnique({ where: { id: user } });
   await client.post.count({ where: { authorId: user } });
-  await client.post.update({ where: { id: 1 + ((i * 7) % 800) }, data: { title: `updated ${i}` } }).catch(() => undefined);
+  // A live post (every fifth is soft-deleted): through the extension an update of a deleted one is "not found"
+  // (P2025) by design, which would time Prisma's error path, not the extension.
+  const post = 1 + ((i * 7) % 800);
+  await client.post.update({ where: { id: post % 5 === 0 ? post + 1 : post }, data: { title: `updated ${i}` } });
   const victim = victims.pop();
   if (victim !== undefined) await client.post.delete({ where: { id: victim } });
 }
@@ -54,20 +58,27 @@ export async function runSoftDeleteBench(options: SoftDeleteBenchOptions): Promi
   const toolkitVictims = ids.slice(options.cycles, options.cycles * 2);
   const base = new PrismaClient({ adapter: new PrismaPg({ connectionString: options.url }) });
   const toolkit = base.$extends(softDelete({ meta: evolveMeta, models: { User: { field: 'deletedAt' }, Post: { field: 'deletedAt' }, Comment: { field: 'deletedAt' } } }));
+  // Prisma's own price of a query extension: one that passes every query through unchanged (hard deletes included).
+  const passThrough = base.$extends({ query: { $allModels: { $allOperations: ({ args, query }) => query(args) } } });
+  const emptyVictims = ids.slice(options.cycles * 2, options.cycles * 3);
   try {
-    // Warm both up, then alternate halves so drift hits both equally.
+    // Warm all up, then alternate in ten rounds so drift (other load on the machine) hits each equally.
     for (let i = 0; i < 20; i += 1) {
       await cycle(base as unknown as Client, i, []);
       await cycle(toolkit as unknown as Client, i, []);
+      await cycle(passThrough as unknown as Client, i, []);
     }
     let bareSeconds = 0;
     let toolkitSeconds = 0;
-    const half = Math.floor(options.cycles / 2);
-    for (const round of [0, 1]) {
-      const from = round * half;
-      const to = round === 0 ? half : options.cycles;
+    let emptySeconds = 0;
+    const rounds = 10;
+    const size = Math.ceil(options.cycles / rounds);
+    for (let round = 0; round < rounds; round += 1) {
+      const from = round * size;
+      const to = Math.min(options.cycles, from + size);
       bareSeconds += (await timed(async () => { for (let i = from; i < to; i += 1) await cycle(base as unknown as Client, i, bareVictims); })).seconds;
       toolkitSeconds += (await timed(async () => { for (let i = from; i < to; i += 1) await cycle(toolkit as unknown as Client, i, toolkitVictims); })).seconds;
+      emptySeconds += (await timed(async () => { for (let i = from; i < to; i += 1) await cycle(passThrough as unknown as Client, i, emptyVictims); })).seconds;
     }
     const peer = await import('prisma-extension-soft-delete').then(
       () => ({ opsPerS: null, error: 'loaded (unexpected on Prisma 7): run it by hand' }),
@@ -85,6 +96,8 @@ export async function runSoftDeleteBench(options: SoftDeleteBenchOptions): Promi
       peer_ops_per_s: peer.opsPerS,
       peer_error: peer.error,
       toolkit_vs_bare: Math.round((ours / bare) * 100) / 100,
+      pass_through_extension_ops_per_s: Math.round(ops / emptySeconds),
+      pass_through_vs_bare: Math.round((ops / emptySeconds / bare) * 100) / 100,
     };
   } finally {
     await base.$disconnect();
