@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { withClient } from '../db/with-client.js';
@@ -160,7 +160,9 @@ export async function backupDatabase(options: { databaseUrl: string; file: strin
     pgDumpVersion: tool.version,
     tables: server.tables,
   };
-  await writeFile(`${options.file}.manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeFile(`${options.file}.manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  // A dump holds every row: readable by its owner only, whatever the umask.
+  await chmod(options.file, 0o600);
   return manifest;
 }
 

@@ -75,7 +75,9 @@ async function reindex(client: pg.ClientBase, index: { schema: string; table: st
     await client.query(`REINDEX INDEX CONCURRENTLY ${quoteQualified(index.schema, index.name)}`);
     return { action: 'reindex', object, ok: true, message: `rebuilt invalid index "${index.name}" on "${index.table}": it is valid now` };
   } catch (error) {
-    const leftovers = (await invalidIndexes(client)).filter((i) => i.schema === index.schema && i.name.startsWith(`${index.name}_ccnew`) && !before.has(`${i.schema}.${i.name}`));
+    // PostgreSQL names the transient index `<name>_ccnew[N]`, cutting `<name>` so the whole fits 63 bytes: it is
+    // found as a new invalid `_ccnew` index of the same table.
+    const leftovers = (await invalidIndexes(client)).filter((i) => i.schema === index.schema && i.table === index.table && /_ccnew\d*$/.test(i.name) && !before.has(`${i.schema}.${i.name}`));
     for (const leftover of leftovers) await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${quoteQualified(leftover.schema, leftover.name)}`).catch(() => undefined);
     return { action: 'reindex', object, ok: false, message: `REINDEX INDEX CONCURRENTLY of "${index.name}" on "${index.table}" failed, the index stays invalid: ${reason(error)}` };
   }

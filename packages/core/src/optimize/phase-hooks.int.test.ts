@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -77,6 +77,9 @@ describe('phase hooks: backup, optimize, watched plans', () => {
     const file = path.join(backups, dumps[0] as string);
     const manifest = JSON.parse(readFileSync(`${file}.manifest.json`, 'utf8')) as BackupManifest;
     expect(manifest.sha256).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'));
+    // Every row is in the dump: owner-only files and folder, and a .gitignore keeps it out of the repository.
+    expect([statSync(file).mode & 0o777, statSync(`${file}.manifest.json`).mode & 0o777, statSync(backups).mode & 0o777]).toEqual([0o600, 0o600, 0o700]);
+    expect(readFileSync(path.join(backups, '.gitignore'), 'utf8')).toMatch(/^\*$/m);
     expect(events).toContainEqual(expect.objectContaining({ kind: 'hook', hook: 'backup', phase: 'risky', file }));
     const summary = await withClient(db.url, async (c) => (await c.query<{ s: unknown }>(`select "resultSummary" as s from _evolve."DataMigration" where name = 'phase:risky'`)).rows[0]?.s);
     expect(summary).toEqual({ backup: file });

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import { backupDatabase, type BackupManifest } from '../backup/backup.js';
@@ -63,6 +64,13 @@ export async function recordedBackup(client: pg.ClientBase, stateSchema: string,
   return rows[0];
 }
 
+/** Creates the backup folder readable by its owner only, with a `.gitignore` so dumps never reach the repository. */
+async function privateDirectory(directory: string): Promise<void> {
+  if (existsSync(directory)) return;
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  await writeFile(path.join(directory, '.gitignore'), '# database dumps: never commit them\n*\n');
+}
+
 /**
  * Takes the pre-phase backup of a phase marked `backup: true` (pg_dump -Fc with its manifest, see
  * `backupDatabase`) and records where it is in `<state schema>.phase_backups`. A resumed phase (`fresh` false)
@@ -78,8 +86,17 @@ async function preBackup(context: PhaseHookContext, fresh: boolean): Promise<str
     return kept.file;
   }
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-  const file = path.join(backupDirectory(context.plan, context.migrationsDir, context.backupDir), `${parseConnectionTarget(context.databaseUrl).database}-${phase.name}-${stamp}.dump`);
+  const directory = backupDirectory(context.plan, context.migrationsDir, context.backupDir);
+  await privateDirectory(directory);
+  // A resumed phase whose first backup is gone gets a dump of its state now: said so, and the record of the
+  // backup taken before the phase is kept.
+  const midPhase = !fresh && kept !== undefined;
+  const file = path.join(directory, `${parseConnectionTarget(context.databaseUrl).database}-${phase.name}-${midPhase ? 'midphase-' : ''}${stamp}.dump`);
   const manifest = await backupDatabase({ databaseUrl: context.databaseUrl, file });
+  if (midPhase) {
+    await context.emit({ kind: 'hook', phase: phase.name, hook: 'backup', file, message: `the backup taken before the phase (${kept.file}) is missing: this dump holds the phase's state now, mid-phase: ${file}` });
+    return file;
+  }
   const table = quoteQualified(tracking.stateSchema, PHASE_BACKUPS_TABLE);
   await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(tracking.stateSchema)}; CREATE TABLE IF NOT EXISTS ${table} ("phase" text PRIMARY KEY, "file" text NOT NULL, "manifest" jsonb NOT NULL, "takenAt" timestamptz NOT NULL DEFAULT now())`);
   await client.query(`INSERT INTO ${table} ("phase", "file", "manifest") VALUES ($1, $2, $3::jsonb) ON CONFLICT ("phase") DO UPDATE SET "file" = EXCLUDED."file", "manifest" = EXCLUDED."manifest", "takenAt" = now()`, [phase.name, file, JSON.stringify(manifest)]);

@@ -13,6 +13,12 @@ import { quoteIdent, quoteQualified } from '../sql.js';
 export interface WatchQuery {
   readonly sql: SqlExpression;
   readonly params?: readonly unknown[];
+  /**
+   * With `run --analyze`, EXPLAIN ANALYZE executes the query. Its transaction is READ ONLY (a write fails and
+   * is recorded) unless this is `true`: then the write runs, holds its locks until the rollback, advances
+   * sequences and fires side effects a rollback cannot undo. Off by default.
+   */
+  readonly writes?: boolean;
 }
 
 /** The plan's watched queries, by name. */
@@ -30,6 +36,7 @@ export const watchQueriesSchema = z.record(
       .min(1, 'must be a non-empty SQL query')
       .refine((sql) => !/;\s*\S/.test(sql.replace(/'(?:[^']|'')*'/g, "''")), 'must be one statement (EXPLAIN takes one)'),
     params: z.array(z.unknown()).optional(),
+    writes: z.boolean().optional(),
   }).strict(),
 );
 
@@ -58,20 +65,22 @@ CREATE TABLE IF NOT EXISTS ${quoteQualified(stateSchema, QUERY_PLANS_TABLE)} (
 }
 
 /**
- * EXPLAINs one query on `client` inside a transaction that is always rolled back: with `analyze`, EXPLAIN ANALYZE
- * executes the query, and whatever it writes is undone. Runs under `lock_timeout` and `statement_timeout` (set
- * locally). Returns the plan, or the error's message: never throws for the query's own failure.
+ * EXPLAINs one query on `client` inside a transaction that is always rolled back, READ ONLY unless the query
+ * says `writes: true`: with `analyze`, EXPLAIN ANALYZE executes the query, a write then fails (recorded), and
+ * whatever an allowed write did is undone. Sent with the extended protocol, so a second statement hidden in the
+ * SQL is refused by the server, never run. Under `lock_timeout` and `statement_timeout` (set locally; 0 means
+ * none). Returns the plan, or the error's message: never throws for the query's own failure.
  */
 export async function explainQuery(
   client: pg.ClientBase,
   query: WatchQuery,
   options: { analyze: boolean; lockTimeoutMs: number; statementTimeoutMs: number },
 ): Promise<{ plan: unknown; error: null } | { plan: null; error: string }> {
-  await client.query('BEGIN');
+  await client.query(query.writes ? 'BEGIN' : 'BEGIN READ ONLY');
   try {
-    await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(options.lockTimeoutMs))}; SET LOCAL statement_timeout = ${Math.max(1, Math.round(options.statementTimeoutMs))}`);
+    await client.query(`SET LOCAL lock_timeout = ${Math.max(0, Math.round(options.lockTimeoutMs))}; SET LOCAL statement_timeout = ${Math.max(0, Math.round(options.statementTimeoutMs))}`);
     const explain = options.analyze ? 'EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)' : 'EXPLAIN (FORMAT JSON)';
-    const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`${explain} ${query.sql}`, [...(query.params ?? [])]);
+    const { rows } = await client.query<{ 'QUERY PLAN': unknown }>({ text: `${explain} ${query.sql}`, values: [...(query.params ?? [])], queryMode: 'extended' } as pg.QueryConfig);
     return { plan: rows[0]?.['QUERY PLAN'] ?? null, error: null };
   } catch (error) {
     return { plan: null, error: error instanceof Error ? error.message : String(error) };

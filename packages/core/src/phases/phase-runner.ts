@@ -305,7 +305,17 @@ export class PhaseRunner {
           throw failure;
         }
       }
-      await this.store.finish(client, phaseRowName(phase.name), 'completed', await afterPhase(this.hookContext(client, phase)));
+      // The after-phase hooks (optimize, "after" plans) fail the phase like a step would: logged, and run again
+      // by the next `run` (its steps, completed, are skipped).
+      let summary: Awaited<ReturnType<typeof afterPhase>>;
+      try {
+        summary = await afterPhase(this.hookContext(client, phase));
+      } catch (error) {
+        const failure = new PhaseFailedError(phase.name, 'after-phase hooks', error);
+        await this.store.logError(client, phaseRowName(phase.name), { step: 'after-phase hooks', error: failure.message, code: (error as { code?: unknown }).code ?? null }, 'failed');
+        throw failure;
+      }
+      await this.store.finish(client, phaseRowName(phase.name), 'completed', summary);
       await this.options.onEvent?.({ kind: 'phase', phase: phase.name, state: 'done' });
     }));
   }
