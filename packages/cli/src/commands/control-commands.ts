@@ -5,9 +5,9 @@ import type { Command, CommandContext } from '../command.js';
 type Action = ControlAction | 'resume';
 
 const SAID: Record<Action, string> = {
-  pause: 'paused: its workers finish the batch in flight, then wait holding no lock (prisma-evolve resume to go on)',
-  resume: 'resumed: its workers go on within about 250 ms',
-  cancel: 'cancel requested: its workers stop after the batch in flight, checkpoints kept; `run` resumes it later',
+  pause: 'paused: its workers stop within about 250 ms, after the batch in flight, then wait holding no lock and no range (prisma-evolve resume to go on)',
+  resume: 'resumed: its workers go on within about 250 ms (a cancel of a step that is not running is cleared too)',
+  cancel: 'cancel requested: its workers stop within about 250 ms, after the batch in flight, checkpoints kept; `run` resumes it later',
 };
 
 /** Who asked, as the control table records it: `user@host pid N`. */
@@ -37,7 +37,7 @@ function controlCommand(action: Action, summary: string): Command {
 
 /** `pause <phase>/<step>`: a running (or not yet started) data step waits between batches until resumed. */
 export const pause = controlCommand('pause', 'pause a data step of a run going on elsewhere: its workers wait between batches (shown in status)');
-/** `resume <phase>/<step>`: clears a pause. */
-export const resume = controlCommand('resume', 'let a paused data step go on');
+/** `resume <phase>/<step>`: clears a pause (and a cancel nothing will consume: the step is not running). */
+export const resume = controlCommand('resume', 'let a paused data step go on (also clears a stale cancel)');
 /** `cancel <phase>/<step>`: the running step stops after its batches in flight; resumable by `run`. */
 export const cancel = controlCommand('cancel', 'stop a running data step after its batches in flight (checkpoints kept; run resumes it)');

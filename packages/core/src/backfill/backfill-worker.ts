@@ -81,8 +81,9 @@ export interface WorkerStats {
  * (after `retry.maxAttempts` tries on lock timeouts, statement timeouts, deadlocks and serialization
  * failures, each shrinking the batch; any other error fails at once). A failed worker hands its range back
  * with the checkpoint of its last committed batch and throws `BackfillBatchFailedError`.
- * Between batches (never inside one) it obeys the operator's control flag: paused, it waits with no
- * transaction open and no lock held; cancelled, it stops as on an aborted signal. Batches, waits and
+ * Between batches (never inside one) it obeys the operator's control flag: paused, it hands its range back
+ * (checkpoint kept) and waits before claiming the next one, with no transaction open, no lock and no range
+ * held (so no lease lapses while it waits); cancelled, it stops as on an aborted signal. Batches, waits and
  * failures go to the step's history after their transaction ended.
  */
 export async function runBackfillWorker(client: pg.ClientBase, index: number, settings: WorkerSettings): Promise<WorkerStats> {
@@ -133,8 +134,11 @@ export async function runBackfillWorker(client: pg.ClientBase, index: number, se
   const runRange = async (range: ClaimedRange): Promise<void> => {
     let cursor: KeyText | null = range.cursor ?? range.lo;
     for (;;) {
-      if (!settings.signal.aborted) await obeyControl();
-      if (settings.signal.aborted) {
+      const state = settings.signal.aborted || !settings.control ? 'run' : await settings.control.read(client);
+      if (state === 'cancel') settings.onCancelRequested();
+      // Paused: hand the range back before waiting (the wait is in the claim loop), so a pause longer than
+      // the lease never lets another worker take over a range whose owner will write to it again.
+      if (settings.signal.aborted || state === 'pause') {
         await settings.claims.release(client, range.rangeNo, identity);
         return;
       }
@@ -166,6 +170,9 @@ export async function runBackfillWorker(client: pg.ClientBase, index: number, se
   };
 
   while (!settings.signal.aborted) {
+    // Between ranges too: a paused worker claims nothing (and so holds no range while it waits).
+    await obeyControl();
+    if (settings.signal.aborted) break;
     const claim = await settings.claims.claim(client, identity, settings.timeouts);
     if (claim.kind === 'finished') break;
     if (claim.kind === 'wait') {

@@ -26,8 +26,8 @@ import type { KeyColumn } from './keyset-sql.js';
 import { ProgressTracker } from './progress-tracker.js';
 import { DEFAULT_LEASE_MS, DEFAULT_RANGE_ROWS, RangeClaims } from './range-claims.js';
 import { SqlBatchWriter } from './sql-batch-writer.js';
-import { BatchHistoryRecorder, batchHistoryDdl } from '../monitor/batch-history.js';
-import { clearStepCancel, StepControlReader, stepControlDdl } from '../monitor/step-control.js';
+import { BatchHistoryRecorder, batchHistoryDdl, type HistoryStats } from '../monitor/batch-history.js';
+import { clearStepCancel, clearStepControl, isStepControlObeyed, StepControlReader, stepControlDdl } from '../monitor/step-control.js';
 
 /** How a backfill call ended (failures throw instead). */
 export type BackfillStatus = 'completed' | 'already-completed' | 'canceled';
@@ -50,7 +50,7 @@ export interface BackfillResult {
   /** The gate's measurement; absent when it was skipped or the call was canceled. */
   readonly coverage?: CoverageReport;
   /** What recording the batch history cost this call (absent with `history: false`). */
-  readonly history?: { readonly entries: number; readonly flushes: number; readonly writeMs: number };
+  readonly history?: HistoryStats;
 }
 
 /**
@@ -179,8 +179,10 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
     });
     await store.ensure(admin, [...RangeClaims.ddl(tracking.stateSchema), ...batchHistoryDdl(tracking.stateSchema), ...stepControlDdl(tracking.stateSchema)]);
-    // A cancel stops the run it met; this run was asked for after it.
-    await clearStepCancel(admin, tracking.stateSchema, name);
+    // A cancel on this very name that nothing obeys now was meant for a run that is gone (a cancel is only
+    // accepted while something obeys it); one on the step this belongs to (`a/b` of `a/b/01:unit`) is not
+    // touched: it may have arrived while the step did other work, and is obeyed below.
+    if (!(await isStepControlObeyed(admin, tracking.stateSchema, name))) await clearStepCancel(admin, tracking.stateSchema, name);
 
     const previous = await store.get(admin, name);
     if (previous?.status === 'completed' && !options.restart) {
@@ -198,7 +200,17 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
     if (options.signal?.aborted) internal.abort();
     let canceledByOperator = false;
     const stopped = (): boolean => options.signal?.aborted === true || canceledByOperator;
-    const history = options.history === false ? undefined : new BatchHistoryRecorder(tracking.stateSchema, name, options.history);
+    let historyWarned = false;
+    const history =
+      options.history === false
+        ? undefined
+        : new BatchHistoryRecorder(tracking.stateSchema, name, options.history, (error) => {
+            // Best-effort, but never silent: counted in `result.history.failures`, and said once per call.
+            if (historyWarned) return;
+            historyWarned = true;
+            process.emitWarning(`batch history of "${name}" not written: ${error instanceof Error ? error.message : String(error)} (the step goes on; see result.history.failures)`, 'EvolveHistoryWarning');
+          });
+    const control = options.control === false ? undefined : new StepControlReader(tracking.stateSchema, name);
     const settings = {
       migration: name,
       table,
@@ -217,7 +229,7 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
       onBatch: options.onBatch,
       onPause: options.onPause,
       onCommitted: (processed: number) => options.onProgress?.(tracker.update(processed)),
-      control: options.control === false ? undefined : new StepControlReader(tracking.stateSchema, name),
+      control,
       history,
       onCancelRequested: () => {
         canceledByOperator = true;
@@ -261,6 +273,7 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
       }
     }
     options.signal?.removeEventListener('abort', abort);
+    await control?.stop(admin);
     await history?.flush(admin, true);
     const base = { name, resumed, ...stats, ...(history ? { history: { ...history.stats } } : {}) };
     if (failure) {
@@ -270,7 +283,8 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
     if (stopped()) {
       if (canceledByOperator) {
         await store.logError(admin, name, { error: 'canceled by an operator (prisma-evolve cancel); checkpoints kept, run again to resume' });
-        await clearStepCancel(admin, tracking.stateSchema, name);
+        // The cancel obeyed may be this name's or the step's it belongs to: either is consumed by this stop.
+        await clearStepCancel(admin, tracking.stateSchema, name, { ancestors: true });
       }
       await store.finish(admin, name, 'pending', { canceledAt: new Date().toISOString(), ...(canceledByOperator ? { canceledBy: 'operator' } : {}), ...(await claims.totals(admin)) });
       return { ...base, status: 'canceled', durationMs: performance.now() - started };
@@ -282,6 +296,9 @@ async function runBackfill(options: BackfillCommonOptions, makeWriter: WriterFac
       throw new CoverageBelowThresholdError(name, table.qualified, { ...coverage, remaining: coverage.total - coverage.satisfied });
     }
     await store.finish(admin, name, 'completed', summary);
+    // A pause or cancel of this name that arrived after the last batch (during the coverage gate) has nothing
+    // left to stop. One on the enclosing step stays for the runner: it obeys it before the next data unit.
+    await clearStepControl(admin, tracking.stateSchema, name);
     options.onProgress?.(tracker.snapshot());
     return { ...base, status: 'completed', durationMs: performance.now() - started, ...(coverage ? { coverage } : {}) };
   } finally {

@@ -13,6 +13,27 @@ export const DEFAULT_HISTORY_FLUSH_MS = 1_000;
 /** …or as soon as this many entries are buffered. */
 export const DEFAULT_HISTORY_FLUSH_ROWS = 100;
 
+/** `lock_timeout` of the history's writes (ms): a lock held on the table costs a worker this much at most per write. */
+export const HISTORY_LOCK_TIMEOUT_MS = 200;
+/** `statement_timeout` of the history's writes (ms). */
+export const HISTORY_STATEMENT_TIMEOUT_MS = 2_000;
+
+/** What recording the history cost so far, and what it failed to write. */
+export interface HistoryStats {
+  /** Entries written. */
+  readonly entries: number;
+  /** INSERTs made. */
+  readonly flushes: number;
+  /** Milliseconds spent writing and pruning (failed attempts included). */
+  readonly writeMs: number;
+  /** Writes that failed (lock or statement timeout, missing table, …); their entries were dropped. */
+  readonly failures: number;
+  /** Entries dropped by those failures. */
+  readonly dropped: number;
+  /** The last failure's message, or null. */
+  readonly lastError: string | null;
+}
+
 /** Why a worker waited instead of running its next batch. */
 export type PauseReason = 'operator' | 'lag' | 'vacuum' | 'throttle';
 
@@ -38,6 +59,7 @@ export type HistoryEntry =
 export interface HistoryOptions {
   /** Entries kept per step (default {@link DEFAULT_HISTORY_KEEP}). */
   readonly keep?: number;
+  /** Entries older than this many days (fractions allowed) are pruned when a step ends (default {@link DEFAULT_HISTORY_MAX_AGE_DAYS}). */
   readonly maxAgeDays?: number;
   readonly flushMs?: number;
   readonly flushRows?: number;
@@ -73,12 +95,15 @@ const TYPES = ['text', 'text', 'text', 'timestamptz', 'real', 'int', 'int', 'int
  * through `unnest`, a fixed number of parameters) every `flushMs` or `flushRows`, and on {@link flush}.
  * Workers hand it their own connection between batches, after their batch committed: the write is never
  * part of a batch's transaction and holds no lock but the insert's. Each flush also prunes the step to its
- * newest `keep` entries (an index range delete). Best-effort by design: a failed write drops the entries
- * and is reported through `onError`, never failing the batch or the step. Shared by all workers of a run.
+ * newest `keep` entries (an index range delete). Each write is one short transaction under `SET LOCAL
+ * lock_timeout` ({@link HISTORY_LOCK_TIMEOUT_MS}) and `statement_timeout` ({@link HISTORY_STATEMENT_TIMEOUT_MS}),
+ * so a lock held on the table delays a worker by that much at most. Best-effort by design: a failed write
+ * is rolled back, drops its entries, is counted in `stats` (`failures`, `dropped`, `lastError`) and
+ * reported through `onError`, never failing the batch or the step. Shared by all workers of a run.
  */
 export class BatchHistoryRecorder {
-  /** Entries written, INSERTs made and milliseconds spent writing and pruning so far (the history's whole cost to the workers). */
-  readonly stats = { entries: 0, flushes: 0, writeMs: 0 };
+  /** Entries written, INSERTs made, milliseconds spent writing and pruning so far (the history's whole cost to the workers), and the writes that failed. */
+  readonly stats: { -readonly [K in keyof HistoryStats]: HistoryStats[K] } = { entries: 0, flushes: 0, writeMs: 0, failures: 0, dropped: 0, lastError: null };
   private buffer: HistoryEntry[] = [];
   private lastFlush = performance.now();
   private readonly table: string;
@@ -114,7 +139,11 @@ export class BatchHistoryRecorder {
     this.buffer = [];
     this.lastFlush = performance.now();
     const started = performance.now();
+    if (entries.length === 0 && !finished) return;
+    let open = false;
     try {
+      await client.query(`begin; set local lock_timeout = ${HISTORY_LOCK_TIMEOUT_MS}; set local statement_timeout = ${HISTORY_STATEMENT_TIMEOUT_MS}`);
+      open = true;
       if (entries.length > 0) {
         const columns = COLUMNS.map((name) => quoteIdent(name)).join(', ');
         const arrays = TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ');
@@ -126,11 +155,22 @@ export class BatchHistoryRecorder {
           [this.step, this.options.keep],
         );
       }
-      if (finished) await client.query(`delete from ${this.table} where started_at < now() - make_interval(days => $1)`, [this.options.maxAgeDays]);
+      // interval * float: `maxAgeDays` may be a fraction (make_interval(days => …) takes integers only).
+      if (finished) await client.query(`delete from ${this.table} where started_at < now() - interval '1 day' * $1::float8`, [this.options.maxAgeDays]);
+      await client.query('commit');
+      open = false;
       this.stats.entries += entries.length;
       this.stats.flushes += entries.length > 0 ? 1 : 0;
     } catch (error) {
-      this.onError(error);
+      if (open) await client.query('rollback').catch(() => undefined);
+      this.stats.failures += 1;
+      this.stats.dropped += entries.length;
+      this.stats.lastError = error instanceof Error ? error.message : String(error);
+      try {
+        this.onError(error);
+      } catch {
+        // A reporting callback must not turn a best-effort write into a failed batch.
+      }
     } finally {
       this.stats.writeMs += performance.now() - started;
     }

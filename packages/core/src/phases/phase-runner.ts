@@ -31,6 +31,7 @@ import { withRunnerLease } from './runner-lease.js';
 import { readStepRecord, stepRecord } from './step-record.js';
 import { trashDdl } from './trash.js';
 import { executeSqlUnit } from './unit-executor.js';
+import { clearStepCancel, clearStepControl, holdForStepControl } from '../monitor/step-control.js';
 import { afterPhase, beforePhase, type PhaseHookContext, type PhaseHookEvent } from '../optimize/phase-hooks.js';
 
 /** Status of a phase, as `status --json` reports it. */
@@ -687,6 +688,7 @@ export class PhaseRunner {
       const planned = this.planSchemaStep(phase, index, step, catalog);
       if (planned === 'deferred') throw new Error(`step "${step.name}" could not be planned`);
       await this.store.start(client, rowName, { description: step.operation.operation.describe(step.operation.spec) });
+      await this.obeyControl(client, rowName);
       const record = readStepRecord(row?.rollbackData);
       if (record) keepRecordedFolderNames(planned.folders, record.folders);
       if (!record) {
@@ -713,7 +715,21 @@ export class PhaseRunner {
       if (failed.length > 0) throw new VerificationFailedError(step.name, failed.map((c) => `${c.name} (${c.detail})`));
     }
     await this.store.finish(client, rowName, 'completed');
+    // A flag that arrived too late (after the last batch) has nothing left to stop: it must not linger in status.
+    await clearStepControl(client, this.tracking.stateSchema, rowName);
     await this.options.onEvent?.({ kind: 'step', phase: phase.name, step: step.name, state: 'done' });
+  }
+
+  /**
+   * The operator's flag, obeyed before a schema step and before each data unit starts (whatever the unit
+   * runs): waits while paused; a cancel stops the step here, consumed, the unit left `pending`.
+   */
+  private async obeyControl(client: pg.ClientBase, name: string): Promise<void> {
+    if ((await holdForStepControl(client, this.tracking.stateSchema, name, this.options.signal)) !== 'cancel') return;
+    await clearStepCancel(client, this.tracking.stateSchema, name, { ancestors: true });
+    await this.store.logError(client, name, { error: 'canceled by an operator (prisma-evolve cancel) before it started; run again to resume' });
+    await this.store.finish(client, name, 'pending');
+    throw new Error(`data step "${name}" was canceled; run again to resume it`);
   }
 
   private async applyFolder(client: pg.ClientBase, phase: PhaseDefinition, step: StepDefinition, folder: PlannedFolder): Promise<void> {
@@ -730,6 +746,7 @@ export class PhaseRunner {
   private async runDataUnit(client: pg.ClientBase, name: string, unit: DataUnit): Promise<void> {
     if ((await this.store.get(client, name))?.status === 'completed') return;
     await this.store.start(client, name, { description: unit.description });
+    await this.obeyControl(client, name);
     const outcome = await unit.run(this.dataContext(name, unit.description));
     if (outcome.canceled) throw new Error(`data step "${name}" was canceled; run again to resume it`);
     await this.store.raiseCounts(client, name, outcome.processed, outcome.failed);

@@ -1,10 +1,11 @@
 import { withClient } from '../db/with-client.js';
 import { relationExists } from '../db/table-catalog.js';
 import { InvalidArgumentError, PhaseNotFoundError } from '../errors.js';
-import { readStepControls, setStepControl, stepControlDdl, type ControlAction } from '../monitor/step-control.js';
+import { isStepControlObeyed, readStepControls, setStepControl, stepControlDdl, type ControlAction } from '../monitor/step-control.js';
 import { DataMigrationStore, DEFAULT_TRACKING, type DataMigrationStatus, type TrackingLocation } from '../tracking/data-migration-store.js';
 import type { PhaseDefinition, PlanDefinition, StepDefinition } from './define-plan.js';
 import { stepRowName } from './row-names.js';
+import { leaseHolder } from './runner-lease.js';
 import { readStepRecord } from './step-record.js';
 
 /** One step of the plan as `status --json` (and the dashboard) report it. */
@@ -116,13 +117,29 @@ export function findControllableStep(plan: PlanDefinition, target: string): { ph
   return { phase, step, row: stepRowName(phase, step) };
 }
 
+/** Why a running step cannot take a pause or a cancel now (what obeys the flag, and what to do instead). */
+const NOT_OBEYED =
+  'nothing in it reads the flag right now. Only the batch engine (backfill, backfillWith, extractJson, runBatchedTableJob) reads it, between batches, ' +
+  'and the runner before each data unit starts; a custom dataStep function, a schema step applying its migration folders, the coverage gate ' +
+  'or the step\'s last moments cannot be paused or canceled mid-way (stop the run with Ctrl-C instead, or try again once its batches run)';
+
 /**
  * Pauses, resumes or cancels step `target` (`<phase>/<step>`) of a run going on in any process: sets or
  * clears its flag in `_evolve.step_control`, which the step's workers read between batches (within about
- * 250 ms). Creates the tracking and control tables if missing (idempotent). Writes nothing else: no status
- * changes here (a cancelled step becomes `pending`, then `failed` by its runner, when its workers stop).
- * A cancel of a step that is not running is refused (`InvalidArgumentError` naming its status). Returns
- * the flag set afterwards.
+ * 250 ms, after the batch in flight). Creates the tracking and control tables if missing (idempotent).
+ * Writes nothing else: no status changes here (a cancelled step becomes `pending`, then `failed` by its
+ * runner, when its workers stop).
+ *
+ * Refused (`InvalidArgumentError` naming the step and why), so that an accepted action is always obeyed:
+ * - a cancel of a step that is not running, or a pause of a completed step;
+ * - a pause or cancel of a running step that nothing obeys right now: no batch-engine worker (nor the
+ *   runner holding a data unit) has read its flag within the last 10 s (see `isStepControlObeyed`). A
+ *   pause is still accepted when no run holds the runner lease (the step was left `running` by a run
+ *   that is gone; the next run obeys it).
+ * A pause of a step that has not started is accepted: the runner holds it before its first data unit
+ * (whatever the unit runs), and the batch engine at its first batch. `resume` clears a pause, and also a
+ * cancel when the step is not running or nothing obeys it (a stale cancel nothing would consume).
+ * Returns the flag set afterwards.
  */
 export async function controlPlanStep(
   plan: PlanDefinition,
@@ -136,11 +153,16 @@ export async function controlPlanStep(
   return withClient(databaseUrl, async (client) => {
     const store = new DataMigrationStore(tracking);
     await store.ensure(client, stepControlDdl(tracking.stateSchema));
-    if (action === 'cancel') {
-      const status = (await store.get(client, row))?.status ?? 'pending';
-      if (status !== 'running') throw new InvalidArgumentError('step', `step "${target}" is ${status}, not running: nothing to cancel`);
+    const status = (await store.get(client, row))?.status ?? 'pending';
+    const obeyed = status === 'running' && (await isStepControlObeyed(client, tracking.stateSchema, row));
+    if (action === 'cancel' && status !== 'running') throw new InvalidArgumentError('step', `step "${target}" is ${status}, not running: nothing to cancel`);
+    if (action === 'pause' && status === 'completed') throw new InvalidArgumentError('step', `step "${target}" is completed: nothing to pause`);
+    // A step left `running` by a run that is gone (no runner lease) is not running: a pause then waits for the next run.
+    const orphaned = status === 'running' && !obeyed && action === 'pause' && (await leaseHolder(client)) === undefined;
+    if (action !== 'resume' && status === 'running' && !obeyed && !orphaned) {
+      throw new InvalidArgumentError('step', `step "${target}" is running, but ${NOT_OBEYED}; its ${action} was not recorded`);
     }
-    const control = await setStepControl(client, tracking.stateSchema, row, action, requestedBy);
+    const control = await setStepControl(client, tracking.stateSchema, row, action, requestedBy, { clearCancel: !obeyed });
     return { step: target, row, control: control ?? null };
   });
 }
