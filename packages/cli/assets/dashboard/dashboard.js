@@ -18,8 +18,10 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function api(path, init) {
-  const response = await fetch(path, init);
+// Every API request says it comes from this page: the server refuses /api/* GETs without this header, which
+// another site's page cannot send (no CORS preflight is ever answered).
+async function api(path, init = {}) {
+  const response = await fetch(path, { ...init, headers: { ...(init.headers ?? {}), 'x-evolve-dashboard': '1' } });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error ?? `${response.status} ${response.statusText}`);
   return body;
@@ -231,7 +233,7 @@ async function act(action) {
   $('#message').textContent = `${action}…`;
   try {
     const result = await api(`/api/steps/${encodeURIComponent(phase)}/${encodeURIComponent(rest.join('/'))}/${action}`, { method: 'POST', headers: { 'x-evolve-token': state.token } });
-    $('#message').textContent = { pause: 'paused: workers wait before their next batch', resume: 'resumed', cancel: 'cancel requested: workers stop after their batch' }[action] + (result.control === 'cancel' && action !== 'cancel' ? ' (a cancel is pending)' : '');
+    $('#message').textContent = { pause: 'paused: workers stop within about 250 ms, after the batch in flight', resume: 'resumed', cancel: 'cancel requested: workers stop within about 250 ms, after the batch in flight' }[action] + (result.control === 'cancel' && action !== 'cancel' ? ' (a cancel is pending)' : '');
   } catch (error) {
     $('#message').textContent = `${action} failed: ${error.message}`;
   }
@@ -239,7 +241,7 @@ async function act(action) {
 
 async function renderDeadLetters() {
   const page = await api(`/api/dead-letters?offset=${state.deadOffset}&limit=${DEAD_PAGE}`);
-  $('#dead-total').textContent = `(${fmt(page.total)})`;
+  $('#dead-total').textContent = `(${fmt(page.total)}${page.capped ? '+' : ''})`;
   $('#dead-reasons tbody').replaceChildren(...page.reasons.map((r) => el('tr', {}, el('td', {}, r.step), el('td', {}, r.reason), el('td', {}, fmt(r.count)))));
   $('#dead-items tbody').replaceChildren(...page.items.map((d) => el('tr', {}, el('td', {}, d.step), el('td', {}, d.key), el('td', {}, d.reason), el('td', {}, d.at), el('td', { class: 'muted' }, d.sample ?? ''))));
   $('#dead-page').textContent = page.total > 0 ? `${state.deadOffset + 1}–${Math.min(page.total, state.deadOffset + DEAD_PAGE)} of ${fmt(page.total)}` : 'none';
@@ -271,12 +273,26 @@ function render() {
   renderDetail();
 }
 
+// The lease and the dead letters change rarely: read them at most every SIDE_MS, not on every status change.
+const SIDE_MS = 5_000;
+let sideAt = 0;
+let sideTimer = null;
+function refreshSide() {
+  const wait = sideAt + SIDE_MS - Date.now();
+  if (wait > 0) {
+    sideTimer ??= setTimeout(() => { sideTimer = null; refreshSide(); }, wait);
+    return;
+  }
+  sideAt = Date.now();
+  renderLease().catch(() => undefined);
+  renderDeadLetters().catch(() => undefined);
+}
+
 function onStatus(status) {
   state.status = status;
   render();
   refreshSoon();
-  renderLease().catch(() => undefined);
-  renderDeadLetters().catch(() => undefined);
+  refreshSide();
 }
 
 async function main() {

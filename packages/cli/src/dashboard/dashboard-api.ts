@@ -5,13 +5,16 @@ import {
   parseConnectionTarget,
   readBatchHistory,
   readDeadLetters,
-  withClient,
   type ControlAction,
   type PhaseCheck,
   type PlanDefinition,
   type StepDefinition,
 } from '@prisma-evolve/core';
+import type pg from 'pg';
 import type { StatusReport } from '../status-command.js';
+
+/** Runs `work` on a connection of the server's shared pool. */
+export type WithDb = <T>(work: (client: pg.ClientBase) => Promise<T>) => Promise<T>;
 
 /** What the dashboard reads from: a database, the plan (if any), and the `status --json` report. */
 export interface DashboardSource {
@@ -66,26 +69,26 @@ export function stepRow(plan: PlanDefinition | undefined, phase: string, step: s
 }
 
 /** `GET /api/steps/<phase>/<step>/batches?after=ID&limit=N`: the step's batch history, oldest first. Read-only. */
-export async function batchesView(source: DashboardSource, row: string, query: URLSearchParams): Promise<Record<string, unknown>> {
+export async function batchesView(source: DashboardSource, db: WithDb, row: string, query: URLSearchParams): Promise<Record<string, unknown>> {
   const stateSchema = source.plan?.tracking?.stateSchema ?? DEFAULT_TRACKING.stateSchema;
-  const entries = await withClient(source.databaseUrl, (client) =>
+  const entries = await db((client) =>
     readBatchHistory(client, stateSchema, row, { afterId: numberParam(query, 'after', 0), limit: Math.min(numberParam(query, 'limit', 2_000), 10_000) }),
   );
   return { row, entries };
 }
 
 /** `GET /api/dead-letters?step=&offset=&limit=`: a page of dead letters with counts per reason. Read-only. */
-export async function deadLettersView(source: DashboardSource, query: URLSearchParams): Promise<unknown> {
+export async function deadLettersView(source: DashboardSource, db: WithDb, query: URLSearchParams): Promise<unknown> {
   const stateSchema = source.plan?.tracking?.stateSchema ?? DEFAULT_TRACKING.stateSchema;
   const step = query.get('step') ?? undefined;
-  return withClient(source.databaseUrl, (client) =>
+  return db((client) =>
     readDeadLetters(client, stateSchema, { ...(step ? { step } : {}), offset: numberParam(query, 'offset', 0), limit: numberParam(query, 'limit', 25) }),
   );
 }
 
 /** `GET /api/lease`: who holds the runner lease now (`null` when nobody runs). Read-only. */
-export async function leaseView(source: DashboardSource): Promise<unknown> {
-  const holder = await withClient(source.databaseUrl, (client) => leaseHolder(client));
+export async function leaseView(db: WithDb): Promise<unknown> {
+  const holder = await db((client) => leaseHolder(client));
   return { holder: holder ? { ...holder, since: holder.since.toISOString() } : null };
 }
 

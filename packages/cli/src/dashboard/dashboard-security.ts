@@ -38,6 +38,27 @@ export function isLocalRequest(request: IncomingMessage, boundHost: string, port
   }
 }
 
+/** The header the page's own `fetch` calls send on every `/api/*` request (value `1`). */
+export const PAGE_HEADER = 'x-evolve-dashboard';
+
+/**
+ * Whether an `/api/*` request comes from the dashboard's own page (or a tool), not from another site.
+ * A page elsewhere can make the browser send a GET here with no `Origin` and an allowed `Host`
+ * (`<img src="http://127.0.0.1:4545/api/verify">`), which would run the dashboard's queries. So:
+ * - when the browser says where the request comes from (`Sec-Fetch-Site`), it must be `same-origin` or
+ *   `none` (typed into the address bar, or a tool that sets it); `same-site` and `cross-site` are refused;
+ * - every `/api/*` request but the event stream must carry {@link PAGE_HEADER}: another origin cannot send
+ *   a custom header without a CORS preflight, which this server never answers. `curl` can, on purpose.
+ * `GET /api/events` is exempt from the header (an `EventSource` cannot set one) and relies on the
+ * `Sec-Fetch-Site` and `Origin` checks; so are the POST actions, which need the secret token anyway. Pure.
+ */
+export function isPageRequest(request: IncomingMessage, path: string): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
+  if (path === '/api/events' || request.method === 'POST') return true;
+  return request.headers[PAGE_HEADER] === '1';
+}
+
 /** Headers sent with every response: no framing, no sniffing, no referrer, scripts only from the server. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",

@@ -3,8 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { actionView, batchesView, deadLettersView, leaseView, planView, stepRow, verifyView, type DashboardSource } from './dashboard-api.js';
-import { isLocalRequest, newToken, SECURITY_HEADERS, TOKEN_HEADER, tokenMatches } from './dashboard-security.js';
+import { actionView, batchesView, deadLettersView, leaseView, planView, stepRow, verifyView, type DashboardSource, type WithDb } from './dashboard-api.js';
+import pg from 'pg';
+import { isLocalRequest, isPageRequest, newToken, SECURITY_HEADERS, TOKEN_HEADER, tokenMatches } from './dashboard-security.js';
 
 /** Default port of `prisma-evolve dashboard`. */
 export const DEFAULT_DASHBOARD_PORT = 4545;
@@ -12,6 +13,10 @@ export const DEFAULT_DASHBOARD_PORT = 4545;
 export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
 /** How often the server re-reads the status for its live clients (ms). */
 export const DASHBOARD_POLL_MS = 1_000;
+/** Connections the server's API reads share, at most (one pool for every tab). */
+export const DASHBOARD_POOL_MAX = 2;
+/** How long the lease and dead-letter answers are reused for every tab (ms). */
+export const DASHBOARD_CACHE_MS = 3_000;
 
 /** Options of {@link startDashboard}. */
 export interface DashboardOptions {
@@ -66,8 +71,24 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   const host = options.host ?? DEFAULT_DASHBOARD_HOST;
   const token = options.token ?? newToken();
   const live = new LiveStatus(options.source);
+  // One small pool for every API read of every tab, instead of a connection per request.
+  const pool = new pg.Pool({ connectionString: options.source.databaseUrl, max: DASHBOARD_POOL_MAX, idleTimeoutMillis: 10_000 });
+  pool.on('error', () => undefined); // an idle connection dropped by the server: the next read opens another
+  const db: WithDb = async (work) => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      return await work(client);
+    } catch (error) {
+      broken = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  };
+  const cache = new TtlCache(DASHBOARD_CACHE_MS);
   const server = createServer((request, response) => {
-    handle(request, response, { ...options, host, token, live, port: (server.address() as AddressInfo).port }).catch((error: unknown) => {
+    handle(request, response, { ...options, host, token, live, db, cache, port: (server.address() as AddressInfo).port }).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       if (!response.headersSent) sendJson(response, status, { error: error instanceof Error ? error.message : String(error) });
       else response.end();
@@ -84,6 +105,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       live.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.end();
     },
   };
 }
@@ -98,12 +120,15 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-type Context = DashboardOptions & { host: string; port: number; token: string; live: LiveStatus };
+type Context = DashboardOptions & { host: string; port: number; token: string; live: LiveStatus; db: WithDb; cache: TtlCache };
 
 async function handle(request: IncomingMessage, response: ServerResponse, context: Context): Promise<void> {
   if (!isLocalRequest(request, context.host, context.port)) throw new HttpError(403, 'this dashboard only answers requests addressed to its own host and port');
   const url = new URL(request.url ?? '/', 'http://dashboard.invalid');
   const path = url.pathname;
+  if (path.startsWith('/api/') && !isPageRequest(request, path)) {
+    throw new HttpError(403, 'API requests come from the dashboard page only (header x-evolve-dashboard: 1, and no cross-site Sec-Fetch-Site)');
+  }
   if (request.method === 'POST') return handleAction(request, response, context, path);
   if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpError(405, `method ${request.method} not allowed`);
   const asset = STATIC[path];
@@ -116,15 +141,15 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
   const { source } = context;
   if (path === '/api/status') return sendJson(response, 200, await source.status());
   if (path === '/api/plan') return sendJson(response, 200, planView(source, context.allowActions === true));
-  if (path === '/api/lease') return sendJson(response, 200, await leaseView(source));
+  if (path === '/api/lease') return sendJson(response, 200, await context.cache.get('lease', () => leaseView(context.db)));
   if (path === '/api/verify') return sendJson(response, 200, await verifyView(source));
-  if (path === '/api/dead-letters') return sendJson(response, 200, await deadLettersView(source, url.searchParams));
+  if (path === '/api/dead-letters') return sendJson(response, 200, await context.cache.get(`dead-letters?${url.searchParams.toString()}`, () => deadLettersView(source, context.db, url.searchParams)));
   if (path === '/api/events') return context.live.subscribe(request, response);
   const batches = /^\/api\/steps\/([^/]+)\/([^/]+)\/batches$/.exec(path);
   if (batches) {
     const row = stepRow(source.plan, decodeURIComponent(batches[1] ?? ''), decodeURIComponent(batches[2] ?? ''));
     if (!row) throw new HttpError(404, `the plan has no step "${decodeURIComponent(batches[1] ?? '')}/${decodeURIComponent(batches[2] ?? '')}"`);
-    return sendJson(response, 200, await batchesView(source, row, url.searchParams));
+    return sendJson(response, 200, await batchesView(source, context.db, row, url.searchParams));
   }
   throw new HttpError(404, `no such page: ${path}`);
 }
@@ -143,6 +168,24 @@ async function handleAction(request: IncomingMessage, response: ServerResponse, 
   });
   context.live.poke();
   sendJson(response, 200, result);
+}
+
+/** Answers reused for `ttlMs` by every tab (a request arriving meanwhile waits for the same read). */
+class TtlCache {
+  private readonly entries = new Map<string, { at: number; value: Promise<unknown> }>();
+
+  constructor(private readonly ttlMs: number) {}
+
+  get<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const now = performance.now();
+    const hit = this.entries.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.value as Promise<T>;
+    if (this.entries.size > 100) this.entries.clear(); // paging through many offsets: keep it small
+    const value = read();
+    this.entries.set(key, { at: now, value });
+    value.catch(() => this.entries.delete(key));
+    return value;
+  }
 }
 
 /** The `token` field of a small urlencoded form body (for clients that cannot set headers). */

@@ -91,6 +91,9 @@ describe('prisma-evolve dashboard in a real browser', () => {
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const refused = await fetch(`${base}api/steps/fill/doubled/pause`, { method: 'POST', headers: { 'x-evolve-token': 'wrong' } });
     expect(refused.status).toBe(401);
+    // Another site's page (an <img> or a no-cors fetch) cannot make the dashboard query the database.
+    expect((await fetch(`${base}api/verify`)).status).toBe(403);
+    expect((await fetch(`${base}api/verify`, { headers: { 'x-evolve-dashboard': '1', 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
 
     const run = startCli(['run', '--all', ...common], { EVOLVE_DASHBOARD_PAUSE_MS: '60' });
     const { chromium: playwright } = await import('playwright-core');
@@ -149,8 +152,9 @@ describe('prisma-evolve dashboard in a real browser', () => {
 
       // GET /api/status is exactly what `status --json` prints.
       const json = await execa(tsx, [main, 'status', '--json', ...common], { env, extendEnv: false, reject: false });
-      expect(await (await fetch(`${base}api/status`)).text()).toBe(json.stdout.trim().split('\n').at(-1));
-      const api = (await (await fetch(`${base}api/steps/fill/doubled/batches`)).json()) as { entries: { kind: string }[] };
+      const page_ = { headers: { 'x-evolve-dashboard': '1' } };
+      expect(await (await fetch(`${base}api/status`, page_)).text()).toBe(json.stdout.trim().split('\n').at(-1));
+      const api = (await (await fetch(`${base}api/steps/fill/doubled/batches`, page_)).json()) as { entries: { kind: string }[] };
       expect(api.entries.filter((entry) => entry.kind === 'batch')).toHaveLength(batches.length);
     } finally {
       await browser.close();
