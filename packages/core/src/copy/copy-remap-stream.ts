@@ -26,6 +26,9 @@ export interface StreamDeadLetter {
 
 const ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\' };
 
+/** Characters a COPY text field must escape. */
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
 /** A value as a COPY text field (backslash, tab, newline and carriage return escaped). Pure. */
 function escapeField(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
@@ -74,41 +77,55 @@ export class RemapStream extends Transform {
     callback(null, last ? this.rewrite([last]) : undefined);
   }
 
+  /**
+   * Rewrites whole lines: for each reference field (in field order) the walk goes from tab to tab up to it,
+   * looks its old key up and splices the new id in; the rest of the line is copied as it is. One pass per line,
+   * no split of the line into fields.
+   */
   private rewrite(lines: readonly string[]): string | undefined {
     const out: string[] = [];
-    const last = this.refs.reduce((max, ref) => Math.max(max, ref.index), 0);
+    const refs = this.refs;
     for (const line of lines) {
-      // Field boundaries up to the last reference field only: the rest of the line is copied as it is.
-      const starts = [0];
-      for (let at = line.indexOf('\t'); at >= 0 && starts.length <= last + 1; at = line.indexOf('\t', at + 1)) starts.push(at + 1);
-      const field = (i: number): string => line.slice(starts[i], i + 1 < starts.length ? (starts[i + 1] as number) - 1 : line.length);
       let rewritten = '';
       let from = 0;
+      let field = 0;
+      let start = 0;
       let reason: string | undefined;
-      for (const ref of this.refs) {
-        const old = field(ref.index);
+      for (const ref of refs) {
+        for (; field < ref.index && start >= 0; field += 1) {
+          const tab = line.indexOf('\t', start);
+          start = tab < 0 ? -1 : tab + 1;
+        }
+        if (start < 0) break;
+        const tab = line.indexOf('\t', start);
+        const end = tab < 0 ? line.length : tab;
+        const old = line.slice(start, end);
         if (old === '\\N') continue;
-        const value = copyFieldValue(old) as string;
+        const value = old.includes('\\') ? (copyFieldValue(old) as string) : old;
         const id = ref.map.get(value);
         if (id === undefined) {
           reason = `${ref.column} = ${value}: no "${ref.entry}" row with that key was copied`;
           break;
         }
-        const start = starts[ref.index] as number;
-        rewritten += line.slice(from, start) + escapeField(id);
-        from = start + old.length;
+        rewritten += line.slice(from, start) + (NEEDS_ESCAPE.test(id) ? escapeField(id) : id);
+        from = end;
       }
       if (reason !== undefined) {
-        const fields = line.split('\t');
-        const row: Record<string, string | null> = { [this.keyName]: copyFieldValue(fields[0] as string) };
-        this.columns.forEach((column, i) => (row[column] = copyFieldValue(fields[i + 1] as string)));
-        this.dead.push({ key: copyFieldValue(fields[0] as string) as string, reason, row });
+        this.deadLetter(line, reason);
         continue;
       }
-      rewritten += line.slice(from);
+      rewritten = from === 0 ? line : rewritten + line.slice(from);
       out.push(this.keepKey ? rewritten : rewritten.slice(this.keyEnd(rewritten)));
     }
     return out.length ? `${out.join('\n')}\n` : undefined;
+  }
+
+  /** Keeps the row taken out of the stream, with its source values, for the dead letters. */
+  private deadLetter(line: string, reason: string): void {
+    const fields = line.split('\t');
+    const row: Record<string, string | null> = { [this.keyName]: copyFieldValue(fields[0] as string) };
+    this.columns.forEach((column, i) => (row[column] = copyFieldValue(fields[i + 1] as string)));
+    this.dead.push({ key: copyFieldValue(fields[0] as string) as string, reason, row });
   }
 
   /** The offset just after the key field (the first tab) of a line. Pure. */
