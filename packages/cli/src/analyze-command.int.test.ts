@@ -37,6 +37,12 @@ describe('prisma-evolve analyze', () => {
     // A missing primary key has no step (the key is the user's choice): no module that would not load is written.
     expect(String(later.stderr)).toMatch(/no finding has fix steps: nothing written to .*fixes\.ts/);
     expect(existsSync(fixFile)).toBe(false);
+    // A soft-delete column without its partial index gets a note (a `// …` comment), not a step: still nothing to write.
+    await withClient(db.url, (c) => c.query(`create table "E" (id int primary key, "deletedAt" timestamp)`));
+    const notes = await cli(dir, ['analyze', '--database-url', db.url, '--baseline', baseline, '--fix', fixFile, '--json']);
+    expect(lastJson<{ findings: { check: string; object: string }[] }>(notes.stdout).findings.map((f) => `${f.check}:${f.object}`)).toEqual(['no-primary-key:public.C', 'soft-delete-without-partial-index:public.E.deletedAt']);
+    expect(String(notes.stderr)).toMatch(/no finding has fix steps: nothing written to .*fixes\.ts \(notes like "\/\/ ANALYZE …" are comments, not steps\)/);
+    expect(existsSync(fixFile)).toBe(false);
     await withClient(db.url, (c) => c.query(`create table "D" (id int primary key, "aId" int references "A"(id))`));
     const fixable = await cli(dir, ['analyze', '--database-url', db.url, '--baseline', baseline, '--fix', fixFile, '--json']);
     expect(fixable.exitCode).toBe(1);

@@ -219,7 +219,7 @@ export { catchUpCopy, DEFAULT_CATCH_UP_MARGIN_S } from './copy/copy-catchup.js';
 export type { CatchUpReport, CatchUpOptions } from './copy/copy-catchup.js';
 export type { CopyStatus } from './copy/copy-status.js';
 export type { CopyTableFigures } from './copy/copy-store.js';
-export { analyzeDatabase, findingKey, newFindings, renderFixModule } from './analyze/analyze.js';
+export { analyzeDatabase, findingKey, hasCodeSteps, isCodeStep, newFindings, renderFixModule } from './analyze/analyze.js';
 export type { AnalyzeOptions } from './analyze/analyze.js';
 export { STATIC_CHECKS } from './analyze/static-checks.js';
 export type { AnalyzeFinding, AnalyzeFix, StaticCheck } from './analyze/static-checks.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { analyzeDatabase, findingKey, newFindings, renderFixModule, UsageError, type AnalyzeFinding } from '@prisma-evolve/core';
+import { analyzeDatabase, findingKey, hasCodeSteps, newFindings, renderFixModule, UsageError, type AnalyzeFinding } from '@prisma-evolve/core';
 import type { Command } from '../command.js';
 
 function describe(finding: AnalyzeFinding): string {
@@ -49,12 +49,13 @@ export const analyze: Command = {
     }
     if (context.flags.fix) {
       const file = path.resolve(context.cwd, context.flags.fix);
-      // A module without steps would not load (a phase needs one): nothing to write is said, not written.
-      if (reported.some((f) => (f.fix?.steps.length ?? 0) > 0)) {
+      // A module without steps would not load (a phase needs one): nothing to write is said, not written. Notes
+      // (`// VACUUM …`) are comments, not steps: the same predicate as the module's own.
+      if (hasCodeSteps(reported)) {
         writeFileSync(file, renderFixModule(reported));
         console.error(`fix steps written to ${file}: add its phases to your plan`);
       } else {
-        console.error(`no finding has fix steps: nothing written to ${file}`);
+        console.error(`no finding has fix steps: nothing written to ${file} (notes like "// ANALYZE …" are comments, not steps)`);
       }
     }
     const failing = reported.filter((f) => f.severity !== 'info');

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { createTestDatabase } from '@prisma-evolve/testing';
+import ts from 'typescript';
+import { z } from 'zod';
+import * as core from '../index.js';
 import { useTestDatabase } from '@prisma-evolve/testing/jest';
 import { withClient } from '../db/with-client.js';
 import { applySetupMigration } from '../operations/fixtures/operation-harness.js';
@@ -22,6 +25,18 @@ function loadModule(source: string): ReturnType<typeof definePhase>[] {
   const api: Record<string, unknown> = { addForeignKey, changeColumnType, contractStep, createIndex, definePhase, dropIndex, rawSql, schemaStep, step };
   const body = source.replace(/^import .*$/m, '').replace('export const phases =', 'return');
   return new Function(...imported, body)(...imported.map((name) => api[name])) as ReturnType<typeof definePhase>[];
+}
+
+/** A rendered fix module compiled as TypeScript and evaluated with its imports bound to the real modules (`@prisma-evolve/core`, `zod`). */
+function loadCompiled(source: string): ReturnType<typeof definePhase>[] {
+  const output = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, reportDiagnostics: true });
+  expect(output.diagnostics ?? []).toEqual([]);
+  const bindings: [string, unknown][] = [];
+  const body = output.outputText.replace(/^import \{ ([^}]+) \} from '([^']+)';$/gm, (_, names: string, from: string) => {
+    for (const name of names.split(', ')) bindings.push([name, from === 'zod' ? z : (core as Record<string, unknown>)[name]]);
+    return '';
+  });
+  return new Function(...bindings.map(([name]) => name), body.replace('export const phases =', 'return'))(...bindings.map(([, value]) => value)) as ReturnType<typeof definePhase>[];
 }
 
 const db = useTestDatabase();
@@ -170,6 +185,80 @@ describe('analyze: static checks', () => {
       await withClient(database.url, (client) => client.query(`alter table "Author" add column name text`));
       expect(await analyzeDatabase({ databaseUrl: database.url, schemaPath, checks: ['schema-drift'] })).toEqual([]);
     } finally {
+      await database.drop();
+    }
+  });
+
+  it('--fix on a nested list with hostile and unnamable keys, and on codes without a reference row', async () => {
+    const database = await createTestDatabase(db.serverUrl, { prefix: 'evolve_analyze' });
+    const hostile = '*/ globalThis.__evolvePwned = 1; /*';
+    const long = `${'k'.repeat(64)}_long`;
+    try {
+      const dir = mkdtempSync(path.join(tmpdir(), 'evolve-analyze-'));
+      const migrationsDir = path.join(dir, 'migrations');
+      await applySetupMigration(
+        database.url,
+        migrationsDir,
+        '20300300000000_init',
+        `create table "Profile" (id text primary key, schedule jsonb);
+         create table "Booking" (id int primary key, "subjectId" text);
+         create table "Lesson" (id int primary key, "subjectId" text);
+         insert into "Booking" select i, 'S' || (i % 3) from generate_series(1, 20) i;
+         insert into "Lesson" select i, 'S' || (i % 3) from generate_series(1, 20) i;`,
+      );
+      const doc = (i: number, day: unknown = i % 7) => ({ schedule: { slots: [{ day, from: '09:00', [hostile]: `h${i}`, [long]: `l${i}`, 'a\u0001b': `c${i}` }, { day: (i + 1) % 7, from: '10:00', [hostile]: 'h', [long]: 'l', 'a\u0001b': 'c' }] } });
+      await withClient(database.url, async (client) => {
+        for (let i = 1; i <= 20; i += 1) await client.query(`insert into "Profile" values ($1, $2::jsonb)`, [`p${i}`, JSON.stringify(doc(i))]);
+      });
+      const checks = ['json-shapes', 'reference-candidate'];
+      const findings = await analyzeDatabase({ databaseUrl: database.url, checks });
+      expect(findings.map(findingKey).sort()).toEqual(['json-should-be-table:public.Profile.schedule', 'reference-candidate:public.Booking+Lesson.subjectId']);
+      const phases = loadCompiled(renderFixModule(findings));
+      expect((globalThis as { __evolvePwned?: unknown }).__evolvePwned).toBeUndefined();
+      const runner = new PhaseRunner(definePlan({ name: 'fixes', migrationsDir, migrationPrefix: '20300301000000', phases }), { databaseUrl: database.url, migrationsDir });
+      await runner.run('analyze_fixes');
+
+      await withClient(database.url, async (client) => {
+        // The nested list's elements are rows, every key in a column of its own (the unnamable ones renamed, not dropped).
+        const { rows } = await client.query<{ column: string; n: number }>(
+          `select a.attname::text as column, (xpath('/row/n/text()', query_to_xml(format('select count(%I) as n from "ProfileSchedule"', a.attname), false, true, '')))[1]::text::int as n
+           from pg_attribute a where a.attrelid = '"ProfileSchedule"'::regclass and a.attnum > 0 and not a.attisdropped order by a.attnum`,
+        );
+        expect(rows.map((r) => r.n)).toEqual(rows.map(() => 40));
+        expect(rows).toHaveLength(7);
+        expect(rows.map((r) => r.column)).toEqual(expect.arrayContaining(['id', 'profileId', 'day', 'from', hostile, expect.stringMatching(/^k{54}_[0-9a-f]{8}$/), expect.stringMatching(/^a_b_[0-9a-f]{8}$/)]));
+      });
+
+      // json-extracted only once the extraction's tracking row is completed (or, with none, the child holds rows).
+      const jsonCheck = async () => (await analyzeDatabase({ databaseUrl: database.url, checks: ['json-shapes'] })).map((f) => [f.check, f.fix?.steps.filter(core.isCodeStep).length ?? 0]);
+      expect(await jsonCheck()).toEqual([['json-extracted', 0]]);
+      const tracked = (sql: string) => withClient(database.url, (client) => client.query(`update _evolve."DataMigration" set ${sql} where name = 'phase:analyze_fixes/extract_Profile_schedule'`));
+      await tracked(`status = 'failed'`);
+      expect(await jsonCheck()).toEqual([['json-should-be-table', 3]]);
+      await tracked(`status = 'completed'`);
+      expect(await jsonCheck()).toEqual([['json-extracted', 0]]);
+      await tracked(`name = 'elsewhere'`);
+      expect(await jsonCheck()).toEqual([['json-extracted', 0]]);
+      const renamed = () => withClient(database.url, (client) => client.query(`update _evolve."DataMigration" set name = 'phase:analyze_fixes/extract_Profile_schedule' where name = 'elsewhere'`));
+      await renamed();
+
+      // Children gone (as when every document was a dead letter) while documents hold elements: the JSON column's drop refuses.
+      await withClient(database.url, (client) => client.query(`create table keep as select * from "ProfileSchedule"; delete from "ProfileSchedule"`));
+      await tracked(`name = 'elsewhere'`);
+      expect(await jsonCheck()).toEqual([['json-should-be-table', 3]]);
+      await renamed();
+      await expect(runner.run('analyze_fixes_contract')).rejects.toThrow(/data step "analyze_fixes\/extract_Profile_schedule" is unfinished/);
+      await withClient(database.url, (client) => client.query(`insert into "ProfileSchedule" select * from keep; drop table keep`));
+
+      // A code written after the fill has no reference row: the contract refuses to drop the code column.
+      await withClient(database.url, (client) => client.query(`insert into "Booking" values (21, 'NEW')`));
+      await expect(runner.run('analyze_fixes_contract')).rejects.toThrow(/Booking_subjectRefId_unkeyed" is unfinished/);
+      await withClient(database.url, async (client) => {
+        const { rows } = await client.query(`select 1 from information_schema.columns where table_name = 'Booking' and column_name = 'subjectId'`);
+        expect(rows).toHaveLength(1);
+      });
+    } finally {
+      delete (globalThis as { __evolvePwned?: unknown }).__evolvePwned;
       await database.drop();
     }
   });

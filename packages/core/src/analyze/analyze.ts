@@ -1,5 +1,7 @@
 import { withClient } from '../db/with-client.js';
+import { InvalidArgumentError } from '../errors.js';
 import { diffDatabaseToSchema, isEmptyDiff } from '../prisma/prisma-migrations.js';
+import { commentText } from './check-support.js';
 import { readPrismaMap } from './prisma-locations.js';
 import { deadRows, neverAnalyzed, seqScanHeavy, unusedIndex } from './runtime-checks.js';
 import { referenceCandidate } from './reference-check.js';
@@ -65,13 +67,19 @@ export function newFindings(findings: readonly AnalyzeFinding[], baseline: reado
 }
 
 /** Names of `@prisma-evolve/core` a fix module may use, imported when its code mentions them. */
-const FIX_API = ['addColumn', 'addForeignKey', 'backfillStep', 'changeColumnType', 'createIndex', 'createTable', 'dataStep', 'dropColumn', 'dropIndex', 'extractJson', 'extractReferenceRows', 'mapColumns', 'rawSql', 'undoExtraction', 'verifyExtractionOn'];
+const FIX_API = ['addColumn', 'addForeignKey', 'backfillStep', 'changeColumnType', 'createIndex', 'createTable', 'dataStep', 'dropColumn', 'dropIndex', 'extractJson', 'extractReferenceRows', 'mapColumns', 'rawSql', 'undoExtraction', 'verifyExtractionOn', 'withClient'];
 
-/** The phase's steps of the findings, deduplicated, and their comments (`// …`, each naming its object). Pure. */
+/** Whether a fix step is code (a step of the phase), not a `// …` note written as a comment. Pure. */
+export const isCodeStep = (step: string): boolean => !step.trimStart().startsWith('//');
+
+/** Whether `renderFixModule` has anything to write for these findings: some fix step is code. Pure. */
+export const hasCodeSteps = (findings: readonly AnalyzeFinding[]): boolean => findings.some((f) => f.fix?.steps.some(isCodeStep) ?? false);
+
+/** The phase's steps of the findings, deduplicated, and their comments (`// …`, each naming its object, one line each). Pure. */
 function collectSteps(findings: readonly AnalyzeFinding[]): { steps: string[]; comments: string[]; declarations: string[]; contract: string[] } {
-  const code = (s: string): boolean => !s.startsWith('//');
+  const code = isCodeStep;
   const steps = [...new Set(findings.flatMap((f) => (f.fix?.steps ?? []).filter(code)))];
-  const comments = findings.flatMap((f) => (f.fix?.steps ?? []).filter((s) => !code(s)).map((s) => `${s} (${f.object})`));
+  const comments = findings.flatMap((f) => (f.fix?.steps ?? []).filter((s) => !code(s)).map((s) => `// ${commentText(`${s.trimStart().slice(2).trimStart()} (${f.object})`)}`));
   const declarations = [...new Set(findings.flatMap((f) => f.fix?.declarations ?? []))];
   // Expand/contract operations finish in a contract phase, once no code needs the old column.
   const typeChanges = steps.filter((s) => s.includes('step(changeColumnType,')).map((s) => s.replace(/^schemaStep\(/, 'contractStep('));
@@ -85,29 +93,34 @@ function collectSteps(findings: readonly AnalyzeFinding[]): { steps: string[]; c
  * replaces something, a contract phase depending on it that drops the old columns. Add its `phases` to your plan
  * and `run` the expand phase; run the contract phase deliberately, once no code reads the old columns. Imports
  * only what the steps use (zod when they declare shapes). Deterministic for the same findings. Pure.
+ *
+ * Throws `InvalidArgumentError` when no finding has a code step ({@link hasCodeSteps}): a phase without steps would
+ * not load.
  */
 export function renderFixModule(findings: readonly AnalyzeFinding[], phaseName = 'analyze_fixes'): string {
   const { steps, comments, declarations, contract } = collectSteps(findings);
+  if (steps.length === 0) throw new InvalidArgumentError('findings', 'no finding has a fix step that is code: a phase needs one step or more');
+  // Each item ends with its comma, so an empty list is `[]`, never an array with a hole.
+  const list = (items: readonly string[]): string => items.map((item) => `\n      ${item},`).join('');
   const text = [...steps, ...declarations, ...contract].join('\n');
   const operations = FIX_API.filter((name) => new RegExp(`\\b${name}\\b`).test(text));
   const imports = ['definePhase', 'schemaStep', 'step', ...(contract.some((s) => s.startsWith('contractStep(')) ? ['contractStep'] : []), ...operations].sort();
   const zod = declarations.some((d) => /\bz\./.test(d)) ? "\nimport { z } from 'zod';" : '';
   const contractPhase = `
   // The contract: it drops the columns the expand phase replaced (their values are backed up first, so a rollback
-  // puts them back). Run it deliberately, once no deployed code reads or writes them: prisma-evolve run ${phaseName}_contract
+  // puts them back). Run it deliberately, once no deployed code reads or writes them: prisma-evolve run ${commentText(phaseName)}_contract
   definePhase({
     name: ${JSON.stringify(`${phaseName}_contract`)},
     kind: 'contract',
     dependsOn: [EXPAND],
     description: 'the contract of the fixes: the replaced columns go, once no code uses them',
     risk: 'medium',
-    steps: [
-      ${contract.join(',\n      ')},
+    steps: [${list(contract)}
     ],
   }),`;
   return `/**
- * Written by \`prisma-evolve analyze --fix\`: the steps that fix ${findings.filter((f) => f.fix?.steps.some((s) => !s.startsWith('//'))).length} finding(s). Add \`phases\` to your
- * plan, review, then \`prisma-evolve run ${phaseName}\`. Edit schema.prisma as each finding's fix says.
+ * Written by \`prisma-evolve analyze --fix\`: the steps that fix ${findings.filter((f) => f.fix?.steps.some(isCodeStep)).length} finding(s). Add \`phases\` to your
+ * plan, review, then \`prisma-evolve run ${commentText(phaseName)}\`. Edit schema.prisma as each finding's fix says.
  */
 import { ${imports.join(', ')} } from '@prisma-evolve/core';${zod}
 ${comments.length ? `\n${comments.join('\n')}\n` : ''}
@@ -118,8 +131,7 @@ export const phases = [
     name: EXPAND,
     description: 'fixes from prisma-evolve analyze',
     risk: ${declarations.length || contract.length > 0 ? "'medium'" : "'low'"},
-    steps: [
-      ${steps.join(',\n      ')},
+    steps: [${list(steps)}
     ],
   }),${contract.length ? contractPhase : ''}
 ];

@@ -9,6 +9,17 @@ export const USER_SCHEMAS = `n.nspname not in ('pg_catalog', 'information_schema
 export const USER_TABLES = `${USER_SCHEMAS} and c.relkind in ('r', 'p') and c.relname <> '_prisma_migrations'`;
 /** A value as a TypeScript literal in generated steps. Pure. */
 export const literal = (value: unknown): string => JSON.stringify(value);
+/**
+ * A key of an object literal in generated code: always a string literal (database-derived names are never spliced
+ * raw), computed for `__proto__`, which as a plain key would set the object's prototype instead. Pure.
+ */
+export const objectKey = (key: string): string => (key === '__proto__' ? `[${literal(key)}]` : literal(key));
+/**
+ * Text safe inside a generated comment (`// …` or a JSDoc block): line terminators (`\n`, `\r`, U+2028, U+2029)
+ * become spaces and a space splits each `*\/` and `/*`, so database-derived names can neither end the comment nor start
+ * a line of code. Pure.
+ */
+export const commentText = (text: string): string => text.replace(/[\r\n\u2028\u2029]/g, ' ').replace(/\*\//g, '* /').replace(/\/\*/g, '/ *');
 /** A step name from object names (step names take letters, digits, `_`, `-`, `.`). Pure. */
 export const stepName = (text: string): string => literal(text.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z0-9]+/, 's'));
 

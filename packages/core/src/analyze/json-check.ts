@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { quoteQualified } from '../sql.js';
-import { USER_TABLES } from './check-support.js';
-import { childTableName, jsonTableFix, type ParentKey } from './json-fix.js';
+import { identifierProblem, quoteQualified } from '../sql.js';
+import { commentText, literal, objectKey, USER_TABLES } from './check-support.js';
+import { childTableName, extractionStepName, jsonTableFix, parentKeyColumn, shapesSource, type ParentKey } from './json-fix.js';
 import { inferColumnShape, zodForCandidate, type ColumnShape } from './json-shapes.js';
 import type { AnalyzeFinding, StaticCheck } from './static-checks.js';
 
@@ -13,16 +13,23 @@ import type { AnalyzeFinding, StaticCheck } from './static-checks.js';
  * of each key (a `shapes` set is what reads it).
  *
  * `--fix` writes the table, its extraction and the contract that drops the column (json-fix.ts). Once the child
- * table the fix names exists with a foreign key to the column's table, the column is reported as `json-extracted`
- * instead: what is left is the contract. Variants get no steps: which spelling wins is for the code reading them.
+ * table the fix names exists with a foreign key to the column's table and the extraction finished (its tracking row
+ * `…/extract_<table>_<column>` is `completed`; with no such row, the child table holds rows), the column is reported
+ * as `json-extracted` instead: what is left is the contract. A child table that exists before the extraction finished
+ * (created, then the extraction failed or was canceled) keeps the finding and its steps. Variants get no steps:
+ * which spelling wins is for the code reading them. Columns whose schema, table or column name is no valid
+ * identifier (control characters, over 63 bytes) are left out: the toolkit cannot name them.
  */
 
 /** What the fix needs to know about the column's table: its key, and the child table the fix would create. */
 export interface JsonFixContext {
   /** The table's single-column primary key, or null (no extraction possible: it keys children by it). */
   readonly parent: ParentKey | null;
-  /** The child table the fix names: absent, present with a foreign key to this table (extracted), or taken. */
-  readonly child: 'absent' | 'extracted' | 'taken';
+  /**
+   * The child table the fix names: absent; present with a foreign key to this table and the extraction finished
+   * (extracted) or not (created); or taken by a table that does not reference this one.
+   */
+  readonly child: 'absent' | 'created' | 'extracted' | 'taken';
 }
 
 const percent = (part: number, whole: number): string => `${Math.round((part / Math.max(1, whole)) * 100)} %`;
@@ -45,7 +52,7 @@ function extractedFinding(shape: ColumnShape, location: AnalyzeFinding['prisma']
     severity: 'info',
     object,
     prisma: location,
-    message: `"${shape.table}"."${shape.column}" has been extracted into "${child}" (it exists with a foreign key to "${shape.table}"); drop the column in the contract phase (analyze_fixes_contract) once no code reads it`,
+    message: `"${shape.table}"."${shape.column}" has been extracted into "${child}" (it exists with a foreign key to "${shape.table}" and the extraction completed); drop the column in the contract phase (analyze_fixes_contract) once no code reads it`,
     fix: { prisma: `remove the field for "${shape.column}" from the model of "${shape.table}"`, steps: [] },
   };
 }
@@ -59,17 +66,20 @@ export function jsonFinding(shape: ColumnShape, location: AnalyzeFinding['prisma
     if (fixContext.child === 'extracted') return extractedFinding(shape, location, object);
     const child = childTableName(shape.table, shape.column);
     const zod = zodForCandidate(best);
-    const fix = fixContext.parent && fixContext.child === 'absent' ? jsonTableFix(shape, best, fixContext.parent) : undefined;
+    const fix = fixContext.parent && (fixContext.child === 'absent' || fixContext.child === 'created') ? jsonTableFix(shape, best, fixContext.parent) : undefined;
+    const created = fixContext.child === 'created' ? ` ("${child}" exists, but its extraction has not completed: run the steps, or resume the phase)` : '';
     const why = fix ? '' : fixContext.parent ? ` (no steps: a table "${child}" exists already)` : ` (no steps: "${shape.table}" has no single-column primary key to key the children by)`;
-    const code = `const element = ${zod.replace(/\n/g, '\n')};
-// The variants seen: ${variants}. One shape per variant, each normalising its document to the list (${best.paths.join(', ')}).
+    // Names go through string literals and comments through commentText: the keys come from the sampled documents.
+    const columns = fix?.columns ?? best.keys.map((k) => ({ key: k.key, column: k.key }));
+    const code = `const element = ${zod};
+// ${commentText(`The variants seen: ${variants}. One shape per variant, each normalising its document to the list (${best.paths.join(', ')}).`)}
 await extractJson({
   database: url,
-  name: ${JSON.stringify(`${shape.table}_${shape.column}`)},
-  source: { ${shape.schema === 'public' ? '' : `schema: ${JSON.stringify(shape.schema)}, `}table: ${JSON.stringify(shape.table)}, column: ${JSON.stringify(shape.column)} },
-  target: { table: ${JSON.stringify(child)}, parentKey: ${JSON.stringify(`${shape.table[0]?.toLowerCase() ?? ''}${shape.table.slice(1)}Id`)} },
-  shapes: { ${best.paths.map((path) => (path === '$' ? 'list: z.array(element)' : `${JSON.stringify(path.slice(2))}: z.object({ ${JSON.stringify(path.slice(2))}: z.array(element) }).transform((doc) => doc[${JSON.stringify(path.slice(2))}])`)).join(', ')} },
-  map: mapColumns((e) => ({ ${best.keys.map((k) => `${JSON.stringify(k.key)}: e[${JSON.stringify(k.key)}]`).join(', ')} }), [${best.keys.map((k) => JSON.stringify(k.key)).join(', ')}]),
+  name: ${literal(`${shape.table}_${shape.column}`)},
+  source: { ${shape.schema === 'public' ? '' : `schema: ${literal(shape.schema)}, `}table: ${literal(shape.table)}, column: ${literal(shape.column)} },
+  target: { table: ${literal(child)}, parentKey: ${literal(parentKeyColumn(shape.table))} },
+  shapes: { ${shapesSource(best, 'element').replace(/,\n {4}/g, ', ')} },
+  map: mapColumns((e) => ({ ${columns.map((c) => `${objectKey(c.column)}: e[${literal(c.key)}]`).join(', ')} }), [${columns.map((c) => literal(c.column)).join(', ')}]),
   onInvalid: 'record',
 });`;
     return {
@@ -78,9 +88,9 @@ await extractJson({
       severity: 'info',
       object,
       prisma: location,
-      message: `"${shape.table}"."${shape.column}": ${shape.sampled} sampled documents in ${shape.variants.length} variant(s) (${variants}); ${best.paths.join(' | ')} ${best.paths.length > 1 ? 'are one list of objects (in as many variants), together' : 'is an array of objects'} in ${percent(best.presence * shape.sampled, shape.sampled)} of them, ${best.elementsPerDocument.toFixed(1)} per document, with keys ${best.keys.map((k) => `${k.key}${k.presence < 0.95 ? '?' : ''}`).join(', ')} (score ${best.score}): a table of its own`,
+      message: `"${shape.table}"."${shape.column}": ${shape.sampled} sampled documents in ${shape.variants.length} variant(s) (${variants}); ${best.paths.join(' | ')} ${best.paths.length > 1 ? 'are one list of objects (in as many variants), together' : 'is an array of objects'} in ${percent(best.presence * shape.sampled, shape.sampled)} of them, ${best.elementsPerDocument.toFixed(1)} per document, with keys ${best.keys.map((k) => `${k.key}${k.presence < 0.95 ? '?' : ''}`).join(', ')} (score ${best.score}): a table of its own${created}`,
       fix: {
-        prisma: `a model ${child} { id, ${fix?.parentKey ?? 'parent key'}, ${(fix?.columns ?? best.keys.map((k) => ({ column: k.key }))).map((c) => c.column).join(', ')} } related to ${shape.table}`,
+        prisma: `a model ${child} { id, ${fix?.parentKey ?? 'parent key'}, ${columns.map((c) => c.column).join(', ')} } related to ${shape.table}`,
         steps: fix ? fix.steps : [`// extract "${shape.table}"."${shape.column}" by hand${why}`],
         ...(fix ? { declarations: fix.declarations, contract: fix.contract } : {}),
         code,
@@ -102,7 +112,29 @@ await extractJson({
   return undefined;
 }
 
-/** The table's single-column primary key and the state of the child table the fix names (catalog reads). */
+/**
+ * Whether the extraction `--fix` writes for `table.column` finished: its step's tracking row (`phase:<phase>/<step>`,
+ * in any `DataMigration` table with `name` and `status`) is `completed`; with no such row (extracted another way),
+ * whether `child` holds rows. Read-only.
+ */
+async function extractionFinished(client: pg.ClientBase, schema: string, table: string, column: string, child: string): Promise<boolean> {
+  const { rows: trackers } = await client.query<{ relation: string }>(
+    `select format('%I.%I', n.nspname, c.relname) as relation from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where c.relname = 'DataMigration' and c.relkind in ('r', 'p')
+       and (select count(*) from pg_attribute a where a.attrelid = c.oid and a.attname in ('name', 'status') and not a.attisdropped) = 2`,
+  );
+  const suffix = `/${extractionStepName(table, column)}`;
+  const statuses: string[] = [];
+  for (const { relation } of trackers) {
+    const { rows } = await client.query<{ status: string }>(`select status::text as status from ${relation} where right(name, length($1)) = $1`, [suffix]);
+    statuses.push(...rows.map((r) => r.status));
+  }
+  if (statuses.length > 0) return statuses.includes('completed');
+  const { rows } = await client.query<{ filled: boolean }>(`select exists (select 1 from ${quoteQualified(schema, child)}) as filled`);
+  return rows[0]?.filled ?? false;
+}
+
+/** The table's single-column primary key and the state of the child table the fix names (catalog reads, and the extraction's tracking row). */
 async function fixContextOf(client: pg.ClientBase, schema: string, table: string, column: string): Promise<JsonFixContext> {
   const relation = quoteQualified(schema, table);
   const { rows: key } = await client.query<{ name: string; type: string }>(
@@ -116,7 +148,10 @@ async function fixContextOf(client: pg.ClientBase, schema: string, table: string
      from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2`,
     [schema, childTableName(table, column), relation],
   );
-  return { parent: key[0] ?? null, child: child.length === 0 ? 'absent' : child[0]?.references ? 'extracted' : 'taken' };
+  const parent = key[0] ?? null;
+  if (child.length === 0) return { parent, child: 'absent' };
+  if (!child[0]?.references) return { parent, child: 'taken' };
+  return { parent, child: (await extractionFinished(client, schema, table, column, childTableName(table, column))) ? 'extracted' : 'created' };
 }
 
 /** The JSON check over every json/jsonb column of the application's tables. */
@@ -132,6 +167,7 @@ export const jsonShapes: StaticCheck = {
     );
     const findings: AnalyzeFinding[] = [];
     for (const row of rows) {
+      if ([row.schema, row.table, row.column].some((name) => identifierProblem(name) !== undefined)) continue;
       const shape = await inferColumnShape(context.client, row.schema, row.table, row.column);
       const finding = jsonFinding(shape, context.prisma?.columns.get(`${row.schema}.${row.table}.${row.column}`) ?? null, await fixContextOf(context.client, row.schema, row.table, row.column));
       if (finding) findings.push(finding);

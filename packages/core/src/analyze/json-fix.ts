@@ -1,12 +1,16 @@
-import { identifierProblem } from '../sql.js';
-import { literal, stepName } from './check-support.js';
-import { zodForCandidate, type CandidateKey, type ColumnShape, type TableCandidate } from './json-shapes.js';
+import { createHash } from 'node:crypto';
+import { boundedName } from '../naming.js';
+import { identifierProblem, quoteIdent, quoteLiteral, quoteQualified } from '../sql.js';
+import { commentText, literal, objectKey, stepName } from './check-support.js';
+import { pathSegments, zodForCandidate, type CandidateKey, type ColumnShape, type TableCandidate } from './json-shapes.js';
 
 /**
  * The fix `analyze --fix` writes for a `json-should-be-table` finding: a child table for the list's elements, an
  * `extractJson` data step that fills it (the check's zod shapes, one per variant path; invalid documents
  * recorded as dead letters, never failing the run), its parity check, and a contract step that drops the JSON
- * column (backed up first, so a rollback puts it back). All of it is TypeScript source for the fix module.
+ * column (backed up first, so a rollback puts it back), refused while the child table is empty although documents
+ * hold elements ({@link unextractedGuard}). All of it is TypeScript source for the fix module: database-derived
+ * names go only into string literals, and into comments through `commentText`.
  */
 
 /** The parent's single-column primary key. */
@@ -31,15 +35,22 @@ const upperFirst = (text: string): string => (text.charAt(0).toUpperCase() ?? ''
 const lowerFirst = (text: string): string => (text.charAt(0).toLowerCase() ?? '') + text.slice(1);
 const snake = (table: string): boolean => /^[a-z0-9_]+$/.test(table);
 
-/** The child table a fix creates for `table.column`: `TutorProfileAvailability` (or `tutor_profile_availability`). Pure. */
+/** The child table a fix creates for `table.column`: `TutorProfileAvailability` (or `tutor_profile_availability`), cut to 63 bytes (`boundedName`). Pure. */
 export function childTableName(table: string, column: string): string {
-  return snake(table) ? `${table}_${column}` : `${table}${upperFirst(column)}`;
+  return boundedName(snake(table) ? `${table}_${column}` : `${table}${upperFirst(column)}`);
 }
 
-/** The child's column holding the parent's key: `tutorProfileId` (or `tutor_profile_id`). Pure. */
+/** The child's column holding the parent's key: `tutorProfileId` (or `tutor_profile_id`), cut to 63 bytes. Pure. */
 export function parentKeyColumn(table: string): string {
-  return snake(table) ? `${table}_id` : `${lowerFirst(table)}Id`;
+  return boundedName(snake(table) ? `${table}_id` : `${lowerFirst(table)}Id`);
 }
+
+/** The name of the extraction's data step (its tracking row is `phase:<phase>/<this>`), unquoted. Pure. */
+export function extractionStepName(table: string, column: string): string {
+  return JSON.parse(stepName(`extract_${table}_${column}`)) as string;
+}
+
+const sha8 = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 8);
 
 /**
  * The SQL type of an element key, as its sampled values allow: one JSON type maps to `TEXT`, `TIMESTAMPTZ` (every
@@ -61,25 +72,52 @@ export function sqlTypeForKey(key: CandidateKey): string {
   }
 }
 
-/** The child's columns: one per element key, renamed when it would take the id's or the parent key's name. Pure. */
-function elementColumns(candidate: TableCandidate, parentKey: string, table: string): JsonFix['columns'] {
-  const reserved = new Set(['id', parentKey]);
-  const rename = (key: string): string => (snake(table) ? `element_${key}` : `element${upperFirst(key)}`);
-  return candidate.keys
-    .map((k) => ({ key: k.key, column: reserved.has(k.key) ? rename(k.key) : k.key, type: sqlTypeForKey(k), nullable: k.presence < 0.95 || k.types.includes('null') }))
-    .filter((c) => identifierProblem(c.column) === undefined);
+/**
+ * The column of an element key that is no valid column name (empty, a control character, over 63 bytes): control
+ * characters become `_`, an empty name `element`, and the name ends with 8 hex characters of the key's sha256, cut to
+ * 63 bytes. Deterministic, and two keys never share a column. Pure.
+ */
+function validColumn(key: string): string {
+  const cleaned = key.replace(/[\u0000-\u001f\u007f]/g, '_') || 'element';
+  if (cleaned === key) return boundedName(key);
+  return boundedName(`${cleaned}_${sha8(key)}`);
 }
 
-/** A TypeScript identifier for generated constants. Pure. */
-const constName = (text: string): string => text.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, '_');
+/**
+ * The child's columns: one per element key, renamed when it would take the id's or the parent key's name, or is
+ * no valid column name ({@link validColumn}); a name taken by an earlier key gets a numbered suffix. Every key
+ * keeps a column, so nothing the shapes accept is dropped. Pure.
+ */
+function elementColumns(candidate: TableCandidate, parentKey: string, table: string): JsonFix['columns'] {
+  const taken = new Set(['id', parentKey]);
+  const rename = (key: string): string => (snake(table) ? `element_${key}` : `element${upperFirst(key)}`);
+  return candidate.keys.map((k) => {
+    const wanted = identifierProblem(k.key) === undefined ? (taken.has(k.key) ? rename(k.key) : k.key) : validColumn(k.key);
+    let column = boundedName(wanted);
+    for (let n = 2; taken.has(column); n += 1) column = boundedName(`${wanted}_${n}`);
+    taken.add(column);
+    return { key: k.key, column, type: sqlTypeForKey(k), nullable: k.presence < 0.95 || k.types.includes('null') };
+  });
+}
 
-/** The `shapes` of the extraction: the bare list, or the list under each variant's key. Pure. */
-function shapesSource(candidate: TableCandidate, element: string): string {
+/** A TypeScript identifier for generated constants; a name that had to change ends with a hash of itself, so two never meet. Pure. */
+const constName = (text: string): string => {
+  const name = text.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, '_');
+  return name === text ? name : `${name}_${sha8(text)}`;
+};
+
+/**
+ * The `shapes` of the extraction (TypeScript source): the bare list, or one shape per variant path, nested objects
+ * down to the list (`$.schedule.slots`: `z.object({ "schedule": z.object({ "slots": z.array(…) }) })`) transformed to
+ * it. Keys are string literals. Pure.
+ */
+export function shapesSource(candidate: TableCandidate, element: string): string {
   return candidate.paths
     .map((path) => {
-      if (path === '$') return `list: z.array(${element})`;
-      const key = literal(path.slice(2));
-      return `${key}: z.object({ ${key}: z.array(${element}) }).transform((doc) => doc[${key}])`;
+      const segments = pathSegments(path);
+      if (segments.length === 0) return `list: z.array(${element})`;
+      const shape = segments.reduceRight((inner, key) => `z.object({ ${objectKey(key)}: ${inner} })`, `z.array(${element})`);
+      return `${literal(segments.join('.'))}: ${shape}.transform((doc) => doc${segments.map((key) => `[${literal(key)}]`).join('')})`;
     })
     .join(',\n    ');
 }
@@ -111,11 +149,27 @@ function createTableStep(n: FixNames, parent: ParentKey, columns: JsonFix['colum
       }))`;
 }
 
+/**
+ * The SQL of the extraction's `remaining` guard, which the contract's drop of the JSON column carries (`requires`):
+ * true while the child table is empty although a document holds a non-empty list at one of the shapes' paths. An
+ * extraction whose shapes matched nothing (every document a dead letter) cannot have its column dropped, by `run`
+ * or by a plain `prisma migrate deploy`; it reads only the two tables, so a shadow database (no data) passes. Pure.
+ */
+export function unextractedGuard(shape: ColumnShape, candidate: TableCandidate, childTable: string): string {
+  const doc = `t.${quoteIdent(shape.column)}::jsonb`;
+  const lists = candidate.paths.map((path) => {
+    const segments = pathSegments(path);
+    const at = segments.length === 0 ? doc : `(${doc} #> ARRAY[${segments.map(quoteLiteral).join(', ')}]::text[])`;
+    return `(jsonb_typeof(${at}) = 'array' AND jsonb_array_length(${at}) > 0)`;
+  });
+  return `NOT EXISTS (SELECT 1 FROM ${quoteQualified(shape.schema, childTable)}) AND EXISTS (SELECT 1 FROM ${quoteQualified(shape.schema, shape.table)} t WHERE ${lists.join(' OR ')})`;
+}
+
 /** The `extractJson` data step (rolled back by `undoExtraction`) and its parity check. Pure. */
-function extractionSteps(n: FixNames): [string, string] {
+function extractionSteps(n: FixNames, guard: string): [string, string] {
   const { shape, childTable, base } = n;
   const extract = `dataStep(
-        ${stepName(`extract_${shape.table}_${shape.column}`)},
+        ${literal(extractionStepName(shape.table, shape.column))},
         async (context) => {
           const result = await extractJson({ ...${base}, database: context.databaseUrl, name: context.name, tracking: context.tracking, signal: context.signal, ...(context.onProgress ? { onProgress: context.onProgress } : {}) });
           return { processed: result.scanned, failed: result.invalid, canceled: result.status === 'canceled', summary: { children: result.children, invalid: result.invalid } };
@@ -123,6 +177,8 @@ function extractionSteps(n: FixNames): [string, string] {
         {
           description: ${literal(`extract "${shape.table}"."${shape.column}" into "${childTable}"`)},
           down: async (context) => void (await undoExtraction({ database: context.databaseUrl, name: context.name, spec: ${base}, tracking: context.tracking })),
+          // The contract's drop refuses while this holds: no child row although documents hold elements.
+          remaining: ${literal(guard)},
         },
       )`;
   const parity = `{
@@ -148,20 +204,20 @@ export function jsonTableFix(shape: ColumnShape, candidate: TableCandidate, pare
   const element = `${base}_element`;
   const schema = shape.schema === 'public' ? '' : `schema: ${literal(shape.schema)}, `;
   const declarations = [
-    `/** The elements of "${shape.table}"."${shape.column}" (${candidate.paths.join(' | ')}), as the sample showed them. */
+    `/** ${commentText(`The elements of "${shape.table}"."${shape.column}" (${candidate.paths.join(' | ')}), as the sample showed them.`)} */
 const ${element} = ${zodForCandidate(candidate)};
-/** Where "${shape.table}"."${shape.column}" goes: one "${childTable}" row per element; documents no shape accepts are recorded (dead letters), not fatal. */
+/** ${commentText(`Where "${shape.table}"."${shape.column}" goes: one "${childTable}" row per element; documents no shape accepts are recorded (dead letters), not fatal.`)} */
 const ${base} = {
   source: { ${schema}table: ${literal(shape.table)}, column: ${literal(shape.column)} },
   target: { ${schema}table: ${literal(childTable)}, parentKey: ${literal(parentKey)}, idColumn: 'id' },
   shapes: {
     ${shapesSource(candidate, element)},
   },
-  map: mapColumns((e: z.infer<typeof ${element}>) => ({ ${columns.map((c) => `${literal(c.column)}: e[${literal(c.key)}] ?? null`).join(', ')} }), [${columns.map((c) => literal(c.column)).join(', ')}]),
+  map: mapColumns((e: z.infer<typeof ${element}>) => ({ ${columns.map((c) => `${objectKey(c.column)}: e[${literal(c.key)}] ?? null`).join(', ')} }), [${columns.map((c) => literal(c.column)).join(', ')}]),
   onInvalid: 'record' as const,
 };`,
   ];
   const names: FixNames = { shape, childTable, parentKey, base, schema };
-  const drop = `schemaStep(${stepName(`drop_${shape.table}_${shape.column}`)}, step(dropColumn, { ${schema}table: ${literal(shape.table)}, column: ${literal(shape.column)} }))`;
-  return { childTable, parentKey, columns, declarations, steps: [createTableStep(names, parent, columns), ...extractionSteps(names)], contract: [drop] };
+  const drop = `schemaStep(${stepName(`drop_${shape.table}_${shape.column}`)}, step(dropColumn, { ${schema}table: ${literal(shape.table)}, column: ${literal(shape.column)} }), { requires: [\`\${EXPAND}/${extractionStepName(shape.table, shape.column)}\`] })`;
+  return { childTable, parentKey, columns, declarations, steps: [createTableStep(names, parent, columns), ...extractionSteps(names, unextractedGuard(shape, candidate, childTable))], contract: [drop] };
 }

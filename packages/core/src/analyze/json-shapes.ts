@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { quoteIdent, quoteQualified } from '../sql.js';
+import { objectKey } from './check-support.js';
 
 /**
  * JSON shape inference for `analyze`: samples each json/jsonb column (bounded: at most `sample` documents,
@@ -36,7 +37,7 @@ export interface ColumnShape {
 
 /** An array of objects that could be a table of its own (one list, found at one or more paths: the variants). */
 export interface TableCandidate {
-  /** Where the list is, per variant (`$` for a bare array, `$.slots`, `$.weekly`). */
+  /** Where the list is, per variant (`$` for a bare array, `$.slots`, `$.schedule.slots`; a key that is not a plain name as `$["a.b"]`: {@link pathSegments}). */
   readonly paths: readonly string[];
   /** Share of the sampled documents holding it (0–1). */
   readonly presence: number;
@@ -140,6 +141,31 @@ function mergeVariants(candidates: readonly TableCandidate[]): TableCandidate[] 
   });
 }
 
+const PLAIN_KEY = /^[A-Za-z_$][\w$]*$/;
+
+/** The path of `key` under `path`: `$.slots` for a plain key, `$["a.b"]` (a JSON string) for any other. Pure. */
+export function childPath(path: string, key: string): string {
+  return PLAIN_KEY.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * The keys of a candidate's path, outermost first: `$` → `[]`, `$.schedule.slots` → `["schedule", "slots"]`,
+ * `$["a.b"].c` → `["a.b", "c"]` (what {@link childPath} writes). Pure.
+ */
+export function pathSegments(path: string): string[] {
+  if (!path.startsWith('$')) throw new Error(`not a candidate path: ${path}`);
+  const segments: string[] = [];
+  const token = /\.([A-Za-z_$][\w$]*)|\[("(?:[^"\\]|\\.)*")\]/y;
+  token.lastIndex = 1;
+  while (token.lastIndex < path.length) {
+    const at = token.lastIndex;
+    const match = token.exec(path);
+    if (!match) throw new Error(`not a candidate path at ${at}: ${path}`);
+    segments.push(match[1] ?? (JSON.parse(match[2] as string) as string));
+  }
+  return segments;
+}
+
 /** Arrays of objects at `shape` and below, as candidates (paths `$`, `$.key`, `$.key[]` for nested). Pure. */
 function findCandidates(shape: ValueShape, path: string, documents: number, out: TableCandidate[] = []): TableCandidate[] {
   const elements = shape.elements;
@@ -152,7 +178,7 @@ function findCandidates(shape: ValueShape, path: string, documents: number, out:
     const presence = arrays / documents;
     out.push({ paths: [path], presence, elementsPerDocument: arrays ? shape.elementCount / arrays : 0, keys, score: score(presence, keys), elements: objects });
   }
-  for (const [key, slot] of Object.entries(shape.keys)) findCandidates(slot.shape, `${path}.${key}`, documents, out);
+  for (const [key, slot] of Object.entries(shape.keys)) findCandidates(slot.shape, childPath(path, key), documents, out);
   // Lists nested inside list elements are left out: their presence would count arrays per element, not per document.
   return out;
 }
@@ -199,6 +225,6 @@ export function zodForCandidate(candidate: TableCandidate): string {
     const base = known.length === 0 ? 'z.null()' : known.length === 1 ? (known[0] as string) : `z.union([${known.join(', ')}])`;
     return k.types.includes('null') && known.length > 0 ? `${base}.nullable()` : base;
   };
-  const fields = candidate.keys.map((k) => `  ${/^[A-Za-z_$][\w$]*$/.test(k.key) ? k.key : JSON.stringify(k.key)}: ${zodType(k)}${k.presence >= 0.95 ? '' : '.optional()'},`);
+  const fields = candidate.keys.map((k) => `  ${PLAIN_KEY.test(k.key) && k.key !== '__proto__' ? k.key : objectKey(k.key)}: ${zodType(k)}${k.presence >= 0.95 ? '' : '.optional()'},`);
   return `z.object({\n${fields.join('\n')}\n})`;
 }
