@@ -145,7 +145,9 @@ describe('batch history writes are bounded and their failures counted', () => {
       await locker.query('begin');
       await locker.query('lock table "_evolve".batch_history in access exclusive mode');
       const started = Date.now();
-      const result = await Promise.race([running, sleep(20_000).then(() => 'stalled' as const)]);
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), 20_000)));
+      const result = await Promise.race([running, stalled]).finally(() => clearTimeout(timer));
       expect(result).not.toBe('stalled');
       if (result === 'stalled') return;
       expect(Date.now() - started).toBeLessThan(15_000);
