@@ -92,12 +92,15 @@ export {
   DEFAULT_HISTORY_FLUSH_MS,
   DEFAULT_HISTORY_FLUSH_ROWS,
 } from './monitor/batch-history.js';
-export type { HistoryEntry, HistoryOptions, PauseReason, StoredHistoryEntry } from './monitor/batch-history.js';
+export type { HistoryEntry, HistoryOptions, HistoryStats, PauseReason, StoredHistoryEntry } from './monitor/batch-history.js';
 export {
   StepControlReader,
   stepControlDdl,
   setStepControl,
   clearStepCancel,
+  clearStepControl,
+  isStepControlObeyed,
+  holdForStepControl,
   readStepControls,
   STEP_CONTROL_TABLE,
   DEFAULT_CONTROL_CACHE_MS,
