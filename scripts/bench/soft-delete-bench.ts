@@ -1,14 +1,15 @@
 /**
  * `pnpm bench soft-delete`: the same query mix (findMany with nested include, findUnique, count, update of a
- * live post, delete) through a bare Prisma 7 client, through our soft-delete extension, through a query
- * extension that passes every query through (Prisma's own price of an extension), and through
+ * live post, delete) through a bare Prisma 7 client, through our soft-delete extension (`softDelete`, and
+ * `softDeleteQueries` without the model methods), through a query extension that passes every query through
+ * (Prisma's own price of an extension), and through
  * prisma-extension-soft-delete (the peer), on one schema and data set, in alternating rounds.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { diffEmptyToSchema } from '@prisma-evolve/core';
-import { softDelete } from '@prisma-evolve/soft-delete';
+import { softDelete, softDeleteQueries } from '@prisma-evolve/soft-delete';
 import { PrismaClient } from '../../packages/soft-delete/test-schema/generated/client/client.js';
 import { evolveMeta } from '../../packages/soft-delete/test-schema/generated/evolve-meta.js';
 import { exec, timed } from './bench-support.js';
@@ -61,16 +62,21 @@ export async function runSoftDeleteBench(options: SoftDeleteBenchOptions): Promi
   // Prisma's own price of a query extension: one that passes every query through unchanged (hard deletes included).
   const passThrough = base.$extends({ query: { $allModels: { $allOperations: ({ args, query }) => query(args) } } });
   const emptyVictims = ids.slice(options.cycles * 2, options.cycles * 3);
+  // The same rewriting without the model methods (restore, findDeleted, …), whose delegate wrapping Prisma charges per query.
+  const lean = base.$extends(softDeleteQueries({ meta: evolveMeta, models: { User: { field: 'deletedAt' }, Post: { field: 'deletedAt' }, Comment: { field: 'deletedAt' } } }));
+  const leanVictims = ids.slice(options.cycles * 3, options.cycles * 4);
   try {
     // Warm all up, then alternate in ten rounds so drift (other load on the machine) hits each equally.
     for (let i = 0; i < 20; i += 1) {
       await cycle(base as unknown as Client, i, []);
       await cycle(toolkit as unknown as Client, i, []);
       await cycle(passThrough as unknown as Client, i, []);
+      await cycle(lean as unknown as Client, i, []);
     }
     let bareSeconds = 0;
     let toolkitSeconds = 0;
     let emptySeconds = 0;
+    let leanSeconds = 0;
     const rounds = 10;
     const size = Math.ceil(options.cycles / rounds);
     for (let round = 0; round < rounds; round += 1) {
@@ -79,6 +85,7 @@ export async function runSoftDeleteBench(options: SoftDeleteBenchOptions): Promi
       bareSeconds += (await timed(async () => { for (let i = from; i < to; i += 1) await cycle(base as unknown as Client, i, bareVictims); })).seconds;
       toolkitSeconds += (await timed(async () => { for (let i = from; i < to; i += 1) await cycle(toolkit as unknown as Client, i, toolkitVictims); })).seconds;
       emptySeconds += (await timed(async () => { for (let i = from; i < to; i += 1) await cycle(passThrough as unknown as Client, i, emptyVictims); })).seconds;
+      leanSeconds += (await timed(async () => { for (let i = from; i < to; i += 1) await cycle(lean as unknown as Client, i, leanVictims); })).seconds;
     }
     const peer = await import('prisma-extension-soft-delete').then(
       () => ({ opsPerS: null, error: 'loaded (unexpected on Prisma 7): run it by hand' }),
@@ -98,6 +105,8 @@ export async function runSoftDeleteBench(options: SoftDeleteBenchOptions): Promi
       toolkit_vs_bare: Math.round((ours / bare) * 100) / 100,
       pass_through_extension_ops_per_s: Math.round(ops / emptySeconds),
       pass_through_vs_bare: Math.round((ops / emptySeconds / bare) * 100) / 100,
+      toolkit_queries_only_ops_per_s: Math.round(ops / leanSeconds),
+      toolkit_queries_only_vs_bare: Math.round((ops / leanSeconds / bare) * 100) / 100,
     };
   } finally {
     await base.$disconnect();

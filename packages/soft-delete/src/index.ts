@@ -2,7 +2,7 @@
  * `@prisma-evolve/soft-delete`: Prisma Client extensions for API servers (soft delete, audit log) and the
  * `prisma-evolve-meta` generator that gives them the schema's metadata.
  */
-export { softDelete } from './soft-delete-extension.js';
+export { softDelete, softDeleteQueries } from './soft-delete-extension.js';
 export type { SoftDeleteConfig, SoftDeleteModelSettings } from './soft-delete-extension.js';
 export { SoftDeleteRewriter } from './soft-delete-rewriter.js';
 export { nullableRelations } from './nullable-relations.js';

@@ -72,28 +72,8 @@ const FILTERED_READS = new Set(['findFirst', 'findFirstOrThrow', 'findMany', 'co
 /** Operations whose `where` selects existing rows: deleted rows are left out of all of them. */
 const WHERE_OPERATIONS = new Set([...UNIQUE_READS, ...FILTERED_READS, 'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany']);
 
-/**
- * The soft-delete Prisma Client extension (Prisma 7, `$extends`).
- *
- * Guarantees:
- * - `delete` sets the field and `deleteMany` becomes `updateMany`; already-deleted rows keep their stamp,
- *   and a `delete` of one is P2025 like a hard delete of a missing row.
- * - Reads leave deleted rows out: `findUnique` stays a unique lookup; `findMany`, `findFirst`, `count`,
- *   `aggregate` and `groupBy` are filtered, unless the `where` names the field (through AND/OR/NOT too).
- * - Nested reads: to-many `include`/`select` (and `_count`) are filtered at any depth, and to-one
- *   relations to a deleted row read as null. Relation filters `some`/`every`/`none`/`is`/`isNot` ignore
- *   deleted rows.
- * - `update`, `updateMany` and `upsert` never touch deleted rows unless the `where` names the field. A
- *   nested `delete`/`deleteMany` inside a write becomes a soft delete.
- * - **Transactions**: the rewritten operation is the same Prisma operation call, so it runs inside the
- *   caller's `$transaction` (interactive or batch) and commits or rolls back with it. It uses Prisma's
- *   internal query-extension parameters to change the action (`delete` → `update`); a startup check fails
- *   loudly if a Prisma version lacks them.
- * - **Cascades**: `cascade: ['posts']` soft-deletes those to-many children with the parent, in the same
- *   statement. Without it, children stay visible (reads through the deleted parent still hide the parent).
- * - **Escape hatches** on every model: `restore`, `findDeleted`, `findManyWithDeleted`, `hardDelete`.
- */
-export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta>) {
+/** The query rewriting both extensions share: settings, rewriter and the query handler. */
+function softDeleteCore(config: SoftDeleteConfig<ModelMeta>) {
   const models = normalizeModels(config as unknown as Parameters<typeof normalizeModels>[0]);
   const rewriter = new SoftDeleteRewriter(config.meta, models);
 
@@ -169,6 +149,32 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
     next['data'] = data;
   }
 
+  return { models, rewriter, handle };
+}
+
+/**
+ * The soft-delete Prisma Client extension (Prisma 7, `$extends`).
+ *
+ * Guarantees:
+ * - `delete` sets the field and `deleteMany` becomes `updateMany`; already-deleted rows keep their stamp,
+ *   and a `delete` of one is P2025 like a hard delete of a missing row.
+ * - Reads leave deleted rows out: `findUnique` stays a unique lookup; `findMany`, `findFirst`, `count`,
+ *   `aggregate` and `groupBy` are filtered, unless the `where` names the field (through AND/OR/NOT too).
+ * - Nested reads: to-many `include`/`select` (and `_count`) are filtered at any depth, and to-one
+ *   relations to a deleted row read as null. Relation filters `some`/`every`/`none`/`is`/`isNot` ignore
+ *   deleted rows.
+ * - `update`, `updateMany` and `upsert` never touch deleted rows unless the `where` names the field. A
+ *   nested `delete`/`deleteMany` inside a write becomes a soft delete.
+ * - **Transactions**: the rewritten operation is the same Prisma operation call, so it runs inside the
+ *   caller's `$transaction` (interactive or batch) and commits or rolls back with it. It uses Prisma's
+ *   internal query-extension parameters to change the action (`delete` → `update`); a startup check fails
+ *   loudly if a Prisma version lacks them.
+ * - **Cascades**: `cascade: ['posts']` soft-deletes those to-many children with the parent, in the same
+ *   statement. Without it, children stay visible (reads through the deleted parent still hide the parent).
+ * - **Escape hatches** on every model: `restore`, `findDeleted`, `findManyWithDeleted`, `hardDelete`.
+ */
+export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta>) {
+  const { models, rewriter, handle } = softDeleteCore(config as unknown as SoftDeleteConfig<ModelMeta>);
   return Prisma.defineExtension((client) =>
     client.$extends({
       name: 'prisma-evolve-soft-delete',
@@ -215,4 +221,27 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
     if (!model) throw new Error(`softDelete: model "${name}" is not soft-deletable`);
     return model;
   }
+}
+
+/**
+ * The same query rewriting as {@link softDelete}, with the same guarantees, without the model methods
+ * (`restore`, `findDeleted`, `findManyWithDeleted`, `hardDelete`). Prisma wraps every model delegate of a
+ * client whose extension adds model methods, and that costs each query a few percent (measured in `pnpm bench
+ * soft-delete`); an API server that never calls them can use this one. Compose both in one client only if you
+ * want the methods after all: then use {@link softDelete} alone.
+ */
+export function softDeleteQueries<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta>) {
+  const { handle } = softDeleteCore(config as unknown as SoftDeleteConfig<ModelMeta>);
+  return Prisma.defineExtension((client) =>
+    client.$extends({
+      name: 'prisma-evolve-soft-delete',
+      query: {
+        $allModels: {
+          $allOperations(params) {
+            return handle(params as unknown as Parameters<typeof handle>[0]);
+          },
+        },
+      },
+    }),
+  );
 }

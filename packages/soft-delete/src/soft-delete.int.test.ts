@@ -9,7 +9,7 @@ import { PrismaClient } from '../test-schema/generated/client/client.js';
 import { evolveMeta } from '../test-schema/generated/evolve-meta.js';
 import { nullableRelations } from './nullable-relations.js';
 import { auditLog } from './audit-log-extension.js';
-import { softDelete } from './soft-delete-extension.js';
+import { softDelete, softDeleteQueries } from './soft-delete-extension.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const db = useTestDatabase();
@@ -422,5 +422,19 @@ describe('softDelete: every new option inside transactions', () => {
     await configured.$transaction([configured.post.delete({ where: { id: ids.alivePost } }), configured.user.delete({ where: { id: ids.bob } })]);
     expect(await base.post.findUniqueOrThrow({ where: { id: ids.alivePost } })).toMatchObject({ deletedAt: fixed, deletedBy: 'tx-user' });
     expect((await base.user.findUniqueOrThrow({ where: { id: ids.bob } })).deletedAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('softDeleteQueries: the same rewriting without the model methods', () => {
+  it('soft-deletes, hides deleted rows in reads and nested includes, and adds no model methods', async () => {
+    const lean = base.$extends(softDeleteQueries({ meta: evolveMeta, models: { User: true, Post: true, Comment: true, Profile: true } }));
+    await lean.post.delete({ where: { id: ids.alivePost } });
+    expect(await sql(`select "deletedAt" is not null as deleted from "Post" where id = ${ids.alivePost}`)).toEqual([{ deleted: true }]);
+    expect(await lean.post.findMany({ where: { authorId: ids.alice } })).toEqual([]);
+    const alice = await lean.user.findUnique({ where: { id: ids.alice }, include: { posts: true } });
+    expect(alice?.posts).toEqual([]);
+    expect(await lean.comment.count()).toBe(1);
+    expect('restore' in lean.post).toBe(false);
+    expect('restore' in prisma.post).toBe(true);
   });
 });
