@@ -196,7 +196,9 @@ try {
         const response = await fetch(`${url}${asset}`);
         check(response.status === 200 && (await response.text()).length > 100, `GET /${asset} answers from the package (${response.status})`);
       }
-      check((await (await fetch(`${url}api/status`)).text()) === statusJson, 'GET /api/status equals status --json');
+      // The page's own requests carry x-evolve-dashboard: 1; another site's cannot (see docs/dashboard.md).
+      check((await (await fetch(`${url}api/status`, { headers: { 'x-evolve-dashboard': '1' } })).text()) === statusJson, 'GET /api/status equals status --json');
+      check((await fetch(`${url}api/status`)).status === 403, 'an API GET without the dashboard header is refused');
       check((await fetch(`${url}api/steps/x/y/pause`, { method: 'POST' })).status === 403, 'actions are off without --allow-actions');
     } finally {
       dashboard.kill('SIGINT');
