@@ -127,7 +127,9 @@ export const copy: Command = {
     if (action === 'status') {
       const status = await readCopyStatus(resolved.copy, resolved.targetUrl);
       const reasons = status.deadLetterReasons.map((r) => `  ${r.entry}: ${r.rows} × ${r.reason}`).join('\n');
-      context.print({ tables: status.tables, deadLetterReasons: status.deadLetterReasons, validation: null, seconds: seconds() }, `${tablesText(status.tables)}${reasons ? `\ndead letters by reason:\n${reasons}` : ''}`);
+      const conflicts = status.conflicts.map((c) => `  ${c.entry} ${c.sourceKey}: ${c.reason}`).join('\n');
+      const text = `${tablesText(status.tables)}${reasons ? `\ndead letters by reason:\n${reasons}` : ''}${conflicts ? `\ncatch-up conflicts (rows kept as they were):\n${conflicts}` : ''}`;
+      context.print({ tables: status.tables, deadLetterReasons: status.deadLetterReasons, conflicts: status.conflicts, validation: null, seconds: seconds() }, text);
       return 0;
     }
     if (action === 'cutover' && context.flags['read-write']) {

@@ -6,6 +6,7 @@ import { sqlExpression } from '../extract/dedupe.js';
 import { catchUpCopy } from './copy-catchup.js';
 import { runCopy } from './copy-runner.js';
 import { defineCopy, ref } from './copy-spec.js';
+import { readCopyStatus } from './copy-status.js';
 import { validateCopy } from './copy-validate.js';
 
 const db = useTestDatabase();
@@ -124,6 +125,7 @@ describe('catchUpCopy', () => {
     const blocked = await catchUpCopy(plan, { ...options(), entries: ['persons'] });
     expect(blocked.tables[0]).toMatchObject({ name: 'persons', conflicts: 1, updated: 0 });
     expect(await q(target.url, `select name from "Person" p join _evolve.id_map m on m.entry = 'persons' and m.old_key = '11' and m.new_id = p.id::text`)).toEqual([{ name: 'p11' }]);
+    expect((await readCopyStatus(plan, target.url)).conflicts).toEqual([{ entry: 'persons', sourceKey: '11', reason: 'userId = 4242: no "users" row with that key was copied' }]);
     const failing = (await validateCopy(plan, options())).checks.find((c) => c.name === 'conflicts persons');
     expect(failing).toMatchObject({ ok: false, detail: expect.stringContaining('11: userId = 4242: no "users" row with that key was copied') });
     await q(source.url, `update persons set user_id = 4, updated_at = now() where id = 11`);
