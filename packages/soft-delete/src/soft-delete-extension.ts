@@ -72,7 +72,7 @@ const FILTERED_READS = new Set(['findFirst', 'findFirstOrThrow', 'findMany', 'co
 /** Operations whose `where` selects existing rows: deleted rows are left out of all of them. */
 const WHERE_OPERATIONS = new Set([...UNIQUE_READS, ...FILTERED_READS, 'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany']);
 
-/** The query rewriting both extensions share: settings, rewriter and the query handler. */
+/** The query rewriting both extensions share: settings, rewriter and the query component. */
 function softDeleteCore(config: SoftDeleteConfig<ModelMeta>) {
   const models = normalizeModels(config as unknown as Parameters<typeof normalizeModels>[0]);
   const rewriter = new SoftDeleteRewriter(config.meta, models);
@@ -149,7 +149,15 @@ function softDeleteCore(config: SoftDeleteConfig<ModelMeta>) {
     next['data'] = data;
   }
 
-  return { models, rewriter, handle };
+  // The query component both extensions install: every operation of every model through `handle`.
+  const query = {
+    $allModels: {
+      $allOperations(params: unknown): Promise<unknown> {
+        return handle(params as Parameters<typeof handle>[0]);
+      },
+    },
+  };
+  return { models, rewriter, query };
 }
 
 /**
@@ -174,17 +182,11 @@ function softDeleteCore(config: SoftDeleteConfig<ModelMeta>) {
  * - **Escape hatches** on every model: `restore`, `findDeleted`, `findManyWithDeleted`, `hardDelete`.
  */
 export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta>) {
-  const { models, rewriter, handle } = softDeleteCore(config as unknown as SoftDeleteConfig<ModelMeta>);
+  const { models, rewriter, query } = softDeleteCore(config as unknown as SoftDeleteConfig<ModelMeta>);
   return Prisma.defineExtension((client) =>
     client.$extends({
       name: 'prisma-evolve-soft-delete',
-      query: {
-        $allModels: {
-          $allOperations(params) {
-            return handle(params as unknown as Parameters<typeof handle>[0]);
-          },
-        },
-      },
+      query,
       model: {
         $allModels: {
           /** Un-deletes the rows matching `where` (sets the field back to NULL). A Prisma promise: batch transactions accept it. */
@@ -231,17 +233,11 @@ export function softDelete<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta
  * want the methods after all: then use {@link softDelete} alone.
  */
 export function softDeleteQueries<Meta extends ModelMeta>(config: SoftDeleteConfig<Meta>) {
-  const { handle } = softDeleteCore(config as unknown as SoftDeleteConfig<ModelMeta>);
+  const { query } = softDeleteCore(config as unknown as SoftDeleteConfig<ModelMeta>);
   return Prisma.defineExtension((client) =>
     client.$extends({
       name: 'prisma-evolve-soft-delete',
-      query: {
-        $allModels: {
-          $allOperations(params) {
-            return handle(params as unknown as Parameters<typeof handle>[0]);
-          },
-        },
-      },
+      query,
     }),
   );
 }
