@@ -5,7 +5,7 @@ import { quoteIdent, quoteLiteral } from '../sql.js';
 import type { EntryPlan } from './copy-planner.js';
 import { stageMappedRange } from './copy-map-stage.js';
 import { RemapStream } from './copy-remap-stream.js';
-import { COPY_SCHEMA } from './copy-store.js';
+import { COPY_SCHEMA, type CopyRange } from './copy-store.js';
 import { deadLetter, deadLetterUnresolved, insertRows, isRowProblem } from './copy-insert.js';
 
 /**
@@ -27,11 +27,7 @@ export interface RangeOutcome {
 }
 
 /** A claimed range. */
-export interface ClaimedRange {
-  readonly rangeNo: number;
-  readonly lo: string | null;
-  readonly hi: string | null;
-}
+export type ClaimedRange = CopyRange;
 
 /**
  * When the source rows a copy reads were current: no write the source snapshot misses is older than this

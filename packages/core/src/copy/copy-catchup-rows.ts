@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { boundedName } from '../naming.js';
 import { quoteIdent, quoteLiteral } from '../sql.js';
 import type { StagedDeadLetter } from './copy-batch.js';
-import { isRowProblem } from './copy-insert.js';
+import { rejectionMessage, underSavepoint } from './copy-insert.js';
 import type { EntryPlan, StagedColumn } from './copy-planner.js';
 import { COPY_SCHEMA } from './copy-store.js';
 
@@ -121,10 +121,13 @@ function valueSql(c: StagedColumn, type: string): string {
   return `(select r.new_id from ${COPY_SCHEMA}.id_map r where r.copy = $1 and r.entry = ${quoteLiteral(c.refEntry)} and r.old_key = k.${c.stage})::${type}`;
 }
 
-/** Updates the known rows of `__seq` in [lo, hi] under a savepoint, halving on a rejected row (see {@link applyKnown}). */
-async function updateSpan(target: pg.ClientBase, plan: EntryPlan, lo: number, hi: number): Promise<number> {
+/**
+ * The UPDATE of the known rows of `__seq` in [$3, $4] (binds $1 copy, $2 entry) where a column differs, or
+ * undefined when the entry has no column to set. Pure.
+ */
+function updateSql(plan: EntryPlan): string | undefined {
   const table = plan.table;
-  if (table.id === false) return 0;
+  if (table.id === false || plan.columns.length === 0) return undefined;
   const id = quoteIdent(table.id.column);
   const plain = plan.columns.filter((c) => !c.deferred);
   const deferred = plan.columns.filter((c) => c.deferred);
@@ -132,27 +135,20 @@ async function updateSpan(target: pg.ClientBase, plan: EntryPlan, lo: number, hi
   const sets = [...plain.map((c) => `${quoteIdent(c.target)} = ${valueSql(c, c.baseType)}`), ...deferred.map((c) => `${quoteIdent(c.target)} = case when k.${c.stage} is null then null else t.${quoteIdent(c.target)} end`)];
   // Compared in the column's full type (its modifier applied), as validation compares.
   const differs = [...plain.map((c) => `t.${quoteIdent(c.target)}::text is distinct from (${valueSql(c, c.type)})::text`), ...deferred.map((c) => `(k.${c.stage} is null and t.${quoteIdent(c.target)} is not null)`)];
-  if (sets.length === 0) return 0;
-  await target.query('savepoint evolve_catch_up_span');
-  try {
-    const { rowCount } = await target.query(
-      `update ${plan.targetQualified} t set ${sets.join(', ')} from ${knownTable(plan)} k
-       where ($1::text is not null and $2::text is not null) and t.${id} = (${targetIdSql(plan)})::${plan.idType} and not k.__dup and k.__seq between $3 and $4 and (${differs.join(' or ')})`,
-      [plan.copy, table.entry, lo, hi],
-    );
-    await target.query('release savepoint evolve_catch_up_span');
-    return rowCount ?? 0;
-  } catch (error) {
-    if (!isRowProblem(error)) throw error;
-    await target.query('rollback to savepoint evolve_catch_up_span');
-    await target.query('release savepoint evolve_catch_up_span');
-    if (lo === hi) {
-      await conflict(target, plan, `k.__seq = ${lo}`, quoteLiteral(`rejected by ${plan.targetQualified}: ${error instanceof Error ? error.message : String(error)}`));
-      return 0;
-    }
+  return `update ${plan.targetQualified} t set ${sets.join(', ')} from ${knownTable(plan)} k
+    where ($1::text is not null and $2::text is not null) and t.${id} = (${targetIdSql(plan)})::${plan.idType} and not k.__dup and k.__seq between $3 and $4 and (${differs.join(' or ')})`;
+}
+
+/** Runs `sql` (see {@link updateSql}) on the known rows of `__seq` in [lo, hi] under a savepoint, halving on a rejected row, which becomes a conflict. */
+async function updateSpan(target: pg.ClientBase, plan: EntryPlan, sql: string, lo: number, hi: number): Promise<number> {
+  const attempt = await underSavepoint(target, () => target.query(sql, [plan.copy, plan.table.entry, lo, hi]));
+  if ('value' in attempt) return attempt.value.rowCount ?? 0;
+  if (lo === hi) {
+    await conflict(target, plan, `k.__seq = ${lo}`, quoteLiteral(`rejected by ${plan.targetQualified}: ${rejectionMessage(attempt.rejected)}`));
+    return 0;
   }
   const mid = Math.floor((lo + hi) / 2);
-  return (await updateSpan(target, plan, lo, mid)) + (await updateSpan(target, plan, mid + 1, hi));
+  return (await updateSpan(target, plan, sql, lo, mid)) + (await updateSpan(target, plan, sql, mid + 1, hi));
 }
 
 /**
@@ -182,7 +178,8 @@ export async function applyKnown(target: pg.ClientBase, plan: EntryPlan): Promis
       [plan.copy, table.entry],
     );
   }
+  const sql = updateSql(plan);
   const { rows } = await target.query<{ lo: string | null; hi: string | null }>(`select min(__seq)::text as lo, max(__seq)::text as hi from ${knownTable(plan)} where not __dup`);
-  if (rows[0]?.lo == null || rows[0].hi == null) return 0;
-  return updateSpan(target, plan, Number(rows[0].lo), Number(rows[0].hi));
+  if (sql === undefined || rows[0]?.lo == null || rows[0].hi == null) return 0;
+  return updateSpan(target, plan, sql, Number(rows[0].lo), Number(rows[0].hi));
 }

@@ -3,12 +3,13 @@ import { CopyFailedError } from '../errors.js';
 import { withClient } from '../db/with-client.js';
 import { quoteIdent, quoteLiteral } from '../sql.js';
 import { COPY_SESSION, resolveStaged, stageRange } from './copy-batch.js';
+import { arrayLiteral } from './copy-map-stage.js';
 import { applyKnown, classifyStaged, knownTableDdl } from './copy-catchup-rows.js';
 import { resolveDeferred } from './copy-deferred.js';
 import { planEntry, readTargetColumns, sourceRelation, type EntryPlan, type TargetColumns } from './copy-planner.js';
 import { exportSourceSnapshot, openSourceReader, selectEntries, type SourceSnapshot } from './copy-runner.js';
 import type { CopyPlan } from './copy-spec.js';
-import { COPY_SCHEMA, ensureCopyStore, readTableFigures, readTableState } from './copy-store.js';
+import { COPY_SCHEMA, ensureCopyStore, readRanges, readTableFigures, readTableState, type CopyRange } from './copy-store.js';
 
 /**
  * Catch-up: after a copy, the source rows written since each range was read are brought over, range by range,
@@ -57,11 +58,6 @@ export interface CatchUpOptions {
 
 type Figures = Pick<CatchUpReport, 'examined' | 'inserted' | 'updated' | 'deadLetters' | 'collapsed' | 'deletedInSource'>;
 
-/** A PostgreSQL text[] literal. Pure. */
-function textArray(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
-}
-
 /**
  * The source predicate of the rows to read again since `at` (less the margin): changed since, never stamped, or
  * a dead letter or conflict of the entry. A `timestamp` or `date` stamp is compared in the source server's own
@@ -88,13 +84,13 @@ async function changedFilter(plan: EntryPlan, source: pg.ClientBase, target: pg.
     const type = (await source.query<{ t: string }>('select format_type($1::oid, null) as t', [oid ?? 0])).rows[0]?.t;
     throw new CopyFailedError(plan.copy, plan.table.entry, `catchUp.changedSince must be a timestamptz, timestamp or date (it is ${type})`);
   }
-  const keys = retry.rows.length ? ` or (${plan.keySql})::text = any(${quoteLiteral(textArray(retry.rows.map((r) => r.key)))}::text[])` : '';
+  const keys = retry.rows.length ? ` or (${plan.keySql})::text = any(${quoteLiteral(arrayLiteral(retry.rows.map((r) => r.key)))}::text[])` : '';
   return (at) => `(${changed}) >= ${toSql(new Date(at.getTime() - marginSeconds * 1000).toISOString())} or (${changed}) is null${keys}`;
 }
 
 /** Catches up one range in the caller's open target transaction (its tracker row locked); returns its figures. */
-async function catchUpRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: { range_no: number; lo: string | null; hi: string | null; accounted: string }, filter: string | undefined, snapshot: SourceSnapshot): Promise<Figures> {
-  const mapped = await stageRange(plan, source, target, { rangeNo: range.range_no, lo: range.lo, hi: range.hi }, false, filter);
+async function catchUpRange(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase, range: CopyRange & { readonly accounted: string }, filter: string | undefined, snapshot: SourceSnapshot): Promise<Figures> {
+  const mapped = await stageRange(plan, source, target, range, false, filter);
   const staged = Number((await target.query<{ n: string }>(`select count(*) as n from ${quoteIdent(plan.stage)}`)).rows[0]?.n ?? 0);
   const sorted = await classifyStaged(target, plan, mapped);
   // New rows first: a copied row may now refer to one of them.
@@ -103,16 +99,11 @@ async function catchUpRange(plan: EntryPlan, source: pg.ClientBase, target: pg.C
   const deadLetters = outcome.dead + sorted.mapped.newDead - sorted.retried;
   await target.query(
     `update ${COPY_SCHEMA}.copy_range set inserted = inserted + $4, dead = dead + $5, collapsed = collapsed + $6, snapshot_at = $7 where copy = $1 and entry = $2 and range_no = $3`,
-    [plan.copy, plan.table.entry, range.range_no, outcome.inserted, deadLetters, outcome.collapsed, snapshot.at],
+    [plan.copy, plan.table.entry, range.rangeNo, outcome.inserted, deadLetters, outcome.collapsed, snapshot.at],
   );
   // Every row of the range was read (keys mode): the rows accounted for before that were not met are gone from the source.
   const met = sorted.known + sorted.retried + sorted.mapped.stillDead;
   return { examined: staged + mapped.length, inserted: outcome.inserted, updated, deadLetters, collapsed: outcome.collapsed, deletedInSource: filter === undefined ? Math.max(0, Number(range.accounted) - met) : 0 };
-}
-
-/** The entry's ranges in key order. Read-only. */
-async function rangesOf(plan: EntryPlan, target: pg.ClientBase): Promise<{ range_no: number; lo: string | null; hi: string | null }[]> {
-  return (await target.query<{ range_no: number; lo: string | null; hi: string | null }>(`select range_no, lo, hi from ${COPY_SCHEMA}.copy_range where copy = $1 and entry = $2 order by range_no`, [plan.copy, plan.table.entry])).rows;
 }
 
 /**
@@ -123,13 +114,13 @@ async function rangesOf(plan: EntryPlan, target: pg.ClientBase): Promise<{ range
 async function retrySelfConflicts(plan: EntryPlan, source: pg.ClientBase, target: pg.ClientBase): Promise<number> {
   const { rows: keys } = await target.query<{ key: string }>(`select source_key as key from ${COPY_SCHEMA}.copy_conflict where copy = $1 and entry = $2 limit ${MAX_RETRY_KEYS}`, [plan.copy, plan.table.entry]);
   if (keys.length === 0) return 0;
-  const filter = `(${plan.keySql})::text = any(${quoteLiteral(textArray(keys.map((k) => k.key)))}::text[])`;
+  const filter = `(${plan.keySql})::text = any(${quoteLiteral(arrayLiteral(keys.map((k) => k.key)))}::text[])`;
   let updated = 0;
-  for (const range of await rangesOf(plan, target)) {
+  for (const range of await readRanges(target, plan.copy, plan.table.entry)) {
     if ((await source.query<{ any: boolean }>(`select exists (${plan.sourceQuery(range.lo, range.hi, filter)}) as any`)).rows[0]?.any !== true) continue;
     await target.query('begin');
     try {
-      const mapped = await stageRange(plan, source, target, { rangeNo: range.range_no, lo: range.lo, hi: range.hi }, false, filter);
+      const mapped = await stageRange(plan, source, target, range, false, filter);
       await classifyStaged(target, plan, mapped);
       updated += await applyKnown(target, plan);
       await target.query('commit');
@@ -157,7 +148,7 @@ async function catchUpEntry(plan: EntryPlan, sourceUrl: string, target: pg.Clien
     await target.query(plan.stageDdl);
     await target.query(knownTableDdl(plan));
     const filterAt = await changedFilter(plan, source, target, margin);
-    for (const range of await rangesOf(plan, target)) {
+    for (const range of await readRanges(target, plan.copy, plan.table.entry)) {
       if (options.signal?.aborted) {
         canceled = true;
         break;
@@ -167,7 +158,7 @@ async function catchUpEntry(plan: EntryPlan, sourceUrl: string, target: pg.Clien
         // The tracker row, read under its lock: a newer catch-up of this range (a later snapshot) wins.
         const { rows } = await target.query<{ snapshot_at: Date | null; accounted: string }>(
           `select snapshot_at, (inserted + dead + collapsed)::text as accounted from ${COPY_SCHEMA}.copy_range where copy = $1 and entry = $2 and range_no = $3 for update`,
-          [plan.copy, name, range.range_no],
+          [plan.copy, name, range.rangeNo],
         );
         const row = rows[0];
         if (!row || (row.snapshot_at && row.snapshot_at.toISOString() >= snapshot.at)) {
@@ -179,7 +170,7 @@ async function catchUpEntry(plan: EntryPlan, sourceUrl: string, target: pg.Clien
         // Nothing to read again in this range: only its time moves on.
         const probe = filter === undefined ? undefined : await source.query<{ any: boolean }>(`select exists (${plan.sourceQuery(range.lo, range.hi, filter)}) as any`);
         const figures = probe?.rows[0]?.any === false ? none : await catchUpRange(plan, source, target, { ...range, accounted: row.accounted }, filter, snapshot);
-        if (figures === none) await target.query(`update ${COPY_SCHEMA}.copy_range set snapshot_at = $4 where copy = $1 and entry = $2 and range_no = $3`, [plan.copy, name, range.range_no, snapshot.at]);
+        if (figures === none) await target.query(`update ${COPY_SCHEMA}.copy_range set snapshot_at = $4 where copy = $1 and entry = $2 and range_no = $3`, [plan.copy, name, range.rangeNo, snapshot.at]);
         await target.query('commit');
         for (const key of Object.keys(totals) as (keyof Figures)[]) totals[key] += figures[key];
       } catch (error) {

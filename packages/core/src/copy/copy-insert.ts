@@ -98,29 +98,44 @@ async function tryRowsWithValue(target: pg.ClientBase, plan: EntryPlan, lo: numb
  * a value that does not convert is found by the value its error quotes, without halving.
  */
 async function insertSpan(target: pg.ClientBase, plan: EntryPlan, lo: number, hi: number): Promise<{ inserted: number; dead: number }> {
-  await target.query('savepoint evolve_copy_span');
-  try {
-    const { rowCount } = await target.query(`${plan.insertSql} and st.__seq between $1 and $2`, [lo, hi]);
-    await target.query('release savepoint evolve_copy_span');
-    return { inserted: rowCount ?? 0, dead: 0 };
-  } catch (error) {
-    if (!isRowProblem(error)) throw error;
-    await target.query('rollback to savepoint evolve_copy_span');
-    // Released, or every failed span would keep a subtransaction open until commit.
-    await target.query('release savepoint evolve_copy_span');
-    const message = error instanceof Error ? error.message : String(error);
-    if (lo === hi) return { inserted: 0, dead: await rejectRow(target, plan, lo, message) };
-    // A value that does not convert names itself: the rows holding it are tried one by one, then the span again.
-    const tried = await tryRowsWithValue(target, plan, lo, hi, error);
-    if (tried.rows > 0) {
-      const rest = await insertSpan(target, plan, lo, hi);
-      return { inserted: rest.inserted + tried.inserted, dead: rest.dead + tried.dead };
-    }
+  const attempt = await underSavepoint(target, () => target.query(`${plan.insertSql} and st.__seq between $1 and $2`, [lo, hi]));
+  if ('value' in attempt) return { inserted: attempt.value.rowCount ?? 0, dead: 0 };
+  const error = attempt.rejected;
+  if (lo === hi) return { inserted: 0, dead: await rejectRow(target, plan, lo, rejectionMessage(error)) };
+  // A value that does not convert names itself: the rows holding it are tried one by one, then the span again.
+  const tried = await tryRowsWithValue(target, plan, lo, hi, error);
+  if (tried.rows > 0) {
+    const rest = await insertSpan(target, plan, lo, hi);
+    return { inserted: rest.inserted + tried.inserted, dead: rest.dead + tried.dead };
   }
   const mid = Math.floor((lo + hi) / 2);
   const first = await insertSpan(target, plan, lo, mid);
   const second = await insertSpan(target, plan, mid + 1, hi);
   return { inserted: first.inserted + second.inserted, dead: first.dead + second.dead };
+}
+
+/** The database's words for a rejected row. Pure. */
+export function rejectionMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs `statement` under a savepoint in the caller's transaction: released when it succeeds; when the table
+ * rejects a row (see {@link isRowProblem}) rolled back to and released (no subtransaction stays open until
+ * commit) and the error returned, for the caller to narrow the rows down; any other error is thrown.
+ */
+export async function underSavepoint<T>(target: pg.ClientBase, statement: () => Promise<T>): Promise<{ readonly value: T } | { readonly rejected: unknown }> {
+  await target.query('savepoint evolve_copy_span');
+  try {
+    const value = await statement();
+    await target.query('release savepoint evolve_copy_span');
+    return { value };
+  } catch (error) {
+    if (!isRowProblem(error)) throw error;
+    await target.query('rollback to savepoint evolve_copy_span');
+    await target.query('release savepoint evolve_copy_span');
+    return { rejected: error };
+  }
 }
 
 /** Inserts the surviving staged rows (see {@link insertSpan}); returns rows inserted and dead-lettered. */

@@ -22,7 +22,7 @@ const types = {
 };
 
 /** A JavaScript array as a PostgreSQL array literal (`{a,"b c",NULL}`). Pure. */
-function arrayLiteral(values: readonly unknown[]): string {
+export function arrayLiteral(values: readonly unknown[]): string {
   const element = (value: unknown): string => {
     if (value === null || value === undefined) return 'NULL';
     if (Array.isArray(value)) return arrayLiteral(value);

@@ -111,6 +111,19 @@ export async function registerRanges(client: pg.ClientBase, copy: string, entry:
   }
 }
 
+/** One key range of an entry: its number and bounds (lo, hi], null for open. */
+export interface CopyRange {
+  readonly rangeNo: number;
+  readonly lo: string | null;
+  readonly hi: string | null;
+}
+
+/** The entry's ranges in key order. Read-only. */
+export async function readRanges(client: pg.ClientBase, copy: string, entry: string): Promise<CopyRange[]> {
+  const { rows } = await client.query<{ range_no: number; lo: string | null; hi: string | null }>(`select range_no, lo, hi from ${COPY_SCHEMA}.copy_range where copy = $1 and entry = $2 order by range_no`, [copy, entry]);
+  return rows.map((r) => ({ rangeNo: r.range_no, lo: r.lo, hi: r.hi }));
+}
+
 /** Marks the entry done when every range is; returns whether it is. */
 export async function finishTable(client: pg.ClientBase, copy: string, entry: string): Promise<boolean> {
   const { rowCount } = await client.query(

@@ -2,10 +2,10 @@ import pg from 'pg';
 import { withClient } from '../db/with-client.js';
 import { quoteIdent, quoteLiteral } from '../sql.js';
 import { COPY_SESSION, stageRange } from './copy-batch.js';
-import { isRowProblem } from './copy-insert.js';
+import { isRowProblem, rejectionMessage } from './copy-insert.js';
 import { planEntry, readTargetColumns, type EntryPlan, type TargetColumns } from './copy-planner.js';
 import type { CopyPlan } from './copy-spec.js';
-import { COPY_SCHEMA, readTotals } from './copy-store.js';
+import { COPY_SCHEMA, readRanges, readTotals } from './copy-store.js';
 import { pendingDeferred } from './copy-deferred.js';
 
 /** One validation check (the CLI's `validation.checks[]`). */
@@ -89,23 +89,23 @@ async function contentCheck(plan: CopyPlan, entry: EntryPlan, sourceUrl: string,
       and not exists (select 1 from ${COPY_SCHEMA}.copy_survivor sv where sv.copy = $1 and sv.entry = $2 and sv.old_key = st.__key))`;
   const sql = `select st.__key as key from ${stage} st left join ${entry.targetQualified} t on t.${id} = (${newId})::${entry.idType}
     where ${compared} and (t.${id} is null${differs.length ? ` or ${differs.join(' or ')}` : ''}) order by st.__seq limit 3`;
-  const ranges = await target.query<{ range_no: number; lo: string | null; hi: string | null }>(`select range_no, lo, hi from ${COPY_SCHEMA}.copy_range where copy = $1 and entry = $2 order by range_no`, [plan.name, table.entry]);
+  const ranges = await readRanges(target, plan.name, table.entry);
   const source = new pg.Client({ connectionString: sourceUrl, application_name: 'prisma-evolve copy validate' });
   await source.connect();
   const bad: string[] = [];
   try {
     await source.query(COPY_SESSION);
     await target.query(entry.stageDdl);
-    for (const range of ranges.rows) {
+    for (const range of ranges) {
       await target.query('begin');
       try {
-        await stageRange(entry, source, target, { rangeNo: range.range_no, lo: range.lo, hi: range.hi }, false);
+        await stageRange(entry, source, target, range, false);
         const { rows } = await target.query<{ key: string }>(sql, [plan.name, table.entry]);
-        if (rows.length) bad.push(`range ${range.range_no} (${range.lo ?? '−∞'}, ${range.hi ?? '+∞'}]: keys ${rows.map((r) => r.key).join(', ')}`);
+        if (rows.length) bad.push(`range ${range.rangeNo} (${range.lo ?? '−∞'}, ${range.hi ?? '+∞'}]: keys ${rows.map((r) => r.key).join(', ')}`);
       } catch (error) {
         // A source value that no longer converts to its column's type (changed since the copy) is a difference too.
         if (!isRowProblem(error)) throw error;
-        bad.push(`range ${range.range_no} (${range.lo ?? '−∞'}, ${range.hi ?? '+∞'}]: a source value does not convert to its column (${error instanceof Error ? error.message : String(error)})`);
+        bad.push(`range ${range.rangeNo} (${range.lo ?? '−∞'}, ${range.hi ?? '+∞'}]: a source value does not convert to its column (${rejectionMessage(error)})`);
       } finally {
         await target.query('rollback');
       }
@@ -113,7 +113,7 @@ async function contentCheck(plan: CopyPlan, entry: EntryPlan, sourceUrl: string,
   } finally {
     await source.end().catch(() => undefined);
   }
-  return { name: `content ${table.entry}`, ok: bad.length === 0, detail: bad.length ? `differs or missing in ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more ranges` : ''}` : `${ranges.rowCount} ranges equal` };
+  return { name: `content ${table.entry}`, ok: bad.length === 0, detail: bad.length ? `differs or missing in ${bad.slice(0, 5).join('; ')}${bad.length > 5 ? `; and ${bad.length - 5} more ranges` : ''}` : `${ranges.length} ranges equal` };
 }
 
 /**
